@@ -1,0 +1,78 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Sdk.Internal;
+
+/// <summary>
+/// Turns what a plugin's code throws into what the host should see: a <see cref="PluginException"/>
+/// becomes a status with the typed detail, anything unexpected becomes INTERNAL with no stack trace,
+/// and calls of the plugin's type before Init are refused.
+/// </summary>
+internal sealed class ErrorInterceptor(PluginState state, ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        GuardAsync(context, () => continuation(request, context));
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        GuardAsync(context, () => continuation(requestStream, context));
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        GuardAsync(context, async () =>
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        GuardAsync(context, async () =>
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    private async Task<T> GuardAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        if (!state.Initialized && !IsAlwaysAllowed(context.Method))
+        {
+            throw PluginErrors.ToRpcException(new PluginException(
+                PluginErrorCode.FailedPrecondition,
+                $"The plugin is not initialized: the host must call {PluginProtocol.LifecycleServiceName}/Init before {context.Method}."));
+        }
+
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (PluginException ex)
+        {
+            throw PluginErrors.ToRpcException(ex);
+        }
+        catch (RpcException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            var code = context.Deadline <= DateTime.UtcNow ? PluginErrorCode.Timeout : PluginErrorCode.Cancelled;
+            throw PluginErrors.ToRpcException(new PluginException(code, $"The call {context.Method} was stopped because the host cancelled it or its deadline passed.")
+            {
+                Source = PluginErrorSource.Host,
+            });
+        }
+        catch (Exception ex)
+        {
+            SdkLog.UnexpectedError(logger, context.Method, ex);
+            throw PluginErrors.ToRpcException(new PluginException(
+                PluginErrorCode.Internal,
+                $"The plugin failed unexpectedly in {context.Method} ({ex.GetType().Name}); its own log has the details."));
+        }
+    }
+
+    private static bool IsAlwaysAllowed(string method) =>
+        method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal);
+}

@@ -1,0 +1,50 @@
+using Grpc.Core;
+using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Sdk.Internal;
+
+/// <summary>Serves PluginService: Init and Shutdown reach the author's <see cref="IPluginLifecycle"/>, GetMetadata answers from the builder.</summary>
+internal sealed class LifecycleService(
+    PluginBuilder plugin,
+    PluginState state,
+    IServiceProvider services,
+    IHostApplicationLifetime lifetime,
+    ILogger<LifecycleService> logger) : PluginService.PluginServiceBase
+{
+    private IPluginLifecycle? Lifecycle => services.GetRequiredService(plugin.ServiceType) as IPluginLifecycle;
+
+    public override async Task<InitResponse> Init(InitRequest request, ServerCallContext context)
+    {
+        if (Lifecycle is { } lifecycle)
+        {
+            await lifecycle.InitAsync(request.Config, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        state.MarkInitialized();
+        SdkLog.Initialized(logger, request.Config.Count);
+        return new InitResponse();
+    }
+
+    public override async Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
+    {
+        SdkLog.Stopping(logger, string.IsNullOrEmpty(request.Reason) ? "the host called Shutdown" : request.Reason);
+        if (Lifecycle is { } lifecycle)
+        {
+            await lifecycle.ShutdownAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+
+        // Stop after this answer has gone out, so the host sees Shutdown succeed.
+        context.GetHttpContext().Response.OnCompleted(() =>
+        {
+            lifetime.StopApplication();
+            return Task.CompletedTask;
+        });
+        return new ShutdownResponse();
+    }
+
+    public override Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetMetadataResponse { Metadata = plugin.Metadata });
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace GrpcPlugins.Sdk.Internal;
+
+/// <summary>What the host told the plugin through its environment, checked before anything starts.</summary>
+internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, string SocketBaseDir, int MinPort, int MaxPort, bool WatchStdin)
+{
+    public const string NotFromHostMessage =
+        "This is a plugin, started by a host: it is not meant to be run by hand. " +
+        "Configure it in a GrpcPlugins host (the 'Plugins' section of appsettings.json), which starts it and talks to it over gRPC. " +
+        "(The environment variable " + PluginProtocol.MagicCookieKey + " that a host sets is missing or wrong.)";
+
+    /// <summary>Reads and checks the environment. Returns null, with a message for stderr, when the plugin must not start.</summary>
+    public static PluginEnvironment? Read(Func<string, string?> variable, IReadOnlyList<string> apiVersions, out string error)
+    {
+        if (variable(PluginProtocol.MagicCookieKey) != PluginProtocol.MagicCookieValue)
+        {
+            error = NotFromHostMessage;
+            return null;
+        }
+
+        var ours = apiVersions
+            .Select(v => v.StartsWith('v') && int.TryParse(v.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
+            .Where(n => n > 0)
+            .ToHashSet();
+        var chosen = ChooseVersion(variable(PluginProtocol.ProtocolVersionsVariable), ours, out error);
+        if (chosen is null)
+        {
+            return null;
+        }
+
+        var transport = variable(PluginProtocol.TransportVariable);
+        var useUnix = transport switch
+        {
+            "tcp" => false,
+            _ => Socket.OSSupportsUnixDomainSockets,
+        };
+        var baseDir = variable(PluginProtocol.UnixSocketDirVariable);
+        var minPort = ParsePort(variable(PluginProtocol.MinPortVariable), 0);
+        var maxPort = ParsePort(variable(PluginProtocol.MaxPortVariable), minPort == 0 ? 0 : 65535);
+        if (minPort > maxPort)
+        {
+            error = $"{PluginProtocol.MinPortVariable} ({minPort}) is above {PluginProtocol.MaxPortVariable} ({maxPort}); the host must give a valid port range.";
+            return null;
+        }
+
+        return new PluginEnvironment(
+            chosen.Value,
+            useUnix,
+            string.IsNullOrEmpty(baseDir) ? Path.GetTempPath() : baseDir,
+            minPort,
+            maxPort,
+            variable(PluginProtocol.StdinWatchVariable) != "0");
+    }
+
+    private static int? ChooseVersion(string? hostList, HashSet<int> ours, out string error)
+    {
+        error = string.Empty;
+        if (string.IsNullOrWhiteSpace(hostList))
+        {
+            // A host that names no versions gets our newest, as go-plugin falls back to its configured version.
+            return ours.Max();
+        }
+
+        var theirs = hostList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
+            .Where(n => n > 0)
+            .ToHashSet();
+        var shared = ours.Intersect(theirs).ToList();
+        if (shared.Count > 0)
+        {
+            return shared.Max();
+        }
+
+        var mine = string.Join(", ", ours.Order().Select(PluginProtocol.ApiVersionName));
+        var host = string.Join(", ", theirs.Order().Select(PluginProtocol.ApiVersionName));
+        error = ours.Max() < (theirs.Count == 0 ? 0 : theirs.Max())
+            ? $"This plugin speaks API versions {mine}, but the host speaks only {host}. Upgrade the plugin to a version built for {host}."
+            : $"This plugin speaks API versions {mine}, but the host speaks only {host}. Upgrade the host, or use an older build of this plugin.";
+        return null;
+    }
+
+    private static int ParsePort(string? text, int fallback) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535 ? port : fallback;
+}

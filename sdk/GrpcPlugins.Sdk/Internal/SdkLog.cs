@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Sdk.Internal;
+
+internal static partial class SdkLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Plugin {Name} {Version} serving {Type} on {Network} {Address}, API version v{AppVersion}")]
+    public static partial void Serving(ILogger logger, string name, string version, string type, string network, string address, int appVersion);
+
+    [LoggerMessage(2, LogLevel.Error, "Call {Method} failed unexpectedly; the host gets INTERNAL without these details")]
+    public static partial void UnexpectedError(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Information, "Stopping: {Reason}")]
+    public static partial void Stopping(ILogger logger, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Could not remove the socket folder {Path}: {Error}")]
+    public static partial void CleanupFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(5, LogLevel.Information, "Initialized with {Count} configuration values")]
+    public static partial void Initialized(ILogger logger, int count);
+}

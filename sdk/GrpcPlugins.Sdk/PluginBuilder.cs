@@ -1,0 +1,105 @@
+using System.Reflection;
+using GrpcPlugins.Auth.V1;
+using GrpcPlugins.Monitor.V1;
+using GrpcPlugins.Plugin.V1;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Storage.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrpcPlugins.Sdk;
+
+/// <summary>
+/// Describes a plugin to <see cref="PluginServer.RunAsync"/>: the service it provides, its metadata
+/// and its own dependencies.
+/// </summary>
+public sealed class PluginBuilder
+{
+    private Type? _serviceType;
+    private Action<IEndpointRouteBuilder>? _mapService;
+
+    internal PluginBuilder(IServiceCollection services)
+    {
+        Services = services;
+        var entry = Assembly.GetEntryAssembly();
+        Metadata = new Metadata
+        {
+            Name = entry?.GetName().Name ?? "plugin",
+            Version = entry?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+                ?? entry?.GetName().Version?.ToString() ?? "0.0.0",
+            Description = entry?.GetCustomAttribute<AssemblyDescriptionAttribute>()?.Description ?? string.Empty,
+            Author = entry?.GetCustomAttribute<AssemblyCompanyAttribute>()?.Company ?? string.Empty,
+        };
+        Metadata.ApiVersions.Add(PluginProtocol.ApiVersionName(PluginProtocol.AppProtocolVersion));
+    }
+
+    /// <summary>The services of the plugin process, for the author's own dependencies.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// The metadata the plugin reports. Defaults to the entry assembly's name, informational version,
+    /// description and company, API version "v1", and the type set by the Add method.
+    /// </summary>
+    public Metadata Metadata { get; }
+
+    /// <summary>The largest message the plugin accepts or sends, in bytes. Defaults to 4 MiB.</summary>
+    public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How long the plugin waits for calls in flight when it stops. Defaults to 5 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal Type ServiceType => _serviceType
+        ?? throw new InvalidOperationException("The plugin provides no service: call AddAuth, AddStorage, AddProtocol or AddMonitor in the configure callback of PluginServer.RunAsync.");
+
+    /// <summary>Serves <typeparamref name="TService"/> as the plugin's AuthService.</summary>
+    /// <typeparam name="TService">The service implementation.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddAuth<TService>()
+        where TService : AuthService.AuthServiceBase => Add<TService>(PluginType.Auth);
+
+    /// <summary>Serves <typeparamref name="TService"/> as the plugin's StorageService.</summary>
+    /// <typeparam name="TService">The service implementation.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddStorage<TService>()
+        where TService : StorageService.StorageServiceBase => Add<TService>(PluginType.Storage);
+
+    /// <summary>Serves <typeparamref name="TService"/> as the plugin's ProtocolService.</summary>
+    /// <typeparam name="TService">The service implementation.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddProtocol<TService>()
+        where TService : ProtocolService.ProtocolServiceBase => Add<TService>(PluginType.Protocol);
+
+    /// <summary>Serves <typeparamref name="TService"/> as the plugin's MonitorService.</summary>
+    /// <typeparam name="TService">The service implementation.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddMonitor<TService>()
+        where TService : MonitorService.MonitorServiceBase => Add<TService>(PluginType.Monitor);
+
+    /// <summary>Adds capabilities to the plugin's metadata.</summary>
+    /// <param name="capabilities">The capabilities the plugin has.</param>
+    /// <returns>This builder.</returns>
+    public PluginBuilder WithCapabilities(params Capability[] capabilities)
+    {
+        Metadata.Capabilities.Add(capabilities);
+        return this;
+    }
+
+    internal void MapService(IEndpointRouteBuilder endpoints) => _mapService!(endpoints);
+
+    private PluginBuilder Add<TService>(PluginType type)
+        where TService : class
+    {
+        if (_serviceType is not null)
+        {
+            throw new InvalidOperationException($"The plugin already serves {_serviceType.Name}; a plugin process serves exactly one plugin type.");
+        }
+
+        _serviceType = typeof(TService);
+        Metadata.Type = type;
+        // One instance for the process, so that state set by Init is seen by every call.
+        Services.AddSingleton<TService>();
+        _mapService = endpoints => endpoints.MapGrpcService<TService>();
+        return this;
+    }
+}

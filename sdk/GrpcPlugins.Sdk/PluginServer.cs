@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using GrpcPlugins.Sdk.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace GrpcPlugins.Sdk;
+
+/// <summary>
+/// Runs a plugin process: checks that a host started it, listens on a private Unix socket (or TCP on
+/// 127.0.0.1), prints the handshake line, serves health, lifecycle and the plugin's own service, and
+/// exits on Shutdown, SIGTERM or when the host goes away.
+/// </summary>
+public static class PluginServer
+{
+    /// <summary>
+    /// Serves the plugin until the host stops it. This is a plugin's whole Main:
+    /// <c>await PluginServer.RunAsync(args, p =&gt; p.AddStorage&lt;MyStorage&gt;());</c>.
+    /// When a person runs the plugin by hand, it prints why it cannot run and sets a non-zero exit code.
+    /// </summary>
+    /// <param name="args">The process's command-line arguments, passed to the configuration.</param>
+    /// <param name="configure">Adds the plugin's service and, optionally, its metadata and dependencies.</param>
+    /// <param name="cancellationToken">Stops the plugin, as Shutdown would.</param>
+    /// <returns>The process exit code, also set as <see cref="Environment.ExitCode"/>: 0 after a clean stop.</returns>
+    public static async Task<int> RunAsync(string[] args, Action<PluginBuilder> configure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        // Only the handshake may reach stdout: a host reads it line by line. Everything else, even an author's Console.WriteLine, goes to stderr.
+        var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        Console.SetOut(Console.Error);
+
+        var builder = WebApplication.CreateSlimBuilder(args);
+        var plugin = new PluginBuilder(builder.Services);
+        configure(plugin);
+        _ = plugin.ServiceType;
+
+        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, out var error);
+        if (environment is null)
+        {
+            await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+            return Environment.ExitCode = 1;
+        }
+
+        using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
+        var app = Build(builder, plugin, environment, socketFolder);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var handshake = Handshake(app, environment, socketFolder);
+        socketFolder?.RestrictSocket();
+        SdkLog.Serving(app.Logger, plugin.Metadata.Name, plugin.Metadata.Version, plugin.Metadata.Type.ToString(), handshake.Network, handshake.Address, environment.AppVersion);
+        await stdout.WriteLineAsync(handshake.ToString()).ConfigureAwait(false);
+
+        using (cancellationToken.Register(app.Lifetime.StopApplication))
+        {
+            await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await app.DisposeAsync().ConfigureAwait(false);
+        return Environment.ExitCode = 0;
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.TimestampFormat = "O";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = plugin.ShutdownTimeout);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (socketFolder is not null)
+            {
+                kestrel.ListenUnixSocket(socketFolder.SocketPath, l => l.Protocols = HttpProtocols.Http2);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Loopback, FreePort(environment), l => l.Protocols = HttpProtocols.Http2);
+            }
+        });
+
+        builder.Services.AddSingleton(plugin);
+        builder.Services.AddSingleton<PluginState>();
+        builder.Services.AddSingleton(ServingHealth());
+        if (environment.WatchStdin)
+        {
+            builder.Services.AddHostedService<StdinWatcher>();
+        }
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.MaxReceiveMessageSize = plugin.MaxMessageSize;
+            o.MaxSendMessageSize = plugin.MaxMessageSize;
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcService<LifecycleService>();
+        plugin.MapService(app);
+        return app;
+    }
+
+    private static HealthServiceImpl ServingHealth()
+    {
+        var health = new HealthServiceImpl();
+        health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
+        health.SetStatus(PluginProtocol.HealthServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
+        return health;
+    }
+
+    private static HandshakeLine Handshake(WebApplication app, PluginEnvironment environment, SocketFolder? socketFolder)
+    {
+        string network;
+        string address;
+        if (socketFolder is not null)
+        {
+            network = HandshakeLine.UnixNetwork;
+            address = socketFolder.SocketPath;
+        }
+        else
+        {
+            network = HandshakeLine.TcpNetwork;
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            address = $"127.0.0.1:{new Uri(bound).Port}";
+        }
+
+        return new HandshakeLine(PluginProtocol.CoreProtocolVersion, environment.AppVersion, network, address, HandshakeLine.GrpcProtocol, string.Empty);
+    }
+
+    // Port 0 lets the system choose; a range from the host is searched for a free port.
+    private static int FreePort(PluginEnvironment environment)
+    {
+        if (environment.MinPort == 0)
+        {
+            return 0;
+        }
+
+        for (var port = environment.MinPort; port <= environment.MaxPort; port++)
+        {
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"No free TCP port between {environment.MinPort} and {environment.MaxPort} ({PluginProtocol.MinPortVariable}/{PluginProtocol.MaxPortVariable}); widen the range.");
+    }
+}

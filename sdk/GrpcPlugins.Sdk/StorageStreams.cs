@@ -1,0 +1,58 @@
+using Grpc.Core;
+using GrpcPlugins.Storage.V1;
+
+namespace GrpcPlugins.Sdk;
+
+/// <summary>The content of a Store call: its metadata, and its bytes as a <see cref="Stream"/>.</summary>
+/// <param name="Metadata">The metadata the host sent first.</param>
+/// <param name="Content">The content, read chunk by chunk as the host sends it.</param>
+public sealed record StoreUpload(ObjectMetadata Metadata, Stream Content);
+
+/// <summary>Helpers that turn a storage plugin's gRPC streams into .NET streams.</summary>
+public static class StorageStreams
+{
+    /// <summary>Reads a Store call's first message, its metadata, and gives the rest as a stream.</summary>
+    /// <param name="requestStream">The Store call's request stream.</param>
+    /// <param name="cancellationToken">The call's cancellation.</param>
+    /// <returns>The metadata and the content.</returns>
+    /// <exception cref="PluginException">The stream is empty or does not begin with metadata (InvalidArgument).</exception>
+    public static async Task<StoreUpload> ReadStoreAsync(this IAsyncStreamReader<StoreRequest> requestStream, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, "The Store stream was empty: send a metadata message first, then the chunks.");
+        }
+
+        if (requestStream.Current.PartCase != StoreRequest.PartOneofCase.Metadata)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, "The Store stream must begin with a metadata message, then the chunks.");
+        }
+
+        var content = new ChunkReadStream<StoreRequest>(
+            requestStream,
+            m => m.PartCase == StoreRequest.PartOneofCase.Chunk ? m.Chunk : null);
+        return new StoreUpload(requestStream.Current.Metadata, content);
+    }
+
+    /// <summary>Writes a Retrieve answer: the metadata first, then the content in chunks.</summary>
+    /// <param name="responseStream">The Retrieve call's response stream.</param>
+    /// <param name="metadata">The content's metadata.</param>
+    /// <param name="content">The content to send, read from its current position.</param>
+    /// <param name="maxBytes">The most bytes to send; null sends to the end.</param>
+    /// <param name="cancellationToken">The call's cancellation.</param>
+    /// <returns>The number of content bytes written.</returns>
+    public static async Task<long> WriteRetrieveAsync(
+        this IServerStreamWriter<RetrieveResponse> responseStream,
+        ObjectMetadata metadata,
+        Stream content,
+        long? maxBytes,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(content);
+        await responseStream.WriteAsync(new RetrieveResponse { Metadata = metadata }, cancellationToken).ConfigureAwait(false);
+        return await ChunkWriter.CopyAsync(content, responseStream, c => new RetrieveResponse { Chunk = c }, maxBytes: maxBytes, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,61 @@
+namespace GrpcPlugins;
+
+/// <summary>
+/// The constants of the GrpcPlugins wire protocol (docs/protocol.md): environment variables,
+/// handshake values and metadata keys. Names follow HashiCorp go-plugin where it has one.
+/// </summary>
+public static class PluginProtocol
+{
+    /// <summary>The handshake's core protocol version, the first field of the handshake line; go-plugin's is also 1.</summary>
+    public const int CoreProtocolVersion = 1;
+
+    /// <summary>The app protocol version this release speaks: the contracts' <c>v1</c> packages.</summary>
+    public const int AppProtocolVersion = 1;
+
+    /// <summary>The environment variable that proves a plugin was started by a host.</summary>
+    public const string MagicCookieKey = "GRPCPLUGINS_MAGIC_COOKIE";
+
+    /// <summary>The value of <see cref="MagicCookieKey"/>. It is not a secret, only a guard against running a plugin by hand.</summary>
+    public const string MagicCookieValue = "d3c1a5d3f0b74a4b9d2c6e8a1f5b7c90";
+
+    /// <summary>The environment variable listing the app protocol versions the host speaks, comma separated (go-plugin).</summary>
+    public const string ProtocolVersionsVariable = "PLUGIN_PROTOCOL_VERSIONS";
+
+    /// <summary>The environment variable naming the folder for the plugin's Unix socket (go-plugin).</summary>
+    public const string UnixSocketDirVariable = "PLUGIN_UNIX_SOCKET_DIR";
+
+    /// <summary>The environment variable with the lowest TCP port a plugin may listen on (go-plugin).</summary>
+    public const string MinPortVariable = "PLUGIN_MIN_PORT";
+
+    /// <summary>The environment variable with the highest TCP port a plugin may listen on (go-plugin).</summary>
+    public const string MaxPortVariable = "PLUGIN_MAX_PORT";
+
+    /// <summary>The environment variable with the host's client certificate for AutoMTLS (go-plugin).</summary>
+    public const string ClientCertVariable = "PLUGIN_CLIENT_CERT";
+
+    /// <summary>The environment variable that forces a transport: "unix" or "tcp". Unset means Unix where available.</summary>
+    public const string TransportVariable = "GRPCPLUGINS_TRANSPORT";
+
+    /// <summary>The environment variable that, set to "0", stops a plugin from exiting when its stdin closes. Hosts leave it unset.</summary>
+    public const string StdinWatchVariable = "GRPCPLUGINS_STDIN_WATCH";
+
+    /// <summary>The health service name a plugin reports besides the overall "" (go-plugin uses "plugin").</summary>
+    public const string HealthServiceName = "plugin";
+
+    /// <summary>The full name of the lifecycle service every plugin serves.</summary>
+    public const string LifecycleServiceName = "grpcplugins.plugin.v1.PluginService";
+
+    /// <summary>The metadata key carrying the transfer id.</summary>
+    public const string TransferIdHeader = "grpcplugins-transfer-id";
+
+    /// <summary>The metadata key carrying the user id.</summary>
+    public const string UserIdHeader = "grpcplugins-user-id";
+
+    /// <summary>The metadata key carrying the request id.</summary>
+    public const string RequestIdHeader = "grpcplugins-request-id";
+
+    /// <summary>Formats an app protocol version as a contract package version, such as "v1".</summary>
+    /// <param name="version">The app protocol version.</param>
+    /// <returns>The version's name.</returns>
+    public static string ApiVersionName(int version) => $"v{version}";
+}
