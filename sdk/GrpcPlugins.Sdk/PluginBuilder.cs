@@ -23,7 +23,7 @@ public sealed class PluginBuilder
     {
         Services = services;
         var entry = Assembly.GetEntryAssembly();
-        Metadata = new Metadata
+        Metadata = new PluginMetadata
         {
             Name = entry?.GetName().Name ?? "plugin",
             Version = entry?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
@@ -41,7 +41,7 @@ public sealed class PluginBuilder
     /// The metadata the plugin reports. Defaults to the entry assembly's name, informational version,
     /// description and company, API version "v1", and the type set by the Add method.
     /// </summary>
-    public Metadata Metadata { get; }
+    public PluginMetadata Metadata { get; }
 
     /// <summary>The largest message the plugin accepts or sends, in bytes. Defaults to 4 MiB.</summary>
     public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;

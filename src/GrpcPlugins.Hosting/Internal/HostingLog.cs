@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Hosting.Internal;
+
+internal static partial class HostingLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Starting plugin {Plugin}: {Command}")]
+    public static partial void Starting(ILogger logger, string plugin, string command);
+
+    [LoggerMessage(2, LogLevel.Warning, "Plugin {Plugin} printed a line on stdout that is not a handshake; skipped: {Line} ({Reason})")]
+    public static partial void StrayStdout(ILogger logger, string plugin, string line, string reason);
+
+    [LoggerMessage(3, LogLevel.Information, "Plugin {Plugin} {Version} ({Type}) is running as process {Pid} on {Network} {Address}, API v{AppVersion}")]
+    public static partial void Started(ILogger logger, string plugin, string version, string type, int pid, string network, string address, int appVersion);
+
+    [LoggerMessage(4, LogLevel.Information, "[{Plugin}] {Line}")]
+    public static partial void PluginStderr(ILogger logger, string plugin, string line);
+
+    [LoggerMessage(5, LogLevel.Information, "Stopping plugin {Plugin} (process {Pid})")]
+    public static partial void Stopping(ILogger logger, string plugin, int pid);
+
+    [LoggerMessage(6, LogLevel.Warning, "Plugin {Plugin} did not exit within {GracePeriod} of Shutdown; killing process {Pid}")]
+    public static partial void Killing(ILogger logger, string plugin, System.TimeSpan gracePeriod, int pid);
+
+    [LoggerMessage(7, LogLevel.Warning, "Plugin {Plugin} exited with code {ExitCode}")]
+    public static partial void Exited(ILogger logger, string plugin, int exitCode);
+
+    [LoggerMessage(8, LogLevel.Debug, "Shutdown call to plugin {Plugin} failed: {Error}")]
+    public static partial void ShutdownCallFailed(ILogger logger, string plugin, string error);
+
+    [LoggerMessage(9, LogLevel.Error, "Plugin {Plugin} failed to start: {Error}")]
+    public static partial void StartFailed(ILogger logger, string plugin, string error);
+}

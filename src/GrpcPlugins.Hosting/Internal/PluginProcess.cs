@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Hosting.Internal;
+
+/// <summary>
+/// One plugin process: started with the protocol's environment, its stdout read for the handshake, its
+/// stderr forwarded to the log (the last lines kept for error messages), and its stdin held open so that
+/// it exits when the host goes away.
+/// </summary>
+internal sealed class PluginProcess : IAsyncDisposable
+{
+    private const int MaxStrayLines = 100;
+    private const int StderrTailLines = 20;
+
+    private readonly Process _process;
+    private readonly string _name;
+    private readonly ILogger _logger;
+    private readonly Queue<string> _stderrTail = new();
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _stderrPump = Task.CompletedTask;
+
+    private PluginProcess(Process process, string name, ILogger logger)
+    {
+        _process = process;
+        _name = name;
+        _logger = logger;
+    }
+
+    public int Id { get; private set; }
+
+    /// <summary>Completes with the exit code when the process exits.</summary>
+    public Task<int> Exited => _exited.Task;
+
+    public string StderrTail
+    {
+        get
+        {
+            lock (_stderrTail)
+            {
+                return string.Join(Environment.NewLine, _stderrTail);
+            }
+        }
+    }
+
+    public static PluginProcess Start(ProcessStartInfo startInfo, string name, ILogger logger)
+    {
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var plugin = new PluginProcess(process, name, logger);
+        process.Exited += (_, _) => plugin.OnExited();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new PluginException(
+                PluginErrorCode.FailedPrecondition,
+                $"Could not start plugin '{name}': '{startInfo.FileName}' could not be run ({ex.Message}). Check the plugin's Command and that the file exists and is executable.",
+                ex)
+            { Source = PluginErrorSource.Host, PluginName = name };
+        }
+
+        plugin.Id = process.Id;
+        plugin._stderrPump = plugin.PumpStderrAsync();
+        return plugin;
+    }
+
+    /// <summary>
+    /// Reads stdout until the handshake line. Stray lines before it are logged and skipped; end of output
+    /// or the timeout fail with a message that says what the plugin did instead.
+    /// </summary>
+    public async Task<HandshakeLine> ReadHandshakeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        var stray = 0;
+        try
+        {
+            while (true)
+            {
+                var line = await _process.StandardOutput.ReadLineAsync(timer.Token).ConfigureAwait(false);
+                if (line is null)
+                {
+                    throw await ExitedBeforeHandshakeAsync().ConfigureAwait(false);
+                }
+
+                if (HandshakeLine.TryParse(line, out var handshake, out var reason))
+                {
+                    _ = PumpStdoutAsync();
+                    return handshake!;
+                }
+
+                HostingLog.StrayStdout(_logger, _name, Shorten(line), reason);
+                if (++stray >= MaxStrayLines)
+                {
+                    throw Failure(PluginErrorCode.FailedPrecondition, $"printed {MaxStrayLines} lines on stdout without a handshake line. The last said: '{Shorten(line)}' ({reason}). Is this a GrpcPlugins or go-plugin gRPC plugin?");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failure(PluginErrorCode.Timeout, $"did not print its handshake line within {timeout.TotalSeconds:0.#} s. Check that it calls PluginServer.RunAsync (or go-plugin's Serve), or raise StartTimeout.");
+        }
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Already exiting.
+        }
+    }
+
+    /// <summary>Closes the plugin's stdin, which tells a GrpcPlugins plugin that its host is gone.</summary>
+    public void CloseStdin()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public PluginException Failure(PluginErrorCode code, string what)
+    {
+        var tail = StderrTail;
+        var message = $"Plugin '{_name}' (process {Id}) {what}";
+        if (tail.Length > 0)
+        {
+            message += $"{Environment.NewLine}Its last stderr lines:{Environment.NewLine}{tail}";
+        }
+
+        return new PluginException(code, message) { Source = PluginErrorSource.Plugin, PluginName = _name };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        _process.Dispose();
+    }
+
+    private async Task<PluginException> ExitedBeforeHandshakeAsync()
+    {
+        var exit = await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        // Let the last stderr lines arrive, since they usually say why.
+        await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        var how = exit == Exited ? $"exited with code {Exited.Result}" : "closed its stdout";
+        return Failure(PluginErrorCode.Unavailable, $"{how} before printing its handshake line.");
+    }
+
+    private async Task PumpStderrAsync()
+    {
+        try
+        {
+            while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                lock (_stderrTail)
+                {
+                    _stderrTail.Enqueue(line);
+                    if (_stderrTail.Count > StderrTailLines)
+                    {
+                        _stderrTail.Dequeue();
+                    }
+                }
+
+                HostingLog.PluginStderr(_logger, _name, line);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process is gone; nothing more to read.
+        }
+    }
+
+    // After the handshake, stdout must still be drained, or a chatty plugin would block on a full pipe.
+    private async Task PumpStdoutAsync()
+    {
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                HostingLog.StrayStdout(_logger, _name, Shorten(line), "after the handshake");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private void OnExited()
+    {
+        int code;
+        try
+        {
+            code = _process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            code = -1;
+        }
+
+        _exited.TrySetResult(code);
+    }
+
+    private static string Shorten(string line) => line.Length <= 200 ? line : line[..200] + "...";
+}

@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using GrpcPlugins.Protocol.V1;
+
+namespace GrpcPlugins.Hosting.Internal;
+
+internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugin
+{
+    private static ProtocolService.ProtocolServiceClient Client(CallInvoker invoker) => new(invoker);
+
+    public Task<Transfer> SendAsync(SendRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).SendAsync(request, cancellationToken: ct)).Transfer, "Send"), cancellationToken);
+    }
+
+    public Task<Transfer> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).ReceiveAsync(request, cancellationToken: ct)).Transfer, "Receive"), cancellationToken);
+    }
+
+    public Task<Transfer> StatusAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).StatusAsync(new StatusRequest { Id = id }, cancellationToken: ct)).Transfer, "Status"), cancellationToken);
+    }
+
+    public Task<Transfer> CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).CancelAsync(new CancelRequest { Id = id }, cancellationToken: ct)).Transfer, "Cancel"), cancellationToken);
+    }
+
+    public Task<Transfer> ResumeAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).ResumeAsync(new ResumeRequest { Id = id }, cancellationToken: ct)).Transfer, "Resume"), cancellationToken);
+    }
+
+    public async IAsyncEnumerable<Transfer> WatchTransferAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        plugin.EnsureRunning();
+        using var call = Client(plugin.Invoker).WatchTransfer(new WatchTransferRequest { Id = id }, cancellationToken: cancellationToken);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                throw await plugin.TranslateAsync(ex).ConfigureAwait(false);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return Require(call.ResponseStream.Current.Transfer, "WatchTransfer");
+        }
+    }
+
+    private Transfer Require(Transfer? transfer, string method) =>
+        transfer ?? throw new PluginException(PluginErrorCode.Internal, $"Plugin '{plugin.Name}' answered {method} without a transfer. The plugin is broken; check its log.") { PluginName = plugin.Name };
+}
