@@ -1,0 +1,44 @@
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.FunctionalTests;
+
+/// <summary>Finds the built plugin programs of this repository and makes options that launch them.</summary>
+internal static class TestPlugins
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The repository's root: the folder that holds GrpcPlugins.sln.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>"Debug" or "Release", the same as this test assembly's.</summary>
+    public static string Configuration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    public static string Dll(string folder, string project) =>
+        Path.Combine(RepoRoot, folder, project, "bin", Configuration, "net10.0", project + ".dll");
+
+    public static PluginOptions TestPlugin(string mode, PluginType type, string? name = null) => new()
+    {
+        Name = name ?? $"test-{mode}",
+        Type = type,
+        Command = Dll("tests", "GrpcPlugins.TestPlugin"),
+        Args = [mode],
+        StartTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    public static Task<PluginClient> StartAsync(PluginOptions options, ILoggerFactory? logs = null) =>
+        PluginClient.StartAsync(options, loggerFactory: logs).WaitAsync(Timeout);
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GrpcPlugins.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Could not find GrpcPlugins.sln above " + AppContext.BaseDirectory);
+    }
+}

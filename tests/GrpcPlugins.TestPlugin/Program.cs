@@ -1,0 +1,37 @@
+using GrpcPlugins.Sdk;
+using GrpcPlugins.TestPlugin;
+
+// The first argument picks a behaviour; functional tests use each to check what a host does with it.
+var mode = args.Length > 0 ? args[0] : "storage";
+var rest = args.Skip(1).ToArray();
+switch (mode)
+{
+    case "auth":
+        await PluginServer.RunAsync(rest, p => p.AddAuth<EchoAuth>());
+        break;
+    case "storage":
+        await PluginServer.RunAsync(rest, p => p.AddStorage<MemoryStorage>());
+        break;
+    case "protocol":
+        await PluginServer.RunAsync(rest, p => p.AddProtocol<InstantProtocol>());
+        break;
+    case "monitor":
+        await PluginServer.RunAsync(rest, p => p.AddMonitor<CountingMonitor>());
+        break;
+    case "banner":
+        // A library that prints a banner before the handshake, as some do.
+        Console.WriteLine("AcmeLib 2.1 (c) Acme Corp. All rights reserved.");
+        await PluginServer.RunAsync(rest, p => p.AddStorage<MemoryStorage>());
+        break;
+    case "v2-only":
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<MemoryStorage>();
+            p.Metadata.ApiVersions.Clear();
+            p.Metadata.ApiVersions.Add("v2");
+        });
+        break;
+    default:
+        Environment.ExitCode = await Misbehaviour.RunAsync(mode);
+        break;
+}

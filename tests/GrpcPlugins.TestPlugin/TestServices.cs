@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using GrpcPlugins.Auth.V1;
+using GrpcPlugins.Monitor.V1;
+using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Sdk;
+using GrpcPlugins.Storage.V1;
+
+namespace GrpcPlugins.TestPlugin;
+
+/// <summary>Accepts alice/secret; Authorize answers with the context it received, so tests can check what reached the plugin.</summary>
+internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
+{
+    private IReadOnlyDictionary<string, string> _config = new Dictionary<string, string>();
+
+    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        if (config.TryGetValue("reject", out var reason))
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"Config refused: {reason}");
+        }
+
+        _config = config;
+        return Task.CompletedTask;
+    }
+
+    public override Task<AuthenticateResponse> Authenticate(AuthenticateRequest request, ServerCallContext context)
+    {
+        if (request is { Type: AuthType.Password, Username: "alice", Password: "secret" })
+        {
+            return Task.FromResult(new AuthenticateResponse
+            {
+                Result = new AuthResult
+                {
+                    Token = "tok-alice",
+                    RefreshToken = "ref-alice",
+                    ExpiresAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
+                    User = new User { Id = "u-1", Username = "alice", Roles = { "reader" } },
+                },
+            });
+        }
+
+        throw new PluginException(PluginErrorCode.Unauthenticated, "Wrong username or password.");
+    }
+
+    public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
+    {
+        if (request.Resource == "slow")
+        {
+            // Waits for the host's deadline or cancellation, which the SDK turns into Timeout or Cancelled.
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        if (request.Token != "tok-alice")
+        {
+            throw new PluginException(PluginErrorCode.Unauthenticated, "The token is unknown or expired.");
+        }
+
+        var call = context.GetPluginContext();
+        var echo = string.Join(
+            ';',
+            $"transfer={call.TransferId}",
+            $"user={call.UserId}",
+            $"request={call.RequestId}",
+            $"traceparent={context.RequestHeaders.GetValue("traceparent")}",
+            $"deadline={(call.Deadline == DateTime.MaxValue ? "none" : "set")}",
+            $"config={string.Join(',', _config.Select(kv => kv.Key + "=" + kv.Value))}");
+        return new AuthorizeResponse { Allowed = request.Action == Auth.V1.Action.Read, User = new User { Id = "u-1" }, Reason = echo };
+    }
+
+    public override Task<RefreshResponse> Refresh(RefreshRequest request, ServerCallContext context) =>
+        request.RefreshToken == "ref-alice"
+            ? Authenticate(new AuthenticateRequest { Type = AuthType.Password, Username = "alice", Password = "secret" }, context).ContinueWith(t => new RefreshResponse { Result = t.Result.Result }, TaskScheduler.Default)
+            : throw new PluginException(PluginErrorCode.Unauthenticated, "The refresh token is unknown.");
+
+    public override Task<RevokeResponse> Revoke(RevokeRequest request, ServerCallContext context) => Task.FromResult(new RevokeResponse());
+}
+
+/// <summary>In-memory storage. Some names trigger failures: "explode" (unexpected exception), "crash" (the process dies mid-call).</summary>
+internal sealed class MemoryStorage : StorageService.StorageServiceBase
+{
+    private readonly ConcurrentDictionary<string, (ObjectMetadata Metadata, byte[] Content)> _items = new();
+
+    public override async Task<StoreResponse> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
+    {
+        var upload = await requestStream.ReadStoreAsync(context.CancellationToken);
+        if (upload.Metadata.Name == "explode")
+        {
+            throw new InvalidOperationException("internal detail that must not reach the host: connection string=secret");
+        }
+
+        using var buffer = new MemoryStream();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await upload.Content.ReadAsync(chunk, context.CancellationToken)) > 0)
+        {
+            if (upload.Metadata.Name == "crash")
+            {
+                await Console.Error.WriteLineAsync("crashing on purpose in the middle of Store");
+                Process.GetCurrentProcess().Kill();
+            }
+
+            buffer.Write(chunk, 0, read);
+            hash.AppendData(chunk, 0, read);
+        }
+
+        var metadata = upload.Metadata.Clone();
+        metadata.Size = buffer.Length;
+        metadata.CreatedAt = Timestamp.FromDateTime(DateTime.UtcNow);
+        metadata.Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var id = Guid.NewGuid().ToString("N");
+        _items[id] = (metadata, buffer.ToArray());
+        return new StoreResponse { Id = id, Metadata = metadata };
+    }
+
+    public override async Task Retrieve(RetrieveRequest request, IServerStreamWriter<RetrieveResponse> responseStream, ServerCallContext context)
+    {
+        if (request.Id == "slow")
+        {
+            await responseStream.WriteAsync(new RetrieveResponse { Metadata = new ObjectMetadata { Name = "slow" } });
+            await responseStream.WriteAsync(new RetrieveResponse { Chunk = ByteString.CopyFrom(new byte[1024]) });
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await Console.Error.WriteLineAsync("Retrieve of 'slow' was cancelled by the host");
+                throw;
+            }
+        }
+
+        var (metadata, content) = Find(request.Id);
+        var length = request.Length == 0 ? content.Length - request.Offset : request.Length;
+        using var stream = new MemoryStream(content, (int)request.Offset, (int)length, writable: false);
+        await responseStream.WriteRetrieveAsync(metadata, stream, null, context.CancellationToken);
+    }
+
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    {
+        Find(request.Id);
+        _items.TryRemove(request.Id, out _);
+        return Task.FromResult(new DeleteResponse());
+    }
+
+    public override Task<ListResponse> List(ListRequest request, ServerCallContext context)
+    {
+        var response = new ListResponse();
+        response.Items.Add(_items
+            .Where(kv => kv.Value.Metadata.Name.StartsWith(request.Prefix, StringComparison.Ordinal))
+            .OrderBy(kv => kv.Value.Metadata.Name, StringComparer.Ordinal)
+            .Select(kv => new Item { Id = kv.Key, Metadata = kv.Value.Metadata }));
+        return Task.FromResult(response);
+    }
+
+    public override Task<StatsResponse> Stats(StatsRequest request, ServerCallContext context) =>
+        Task.FromResult(new StatsResponse { TotalItems = _items.Count, TotalSize = _items.Values.Sum(v => v.Content.LongLength) });
+
+    private (ObjectMetadata Metadata, byte[] Content) Find(string id) =>
+        _items.TryGetValue(id, out var item)
+            ? item
+            : throw new PluginException(PluginErrorCode.NotFound, $"No stored item has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
+}
+
+/// <summary>A protocol whose transfers complete at once; WatchTransfer reports active, then completed.</summary>
+internal sealed class InstantProtocol : ProtocolService.ProtocolServiceBase
+{
+    private readonly ConcurrentDictionary<string, Transfer> _transfers = new();
+
+    public override Task<SendResponse> Send(SendRequest request, ServerCallContext context) =>
+        Task.FromResult(new SendResponse { Transfer = Complete(request.TransferId, request.File, request.Destination) });
+
+    public override Task<ReceiveResponse> Receive(ReceiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ReceiveResponse { Transfer = Complete(request.TransferId, request.Source, request.OutputDir) });
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) =>
+        Task.FromResult(new StatusResponse { Transfer = Find(request.Id) });
+
+    public override Task<CancelResponse> Cancel(CancelRequest request, ServerCallContext context) =>
+        Find(request.Id).Status == TransferStatus.Completed
+            ? throw new PluginException(PluginErrorCode.FailedPrecondition, $"Transfer '{request.Id}' is already completed.")
+            : Task.FromResult(new CancelResponse { Transfer = Find(request.Id) });
+
+    public override Task<ResumeResponse> Resume(ResumeRequest request, ServerCallContext context) =>
+        Task.FromResult(new ResumeResponse { Transfer = Find(request.Id) });
+
+    public override async Task WatchTransfer(WatchTransferRequest request, IServerStreamWriter<WatchTransferResponse> responseStream, ServerCallContext context)
+    {
+        var done = Find(request.Id);
+        var active = done.Clone();
+        active.Status = TransferStatus.Active;
+        active.Progress = 0.5;
+        await responseStream.WriteAsync(new WatchTransferResponse { Transfer = active });
+        await responseStream.WriteAsync(new WatchTransferResponse { Transfer = done });
+    }
+
+    private Transfer Complete(string id, string file, string destination)
+    {
+        var transfer = new Transfer
+        {
+            Id = string.IsNullOrEmpty(id) ? Guid.NewGuid().ToString("N") : id,
+            Status = TransferStatus.Completed,
+            Progress = 1,
+            File = file,
+            Destination = destination,
+            StartedAt = Timestamp.FromDateTime(DateTime.UtcNow),
+        };
+        _transfers[transfer.Id] = transfer;
+        return transfer;
+    }
+
+    private Transfer Find(string id) =>
+        _transfers.TryGetValue(id, out var transfer) ? transfer : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}'.");
+}
+
+/// <summary>Logs each event on stderr, where the host's log shows it.</summary>
+internal sealed class CountingMonitor : MonitorService.MonitorServiceBase
+{
+    public override Task<TransferStartedResponse> TransferStarted(TransferStartedRequest request, ServerCallContext context) =>
+        Log("started", request.Transfer.Id, new TransferStartedResponse());
+
+    public override Task<TransferProgressResponse> TransferProgress(TransferProgressRequest request, ServerCallContext context) =>
+        Log($"progress {request.Progress:0.00}", request.Transfer.Id, new TransferProgressResponse());
+
+    public override Task<TransferCompletedResponse> TransferCompleted(TransferCompletedRequest request, ServerCallContext context) =>
+        Log("completed", request.Transfer.Id, new TransferCompletedResponse());
+
+    public override Task<TransferFailedResponse> TransferFailed(TransferFailedRequest request, ServerCallContext context) =>
+        Log($"failed {request.Error.Code}", request.Transfer.Id, new TransferFailedResponse());
+
+    public override Task<RecordMetricResponse> RecordMetric(RecordMetricRequest request, ServerCallContext context) =>
+        Log($"metric {request.Name}={request.Value}", string.Join(',', request.Tags.Select(t => t.Key + "=" + t.Value)), new RecordMetricResponse());
+
+    private static async Task<T> Log<T>(string what, string subject, T response)
+    {
+        await Console.Error.WriteLineAsync($"monitor event: {what} {subject}");
+        return response;
+    }
+}
