@@ -75,6 +75,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
         var stray = 0;
+        var lastStray = string.Empty;
         try
         {
             while (true)
@@ -82,7 +83,7 @@ internal sealed class PluginProcess : IAsyncDisposable
                 var line = await _process.StandardOutput.ReadLineAsync(timer.Token).ConfigureAwait(false);
                 if (line is null)
                 {
-                    throw await ExitedBeforeHandshakeAsync().ConfigureAwait(false);
+                    throw await ExitedBeforeHandshakeAsync(lastStray).ConfigureAwait(false);
                 }
 
                 if (HandshakeLine.TryParse(line, out var handshake, out var reason))
@@ -92,6 +93,7 @@ internal sealed class PluginProcess : IAsyncDisposable
                 }
 
                 HostingLog.StrayStdout(_logger, _name, Shorten(line), reason);
+                lastStray = $" It printed {stray + 1} line(s) on stdout that are not a handshake; the last was '{Shorten(line)}': {reason}.";
                 if (++stray >= MaxStrayLines)
                 {
                     throw Failure(PluginErrorCode.FailedPrecondition, $"printed {MaxStrayLines} lines on stdout without a handshake line. The last said: '{Shorten(line)}' ({reason}). Is this a GrpcPlugins or go-plugin gRPC plugin?");
@@ -100,7 +102,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Failure(PluginErrorCode.Timeout, $"did not print its handshake line within {timeout.TotalSeconds:0.#} s. Check that it calls PluginServer.RunAsync (or go-plugin's Serve), or raise StartTimeout.");
+            throw Failure(PluginErrorCode.Timeout, $"did not print its handshake line within {timeout.TotalSeconds:0.#} s. Check that it calls PluginServer.RunAsync (or go-plugin's Serve), or raise StartTimeout.{lastStray}");
         }
     }
 
@@ -152,13 +154,13 @@ internal sealed class PluginProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task<PluginException> ExitedBeforeHandshakeAsync()
+    private async Task<PluginException> ExitedBeforeHandshakeAsync(string lastStray)
     {
         var exit = await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         // Let the last stderr lines arrive, since they usually say why.
         await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         var how = exit == Exited ? $"exited with code {Exited.Result}" : "closed its stdout";
-        return Failure(PluginErrorCode.Unavailable, $"{how} before printing its handshake line.");
+        return Failure(PluginErrorCode.Unavailable, $"{how} before printing its handshake line.{lastStray}");
     }
 
     private async Task PumpStderrAsync()
