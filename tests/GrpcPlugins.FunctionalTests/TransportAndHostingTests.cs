@@ -1,0 +1,118 @@
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace GrpcPlugins.FunctionalTests;
+
+/// <summary>How plugins listen, and how an application hosts them through dependency injection.</summary>
+public sealed class TransportAndHostingTests
+{
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Start_UnixSocket_FolderAndSocketAreOwnerOnly()
+    {
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage));
+        var socket = plugin.Handshake.Address;
+
+        Assert.Equal(HandshakeLine.UnixNetwork, plugin.Handshake.Network);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(socket)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
+    }
+
+    [Fact]
+    public async Task Start_SocketDirectoryConfigured_PluginListensThere()
+    {
+        var dir = Directory.CreateTempSubdirectory("ft-sockets-").FullName;
+        var host = new GrpcPluginsOptions { SocketDirectory = dir };
+
+        await using var plugin = await PluginClient.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage), host).WaitAsync(TestPlugins.Timeout);
+
+        Assert.StartsWith(dir + Path.DirectorySeparatorChar, plugin.Handshake.Address);
+        Assert.Equal(0, (await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout)).TotalItems);
+    }
+
+    [Fact]
+    public async Task Start_TcpTransport_ServesOnLoopback()
+    {
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+        options.Transport = "tcp";
+        await using var plugin = await TestPlugins.StartAsync(options);
+
+        var stats = await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(HandshakeLine.TcpNetwork, plugin.Handshake.Network);
+        Assert.StartsWith("127.0.0.1:", plugin.Handshake.Address);
+        Assert.Equal(0, stats.TotalItems);
+    }
+
+    [Fact]
+    public async Task Start_TcpPortRange_ListensInsideIt()
+    {
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+        options.Transport = "tcp";
+        options.Environment[PluginProtocol.MinPortVariable] = "41000";
+        options.Environment[PluginProtocol.MaxPortVariable] = "41100";
+        await using var plugin = await TestPlugins.StartAsync(options);
+
+        var port = int.Parse(plugin.Handshake.Address.Split(':')[1]);
+
+        Assert.InRange(port, 41000, 41100);
+    }
+
+    [Fact]
+    public async Task AddGrpcPlugins_HostStartsAndStops_PluginsFollowTheApplication()
+    {
+        var dll = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plugins:users:Type"] = "Auth",
+            ["Plugins:users:Command"] = dll,
+            ["Plugins:users:Args:0"] = "auth",
+            ["Plugins:files:Type"] = "Storage",
+            ["Plugins:files:Command"] = dll,
+            ["Plugins:files:Args:0"] = "storage",
+        });
+        builder.Services.AddGrpcPlugins(builder.Configuration);
+        using var app = builder.Build();
+
+        await app.StartAsync().WaitAsync(TestPlugins.Timeout);
+        var registry = app.Services.GetRequiredService<IPluginRegistry>();
+        var pids = registry.Plugins.Select(p => p.ProcessId).ToList();
+        var stats = await registry.Get("files").Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+        var auth = Assert.Single(registry.OfType(PluginType.Auth));
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(2, pids.Count);
+        Assert.Equal("users", auth.Name);
+        Assert.Equal(0, stats.TotalItems);
+        Assert.All(pids, pid => Assert.False(PluginTypesTests.ProcessIsAlive(pid)));
+        Assert.Empty(registry.Plugins);
+    }
+
+    [Fact]
+    public async Task AddGrpcPlugins_OnePluginFailsToStart_ApplicationStartFailsAndNoneIsLeft()
+    {
+        var dll = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plugins:good:Type"] = "Storage",
+            ["Plugins:good:Command"] = dll,
+            ["Plugins:good:Args:0"] = "storage",
+            ["Plugins:bad:Type"] = "Storage",
+            ["Plugins:bad:Command"] = dll,
+            ["Plugins:bad:Args:0"] = "exit-early",
+        });
+        builder.Services.AddGrpcPlugins(builder.Configuration);
+        using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<PluginException>(() => app.StartAsync().WaitAsync(TestPlugins.Timeout));
+
+        Assert.Equal("bad", error.PluginName);
+        Assert.Contains("exited with code 3", error.Message);
+        Assert.Empty(app.Services.GetRequiredService<IPluginRegistry>().Plugins);
+    }
+}

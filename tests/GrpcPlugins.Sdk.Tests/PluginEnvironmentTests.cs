@@ -1,0 +1,91 @@
+using GrpcPlugins.Sdk.Internal;
+
+namespace GrpcPlugins.Sdk.Tests;
+
+public sealed class PluginEnvironmentTests
+{
+    private static readonly string[] V1 = ["v1"];
+
+    [Fact]
+    public void Read_NoCookie_RefusesWithPlainMessage()
+    {
+        var env = PluginEnvironment.Read(_ => null, V1, out var error);
+
+        Assert.Null(env);
+        Assert.StartsWith("This is a plugin, started by a host", error);
+    }
+
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("1,2", 1)]
+    [InlineData(" 2 , 1 ", 1)]
+    [InlineData(null, 1)]
+    public void Read_HostVersions_ChoosesHighestShared(string? hostVersions, int expected)
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.ProtocolVersionsVariable, hostVersions)), V1, out var error);
+
+        Assert.Equal(expected, env?.AppVersion);
+        Assert.Equal(string.Empty, error);
+    }
+
+    [Fact]
+    public void Read_PluginNewerThanHost_SaysUpgradeHost()
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.ProtocolVersionsVariable, "1")), ["v2", "v3"], out var error);
+
+        Assert.Null(env);
+        Assert.Equal("This plugin speaks API versions v2, v3, but the host speaks only v1. Upgrade the host, or use an older build of this plugin.", error);
+    }
+
+    [Fact]
+    public void Read_PluginOlderThanHost_SaysUpgradePlugin()
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.ProtocolVersionsVariable, "3,4")), V1, out var error);
+
+        Assert.Null(env);
+        Assert.Contains("Upgrade the plugin to a version built for v3, v4", error);
+    }
+
+    [Fact]
+    public void Read_Defaults_UnixSocketInTempAndWatchStdin()
+    {
+        var env = PluginEnvironment.Read(Vars(), V1, out _)!;
+
+        Assert.True(env.UseUnixSocket);
+        Assert.Equal(Path.GetTempPath(), env.SocketBaseDir);
+        Assert.True(env.WatchStdin);
+        Assert.Equal(0, env.MinPort);
+    }
+
+    [Fact]
+    public void Read_TcpWithPortRange_UsesIt()
+    {
+        var env = PluginEnvironment.Read(Vars(
+            (PluginProtocol.TransportVariable, "tcp"),
+            (PluginProtocol.MinPortVariable, "20000"),
+            (PluginProtocol.MaxPortVariable, "20010"),
+            (PluginProtocol.UnixSocketDirVariable, "/run/x"),
+            (PluginProtocol.StdinWatchVariable, "0")), V1, out _)!;
+
+        Assert.False(env.UseUnixSocket);
+        Assert.Equal((20000, 20010), (env.MinPort, env.MaxPort));
+        Assert.Equal("/run/x", env.SocketBaseDir);
+        Assert.False(env.WatchStdin);
+    }
+
+    [Fact]
+    public void Read_InvertedPortRange_Refuses()
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.MinPortVariable, "300"), (PluginProtocol.MaxPortVariable, "200")), V1, out var error);
+
+        Assert.Null(env);
+        Assert.Contains("PLUGIN_MIN_PORT (300) is above PLUGIN_MAX_PORT (200)", error);
+    }
+
+    private static Func<string, string?> Vars(params (string Key, string? Value)[] values)
+    {
+        var all = values.ToDictionary(v => v.Key, v => v.Value);
+        all[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
+        return key => all.GetValueOrDefault(key);
+    }
+}
