@@ -51,7 +51,9 @@ public sealed class PluginClient : IAsyncDisposable
     public HandshakeLine Handshake { get; }
 
     /// <summary>The plugin's current state.</summary>
-    public PluginState State => _state;
+    public PluginState State => _state is PluginState.Running or PluginState.Starting && _process.Exited.IsCompleted
+        ? PluginState.Crashed
+        : _state;
 
     /// <summary>Completes with the exit code when the plugin process exits.</summary>
     public Task<int> Exited => _process.Exited;
@@ -215,7 +217,7 @@ public sealed class PluginClient : IAsyncDisposable
 
     internal void EnsureRunning()
     {
-        if (_state != PluginState.Running)
+        if (State != PluginState.Running)
         {
             throw NotRunning();
         }
@@ -238,7 +240,7 @@ public sealed class PluginClient : IAsyncDisposable
 
     private PluginException NotRunning()
     {
-        var why = _state switch
+        var why = State switch
         {
             PluginState.Crashed when _process.Exited.IsCompleted => $"is not running: it exited with code {_process.Exited.Result}.",
             PluginState.Stopping or PluginState.Stopped => "is stopping or stopped, and takes no new calls.",
@@ -319,7 +321,6 @@ public sealed class PluginClient : IAsyncDisposable
         var code = await _process.Exited.ConfigureAwait(false);
         if (_state is PluginState.Running or PluginState.Starting)
         {
-            _state = PluginState.Crashed;
             HostingLog.Exited(_logger, Name, code);
         }
     }
