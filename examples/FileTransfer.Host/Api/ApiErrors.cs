@@ -1,0 +1,59 @@
+using System.Text.Json;
+using GrpcPlugins;
+
+namespace FileTransfer.Host.Api;
+
+/// <summary>The body of every error answer: the HTTP status, a typed code and a message for a person.</summary>
+/// <param name="Status">The HTTP status code.</param>
+/// <param name="Code">The error code in snake_case, such as "not_found".</param>
+/// <param name="Message">What went wrong and how to fix it.</param>
+public sealed record ApiProblem(int Status, string Code, string Message);
+
+/// <summary>Maps errors to problem-details answers.</summary>
+public static class ApiErrors
+{
+    /// <summary>The HTTP status for each plugin error code.</summary>
+    /// <param name="code">The plugin error code.</param>
+    /// <returns>The HTTP status code.</returns>
+    public static int StatusFor(PluginErrorCode code) => code switch
+    {
+        PluginErrorCode.InvalidArgument => StatusCodes.Status400BadRequest,
+        PluginErrorCode.NotFound => StatusCodes.Status404NotFound,
+        PluginErrorCode.AlreadyExists => StatusCodes.Status409Conflict,
+        PluginErrorCode.Unauthenticated => StatusCodes.Status401Unauthorized,
+        PluginErrorCode.PermissionDenied => StatusCodes.Status403Forbidden,
+        PluginErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        PluginErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,
+        PluginErrorCode.Cancelled => StatusCodes.Status408RequestTimeout,
+        PluginErrorCode.NotSupported => StatusCodes.Status501NotImplemented,
+        PluginErrorCode.FailedPrecondition => StatusCodes.Status409Conflict,
+        PluginErrorCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    /// <summary>The snake_case name of a code, as sent in <see cref="ApiProblem.Code"/>.</summary>
+    /// <param name="code">The plugin error code.</param>
+    /// <returns>The code's name.</returns>
+    public static string CodeName(PluginErrorCode code) => JsonNamingPolicy.SnakeCaseLower.ConvertName(code.ToString());
+
+    /// <summary>A problem answer for a plugin error. Plugin-internal errors keep their message, which the SDK already stripped of details.</summary>
+    /// <param name="error">The error.</param>
+    /// <returns>The answer.</returns>
+    public static IResult Problem(PluginException error) => Problem(error.Code, error.Message);
+
+    /// <summary>A problem answer for a code and message.</summary>
+    /// <param name="code">The error code.</param>
+    /// <param name="message">What went wrong and how to fix it.</param>
+    /// <returns>The answer.</returns>
+    public static IResult Problem(PluginErrorCode code, string message)
+    {
+        var status = StatusFor(code);
+        return Results.Json(new ApiProblem(status, CodeName(code), message), statusCode: status, contentType: "application/problem+json");
+    }
+
+    /// <summary>Throws an invalid-argument error, answered with 400.</summary>
+    /// <param name="message">What was wrong and how to fix it.</param>
+    /// <returns>Never returns.</returns>
+    public static PluginException BadRequest(string message) =>
+        new(PluginErrorCode.InvalidArgument, message) { Source = PluginErrorSource.Host };
+}

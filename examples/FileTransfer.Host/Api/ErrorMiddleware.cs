@@ -1,0 +1,42 @@
+using GrpcPlugins;
+
+namespace FileTransfer.Host.Api;
+
+/// <summary>Turns any failure of a request into a problem-details answer, so no request ends in a bare 500 or a hang.</summary>
+public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
+{
+    /// <summary>Handles one request.</summary>
+    /// <param name="context">The request.</param>
+    /// <returns>A task that completes when the request is handled.</returns>
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (PluginException ex) when (!context.Response.HasStarted)
+        {
+            LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
+            await ApiErrors.Problem(ex).ExecuteAsync(context);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            await ApiErrors.Problem(PluginErrorCode.InvalidArgument, ex.Message).ExecuteAsync(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            LogUnexpected(logger, context.Request.Method, context.Request.Path, ex);
+            await ApiErrors.Problem(PluginErrorCode.Internal, $"The host failed unexpectedly; the request id {context.TraceIdentifier} finds the details in its log.").ExecuteAsync(context);
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "{Method} {Path} failed: {Code} {Message}")]
+    private static partial void LogPluginError(ILogger logger, string method, string path, PluginErrorCode code, string message);
+
+    [LoggerMessage(2, LogLevel.Error, "{Method} {Path} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);
+}

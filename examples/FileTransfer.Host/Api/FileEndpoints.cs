@@ -1,0 +1,143 @@
+using FileTransfer.Host.Services;
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Storage.V1;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace FileTransfer.Host.Api;
+
+/// <summary>Upload, download, list and delete files through the storage plugin.</summary>
+public static class FileEndpoints
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    /// <summary>Maps the file routes.</summary>
+    /// <param name="session">The session-gated group.</param>
+    public static void MapFiles(this RouteGroupBuilder session)
+    {
+        session.MapPut("/files/{name}", UploadAsync);
+        session.MapMethods("/files/{id}", ["GET", "HEAD"], DownloadAsync);
+        session.MapGet("/files", ListAsync);
+        session.MapDelete("/files/{id}", async (string id, PluginSelector plugins, CancellationToken ct) =>
+        {
+            await plugins.Storage.DeleteAsync(id, ct);
+            return Results.NoContent();
+        });
+        session.MapGet("/stats", async (PluginSelector plugins, CancellationToken ct) =>
+        {
+            var stats = await plugins.Storage.StatsAsync(ct);
+            return Results.Ok(new StatsDto(stats.TotalItems, stats.TotalSize));
+        });
+    }
+
+    /// <summary>A content type for a name: the one sent, else one guessed from the extension.</summary>
+    /// <param name="name">The file name.</param>
+    /// <param name="sent">The Content-Type the client sent, if any.</param>
+    /// <returns>The media type.</returns>
+    public static string ContentTypeFor(string name, string? sent) =>
+        !string.IsNullOrEmpty(sent) ? sent : ContentTypes.TryGetContentType(name, out var guessed) ? guessed : "application/octet-stream";
+
+    private static async Task<IResult> UploadAsync(string name, HttpContext http, PluginSelector plugins, IOptions<FileTransferOptions> options)
+    {
+        FileNames.Validate(name);
+        var limit = options.Value.MaxUploadBytes;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit > 0 ? limit : null;
+        }
+
+        var metadata = new ObjectMetadata { Name = name, MimeType = ContentTypeFor(name, http.Request.ContentType), Size = http.Request.ContentLength ?? 0 };
+        var stored = await plugins.Storage.StoreAsync(metadata, http.Request.Body, http.RequestAborted);
+        var file = FileDto.From(stored.Id, stored.Metadata ?? metadata);
+        return Results.Created($"/v1/files/{stored.Id}", file);
+    }
+
+    private static async Task DownloadAsync(string id, HttpContext http, PluginSelector plugins)
+    {
+        var ct = http.RequestAborted;
+        var storage = plugins.Storage;
+        await using var whole = await storage.RetrieveAsync(id, cancellationToken: ct);
+        var metadata = whole.Metadata;
+        var range = RequestedRange(http, metadata.Size);
+        var response = http.Response;
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = $"\"{metadata.Sha256}\"";
+        response.ContentType = string.IsNullOrEmpty(metadata.MimeType) ? "application/octet-stream" : metadata.MimeType;
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = metadata.Name }.ToString();
+
+        if (range is { Satisfiable: false })
+        {
+            response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+            response.Headers.ContentRange = $"bytes */{metadata.Size}";
+            return;
+        }
+
+        if (range is { } r)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {r.From}-{r.From + r.Length - 1}/{metadata.Size}";
+            response.ContentLength = r.Length;
+            if (!HttpMethods.IsHead(http.Request.Method))
+            {
+                await whole.DisposeAsync();
+                await using var part = await storage.RetrieveAsync(id, r.From, r.Length, ct);
+                await part.Content.CopyToAsync(response.Body, ct);
+            }
+
+            return;
+        }
+
+        response.ContentLength = metadata.Size;
+        if (!HttpMethods.IsHead(http.Request.Method))
+        {
+            await whole.Content.CopyToAsync(response.Body, ct);
+        }
+    }
+
+    private static async Task<IResult> ListAsync(string? prefix, int? limit, string? pageToken, PluginSelector plugins, CancellationToken ct)
+    {
+        if (limit is < 0 or > 1000)
+        {
+            throw ApiErrors.BadRequest("limit must be between 0 and 1000.");
+        }
+
+        var page = await plugins.Storage.ListAsync(new ListRequest { Prefix = prefix ?? string.Empty, Limit = limit ?? 0, PageToken = pageToken ?? string.Empty }, ct);
+        return Results.Ok(new FilePageDto([.. page.Items.Select(i => FileDto.From(i.Id, i.Metadata))], page.NextPageToken));
+    }
+
+    private static ByteRange? RequestedRange(HttpContext http, long size)
+    {
+        if (!RangeHeaderValue.TryParse(http.Request.Headers.Range.ToString(), out var header)
+            || !"bytes".Equals(header.Unit.Value, StringComparison.OrdinalIgnoreCase)
+            || header.Ranges.Count != 1)
+        {
+            // No range, or several: RFC 9110 lets a server answer with the whole content.
+            return null;
+        }
+
+        var item = header.Ranges.Single();
+        long from;
+        long to;
+        if (item.From is null)
+        {
+            var suffix = Math.Min(item.To ?? 0, size);
+            from = size - suffix;
+            to = size - 1;
+            if (suffix == 0)
+            {
+                return new ByteRange(0, 0, Satisfiable: false);
+            }
+        }
+        else
+        {
+            from = item.From.Value;
+            to = Math.Min(item.To ?? size - 1, size - 1);
+        }
+
+        return from >= size || from > to ? new ByteRange(0, 0, Satisfiable: false) : new ByteRange(from, to - from + 1, Satisfiable: true);
+    }
+
+    private readonly record struct ByteRange(long From, long Length, bool Satisfiable);
+}

@@ -1,0 +1,34 @@
+using GrpcPlugins;
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.Options;
+
+namespace FileTransfer.Host.Services;
+
+/// <summary>Picks the plugins the host's routes use: the configured auth and storage plugins, and protocols by name.</summary>
+public sealed class PluginSelector(IPluginRegistry registry, IOptions<FileTransferOptions> options)
+{
+    /// <summary>The auth plugin.</summary>
+    public IAuthPlugin Auth => registry.Get(options.Value.AuthPlugin).Auth;
+
+    /// <summary>The storage plugin.</summary>
+    public IStoragePlugin Storage => registry.Get(options.Value.StoragePlugin).Storage;
+
+    /// <summary>The monitor plugins.</summary>
+    public IReadOnlyList<PluginClient> Monitors => registry.OfType(PluginType.Monitor);
+
+    /// <summary>A protocol plugin by name, or the default one.</summary>
+    /// <param name="name">The plugin's name; null for the default.</param>
+    /// <returns>The plugin's name and client.</returns>
+    public (string Name, IProtocolPlugin Client) Protocol(string? name)
+    {
+        var chosen = string.IsNullOrEmpty(name) ? options.Value.DefaultProtocol : name;
+        var plugin = registry.Get(chosen);
+        if (plugin.Type != PluginType.Protocol)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"Plugin '{chosen}' is a {plugin.Type.ToString().ToLowerInvariant()} plugin, not a protocol plugin.");
+        }
+
+        return (chosen, plugin.Protocol);
+    }
+}
