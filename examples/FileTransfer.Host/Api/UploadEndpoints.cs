@@ -1,0 +1,76 @@
+using System.Globalization;
+using FileTransfer.Host.Services;
+using GrpcPlugins.Storage.V1;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FileTransfer.Host.Api;
+
+/// <summary>Resumable uploads: how another host's protocol plugin pushes a file here in pieces.</summary>
+public static class UploadEndpoints
+{
+    private const string OffsetHeader = "Upload-Offset";
+
+    /// <summary>Maps the upload routes.</summary>
+    /// <param name="session">The session-gated group.</param>
+    public static void MapUploads(this RouteGroupBuilder session)
+    {
+        session.MapPost("/uploads", async (UploadInfo body, UploadStaging uploads) =>
+        {
+            FileNames.Validate(body.Name);
+            if (body.Size < 0)
+            {
+                throw ApiErrors.BadRequest("size must be zero or more bytes.");
+            }
+
+            var id = await uploads.CreateAsync(body with { MimeType = FileEndpoints.ContentTypeFor(body.Name, body.MimeType) });
+            return Results.Created($"/v1/uploads/{id}", new { uploadId = id, offset = 0 });
+        });
+
+        session.MapMethods("/uploads/{id}", ["HEAD"], async (string id, HttpContext http, UploadStaging uploads) =>
+        {
+            var (_, offset) = await uploads.GetAsync(id);
+            http.Response.Headers[OffsetHeader] = offset.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.CacheControl = "no-store";
+        });
+
+        session.MapPatch("/uploads/{id}", async (string id, HttpContext http, UploadStaging uploads) =>
+        {
+            if (!long.TryParse(http.Request.Headers[OffsetHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+            {
+                throw ApiErrors.BadRequest($"Send the {OffsetHeader} header with the offset this piece starts at.");
+            }
+
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = null;
+            }
+
+            try
+            {
+                var next = await uploads.AppendAsync(id, offset, http.Request.Body, http.RequestAborted);
+                http.Response.Headers[OffsetHeader] = next.ToString(CultureInfo.InvariantCulture);
+                return Results.NoContent();
+            }
+            catch (OffsetMismatchException ex)
+            {
+                http.Response.Headers[OffsetHeader] = ex.Actual.ToString(CultureInfo.InvariantCulture);
+                return ApiErrors.Problem(ex);
+            }
+        });
+
+        session.MapPost("/uploads/{id}/complete", async (string id, HttpContext http, UploadStaging uploads, PluginSelector plugins) =>
+        {
+            StoreResponse stored;
+            UploadInfo info;
+            var (openedInfo, content) = await uploads.OpenCompleteAsync(id);
+            info = openedInfo;
+            await using (content)
+            {
+                stored = await plugins.Storage.StoreAsync(new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType }, content, http.RequestAborted);
+            }
+
+            uploads.Delete(id);
+            return Results.Created($"/v1/files/{stored.Id}", FileDto.From(stored.Id, stored.Metadata));
+        });
+    }
+}

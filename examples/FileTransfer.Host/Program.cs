@@ -1,0 +1,46 @@
+using FileTransfer.Host;
+using FileTransfer.Host.Api;
+using FileTransfer.Host.Services;
+
+// Settings and plugins sit beside the program; data goes under the folder it is run from (./data by default).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.GetSection(FileTransferOptions.SectionName));
+var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
+Directory.CreateDirectory(settings.DataPath);
+builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
+{
+    // Plugin settings name their folders relative to the data folder as {DataDir}.
+    foreach (var plugin in plugins.Plugins.Values)
+    {
+        foreach (var key in plugin.Config.Keys.ToList())
+        {
+            plugin.Config[key] = plugin.Config[key].Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal);
+        }
+    }
+
+    FirstRunAdmin.Apply(plugins, settings, Console.WriteLine);
+});
+builder.Services.AddSingleton<PluginSelector>();
+builder.Services.AddSingleton<UploadStaging>();
+builder.Services.AddSingleton<TransferTracker>();
+builder.Services.AddSingleton<MonitorQueue>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
+
+var app = builder.Build();
+app.UseMiddleware<RequestIdMiddleware>();
+app.UseMiddleware<ErrorMiddleware>();
+
+var v1 = app.MapGroup("/v1");
+v1.MapPublicAuth();
+var session = v1.MapGroup(string.Empty).RequireSession();
+session.MapSessionAuth();
+session.MapFiles();
+session.MapUploads();
+session.MapTransfers();
+v1.MapGroup(string.Empty).RequireAdmin().MapPlugins();
+
+app.Run();
+
+/// <summary>The host's entry point, public so tests can find its assembly.</summary>
+public partial class Program;

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using FileTransfer.Host.Api;
+using GrpcPlugins;
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Protocol.V1;
+using Microsoft.Extensions.Options;
+
+namespace FileTransfer.Host.Services;
+
+/// <summary>
+/// Starts transfers through protocol plugins, remembers which plugin runs each one, and follows each transfer to
+/// send its events to the monitors.
+/// </summary>
+public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue monitors, IOptions<FileTransferOptions> options, ILogger<TransferTracker> logger)
+{
+    private readonly ConcurrentDictionary<string, TransferRecord> _transfers = new();
+
+    /// <summary>Starts sending a stored file.</summary>
+    /// <param name="request">The file, destination and protocol.</param>
+    /// <param name="http">The request, for the caller's token and this host's address.</param>
+    /// <returns>The started transfer.</returns>
+    public async Task<TransferDto> StartAsync(TransferRequest request, HttpContext http)
+    {
+        if (string.IsNullOrEmpty(request.FileId) || string.IsNullOrEmpty(request.Destination))
+        {
+            throw ApiErrors.BadRequest("Send {\"fileId\": \"...\", \"destination\": \"http://other-host:5080\"} (protocol and destinationToken are optional).");
+        }
+
+        var (protocolName, protocol) = plugins.Protocol(request.Protocol);
+        var ct = http.RequestAborted;
+        GrpcPlugins.Storage.V1.ObjectMetadata file;
+        await using (var probe = await plugins.Storage.RetrieveAsync(request.FileId, cancellationToken: ct))
+        {
+            file = probe.Metadata;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        var send = new SendRequest
+        {
+            File = $"{PublicBase(http)}/v1/files/{Uri.EscapeDataString(request.FileId)}",
+            Destination = request.Destination,
+            TransferId = id,
+            Options = new TransferOptions(),
+        };
+        var properties = send.Options.Properties;
+        properties["source_token"] = http.BearerToken() ?? string.Empty;
+        properties["destination_token"] = request.DestinationToken ?? string.Empty;
+        properties["name"] = file.Name;
+        properties["size"] = file.Size.ToString(CultureInfo.InvariantCulture);
+        properties["sha256"] = file.Sha256;
+
+        using (PluginContext.Begin(new PluginContext(TransferId: id)))
+        {
+            var transfer = await protocol.SendAsync(send, ct);
+            var record = new TransferRecord(transfer.Id, protocolName, request.FileId, PluginContext.Current);
+            _transfers[transfer.Id] = record;
+            monitors.Enqueue(MonitorEventKind.Started, transfer);
+            Follow(record);
+            return TransferDto.From(transfer, record.FileId);
+        }
+    }
+
+    /// <summary>Gets a transfer's current state.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transfer.</returns>
+    public async Task<TransferDto> StatusAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = Find(id);
+        using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
+        return TransferDto.From(await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken), record.FileId);
+    }
+
+    /// <summary>Cancels a transfer.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transfer after cancelling.</returns>
+    public async Task<TransferDto> CancelAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = Find(id);
+        using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
+        return TransferDto.From(await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken), record.FileId);
+    }
+
+    /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The resumed transfer.</returns>
+    public async Task<TransferDto> ResumeAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = Find(id);
+        using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
+        var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(id, cancellationToken);
+        Follow(record);
+        return TransferDto.From(transfer, record.FileId);
+    }
+
+    /// <summary>Follows a transfer's changes until it ends.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Stops following.</param>
+    /// <returns>Each change.</returns>
+    public async IAsyncEnumerable<TransferDto> WatchAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var record = Find(id);
+        await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(id, cancellationToken))
+        {
+            yield return TransferDto.From(transfer, record.FileId);
+        }
+    }
+
+    private TransferRecord Find(string id) =>
+        _transfers.TryGetValue(id, out var record)
+            ? record
+            : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}' on this host.");
+
+    // Each transfer is followed in the background so that monitors hear of it even when no client watches.
+    private void Follow(TransferRecord record) => _ = Task.Run(async () =>
+    {
+        using var scope = record.Context is null ? null : PluginContext.Begin(record.Context);
+        try
+        {
+            await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
+            {
+                switch (transfer.Status)
+                {
+                    case TransferStatus.Completed:
+                        monitors.Enqueue(MonitorEventKind.Completed, transfer);
+                        break;
+                    case TransferStatus.Failed:
+                        monitors.Enqueue(MonitorEventKind.Failed, transfer);
+                        break;
+                    case TransferStatus.Active:
+                        monitors.Enqueue(MonitorEventKind.Progress, transfer);
+                        break;
+                }
+            }
+        }
+        catch (PluginException ex)
+        {
+            LogFollowFailed(logger, record.Id, ex.Message);
+        }
+    });
+
+    private string PublicBase(HttpContext http) =>
+        (options.Value.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}").TrimEnd('/');
+
+    [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
+    private static partial void LogFollowFailed(ILogger logger, string transferId, string error);
+
+    private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context);
+}

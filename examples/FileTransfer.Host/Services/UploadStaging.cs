@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using GrpcPlugins;
+using Microsoft.Extensions.Options;
+
+namespace FileTransfer.Host.Services;
+
+/// <summary>What a resumable upload is for: the file it becomes once complete.</summary>
+/// <param name="Name">The file's name.</param>
+/// <param name="Size">The file's size in bytes.</param>
+/// <param name="MimeType">The file's media type.</param>
+public sealed record UploadInfo(string Name, long Size, string MimeType);
+
+/// <summary>
+/// Resumable uploads, staged on this host's disk until complete: each PATCH appends at the acknowledged offset and is
+/// fsync'd before it is acknowledged, so a sender that resumes never resends what the receiver already has.
+/// </summary>
+public sealed class UploadStaging(IOptions<FileTransferOptions> options)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+
+    private string Folder => Directory.CreateDirectory(Path.Combine(options.Value.DataPath, "uploads")).FullName;
+
+    /// <summary>Starts an upload.</summary>
+    /// <param name="info">The file it becomes.</param>
+    /// <returns>The upload's id.</returns>
+    public async Task<string> CreateAsync(UploadInfo info)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        await File.WriteAllTextAsync(InfoPath(id), JsonSerializer.Serialize(info));
+        await File.WriteAllBytesAsync(PartPath(id), []);
+        return id;
+    }
+
+    /// <summary>The upload's file and how many bytes are durably written.</summary>
+    /// <param name="id">The upload's id.</param>
+    /// <returns>The info and offset.</returns>
+    public async Task<(UploadInfo Info, long Offset)> GetAsync(string id)
+    {
+        var info = await ReadInfoAsync(id);
+        return (info, new FileInfo(PartPath(id)).Length);
+    }
+
+    /// <summary>Appends bytes at <paramref name="offset"/>, which must be the current offset.</summary>
+    /// <param name="id">The upload's id.</param>
+    /// <param name="offset">Where the sender believes the upload stands.</param>
+    /// <param name="body">The next bytes.</param>
+    /// <param name="cancellationToken">Stops the append; bytes written so far stay acknowledged.</param>
+    /// <returns>The new offset.</returns>
+    public async Task<long> AppendAsync(string id, long offset, Stream body, CancellationToken cancellationToken)
+    {
+        var info = await ReadInfoAsync(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var part = new FileStream(PartPath(id), FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+            if (part.Length != offset)
+            {
+                throw new OffsetMismatchException(part.Length);
+            }
+
+            part.Seek(0, SeekOrigin.End);
+            var buffer = new byte[1 << 16];
+            int read;
+            try
+            {
+                while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    if (part.Position + read > info.Size)
+                    {
+                        throw new PluginException(PluginErrorCode.InvalidArgument, $"The upload would grow past its declared size of {info.Size} bytes.");
+                    }
+
+                    await part.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+            }
+            finally
+            {
+                // Whatever arrived is kept and made durable, so the sender's next HEAD sees a true offset.
+                part.Flush(flushToDisk: true);
+            }
+
+            return part.Length;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Opens the complete upload for reading.</summary>
+    /// <param name="id">The upload's id.</param>
+    /// <returns>The info and the content.</returns>
+    public async Task<(UploadInfo Info, Stream Content)> OpenCompleteAsync(string id)
+    {
+        var (info, offset) = await GetAsync(id);
+        if (offset != info.Size)
+        {
+            throw new OffsetMismatchException(offset);
+        }
+
+        return (info, new FileStream(PartPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
+    }
+
+    /// <summary>Removes an upload's staged files.</summary>
+    /// <param name="id">The upload's id.</param>
+    public void Delete(string id)
+    {
+        File.Delete(PartPath(id));
+        File.Delete(InfoPath(id));
+        _locks.TryRemove(id, out _);
+    }
+
+    private async Task<UploadInfo> ReadInfoAsync(string id)
+    {
+        if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower) || !File.Exists(InfoPath(id)))
+        {
+            throw new PluginException(PluginErrorCode.NotFound, $"No upload has id '{id}'. Start one with POST /v1/uploads.");
+        }
+
+        return JsonSerializer.Deserialize<UploadInfo>(await File.ReadAllTextAsync(InfoPath(id)))!;
+    }
+
+    private string InfoPath(string id) => Path.Combine(Folder, id + ".json");
+
+    private string PartPath(string id) => Path.Combine(Folder, id + ".part");
+}
+
+/// <summary>A sender's offset does not match what the receiver has; the answer carries the receiver's offset.</summary>
+/// <param name="actual">The receiver's acknowledged offset.</param>
+public sealed class OffsetMismatchException(long actual)
+    : PluginException(PluginErrorCode.FailedPrecondition, $"The upload stands at offset {actual}; send from there (HEAD the upload to read its offset).")
+{
+    /// <summary>The receiver's acknowledged offset.</summary>
+    public long Actual { get; } = actual;
+}
