@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace FileTransfer.FunctionalTests;
+
+/// <summary>The file API of a real host with its default plugins, as a client sees it.</summary>
+public sealed class FilesApiTests
+{
+    [Fact]
+    public async Task Put_200MiB_GetReturnsSameSha256AndRangesWork()
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+        const long size = 200L * 1024 * 1024;
+
+        using var put = await client.PutAsync("/v1/files/big.bin", new StreamContent(new Payload(size, seed: 1)));
+        var file = await put.Content.ReadFromJsonAsync<JsonElement>();
+        var id = file.GetProperty("id").GetString();
+        using var get = await client.GetAsync($"/v1/files/{id}", HttpCompletionOption.ResponseHeadersRead);
+        var downloaded = await Payload.Sha256Async(await get.Content.ReadAsStreamAsync());
+        using var rangeRequest = new HttpRequestMessage(HttpMethod.Get, $"/v1/files/{id}") { Headers = { Range = new RangeHeaderValue(1000, 1099) } };
+        using var range = await client.SendAsync(rangeRequest);
+        using var suffixRequest = new HttpRequestMessage(HttpMethod.Get, $"/v1/files/{id}") { Headers = { Range = new RangeHeaderValue(null, 10) } };
+        using var suffix = await client.SendAsync(suffixRequest);
+        using var beyondRequest = new HttpRequestMessage(HttpMethod.Get, $"/v1/files/{id}") { Headers = { Range = new RangeHeaderValue(size, null) } };
+        using var beyond = await client.SendAsync(beyondRequest);
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v1/files/{id}"));
+
+        var expected = Payload.Sha256Of(size, seed: 1);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(size, file.GetProperty("size").GetInt64());
+        Assert.Equal(expected, file.GetProperty("sha256").GetString());
+        Assert.Equal(expected, downloaded);
+        Assert.Equal(HttpStatusCode.PartialContent, range.StatusCode);
+        Assert.Equal($"bytes 1000-1099/{size}", range.Content.Headers.ContentRange!.ToString());
+        Assert.Equal(Payload.Slice(1000, 100, seed: 1), await range.Content.ReadAsByteArrayAsync());
+        Assert.Equal(Payload.Slice(size - 10, 10, seed: 1), await suffix.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, beyond.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(size, head.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task ListStatsDelete_SeeWhatWasStored()
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+        var ids = new List<string>();
+        foreach (var name in new[] { "a-1.txt", "a-2.txt", "b-1.txt" })
+        {
+            using var put = await client.PutAsync($"/v1/files/{name}", new StringContent("hello " + name));
+            ids.Add((await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+        }
+
+        var page1 = await client.GetFromJsonAsync<JsonElement>("/v1/files?prefix=a-&limit=1");
+        var page2 = await client.GetFromJsonAsync<JsonElement>($"/v1/files?prefix=a-&limit=1&pageToken={Uri.EscapeDataString(page1.GetProperty("nextPageToken").GetString()!)}");
+        var stats = await client.GetFromJsonAsync<JsonElement>("/v1/stats");
+        using var delete = await client.DeleteAsync($"/v1/files/{ids[0]}");
+        using var gone = await client.GetAsync($"/v1/files/{ids[0]}");
+        var problem = await gone.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal("a-1.txt", page1.GetProperty("items")[0].GetProperty("name").GetString());
+        Assert.Equal("a-2.txt", page2.GetProperty("items")[0].GetProperty("name").GetString());
+        Assert.Equal(3, stats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("not_found", problem.GetProperty("code").GetString());
+        Assert.Equal(404, problem.GetProperty("status").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("..%2F..%2Fetc%2Fpasswd")]
+    [InlineData("%2E%2E")]
+    [InlineData("a%00b")]
+    [InlineData("LONG")]
+    public async Task Put_BadName_Is400AndWritesNothingOutsideData(string name)
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+        var url = name == "LONG" ? "/v1/files/" + new string('x', 300) : "/v1/files/" + name;
+        var outside = Path.GetDirectoryName(host.DataDir)!;
+        var before = Directory.GetFileSystemEntries(outside).Length;
+
+        using var response = await client.PutAsync(url, new StringContent("root:x:0:0"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var stats = await client.GetFromJsonAsync<JsonElement>("/v1/stats");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
+        Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(before, Directory.GetFileSystemEntries(outside).Length);
+    }
+
+    [Fact]
+    public async Task Put_EmptyName_IsNotAFileRoute()
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+
+        using var response = await client.PutAsync("/v1/files/%20", new StringContent("x"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Request_WithRequestId_EchoesItAndMakesOneOtherwise()
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/stats") { Headers = { { "X-Request-Id", "req-456" } } };
+
+        using var given = await host.Http.SendAsync(request);
+        using var made = await host.Http.GetAsync("/v1/stats");
+
+        Assert.Equal("req-456", given.Headers.GetValues("X-Request-Id").Single());
+        Assert.Matches("^[0-9a-f]{32}$", made.Headers.GetValues("X-Request-Id").Single());
+    }
+}

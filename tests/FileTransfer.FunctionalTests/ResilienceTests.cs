@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace FileTransfer.FunctionalTests;
+
+/// <summary>A plugin that dies must not take the host down with it.</summary>
+public sealed class ResilienceTests
+{
+    [Fact]
+    public async Task StoragePluginKilled_RequestsGet503AndHostStaysUp()
+    {
+        await using var host = await HostProcess.StartAsync();
+        var token = await host.LoginAsync();
+        using var client = host.Client(token);
+        var storagePid = await host.PluginPidAsync(token, "files");
+
+        using (var storage = Process.GetProcessById(storagePid))
+        {
+            storage.Kill();
+            await storage.WaitForExitAsync().WaitAsync(HostProcess.Timeout);
+        }
+
+        using var stats = await client.GetAsync("/v1/stats");
+        var problem = await stats.Content.ReadFromJsonAsync<JsonElement>();
+        using var put = await client.PutAsync("/v1/files/after.txt", new StringContent("x"));
+        using var plugins = await client.GetAsync("/v1/plugins");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
+        Assert.Equal("unavailable", problem.GetProperty("code").GetString());
+        Assert.Contains("files", problem.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, put.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, plugins.StatusCode);
+    }
+}

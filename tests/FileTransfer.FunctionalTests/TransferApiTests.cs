@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace FileTransfer.FunctionalTests;
+
+/// <summary>Sending a stored file from one real host to another with the HTTP protocol plugin.</summary>
+public sealed class TransferApiTests
+{
+    [Fact]
+    public async Task Send_AToB_ArrivesWithSameSha256AndEventsEnd()
+    {
+        await using var a = await HostProcess.StartAsync();
+        await using var b = await HostProcess.StartAsync();
+        using var onA = a.Client(await a.LoginAsync());
+        var tokenB = await b.LoginAsync();
+        using var onB = b.Client(tokenB);
+        const long size = 24L * 1024 * 1024;
+        var fileId = await PutAsync(onA, "sent.bin", size, seed: 7);
+
+        using var start = await onA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = b.BaseUrl, destinationToken = tokenB });
+        var transfer = await start.Content.ReadFromJsonAsync<JsonElement>();
+        var transferId = transfer.GetProperty("id").GetString()!;
+        var events = await ReadEventsAsync(onA, transferId);
+        var received = await FindAsync(onB, "sent.bin");
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.Equal("completed", events[^1].GetProperty("status").GetString());
+        Assert.Equal(Payload.Sha256Of(size, seed: 7), received.GetProperty("sha256").GetString());
+        using var download = await onB.GetAsync($"/v1/files/{received.GetProperty("id").GetString()}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(Payload.Sha256Of(size, seed: 7), await Payload.Sha256Async(await download.Content.ReadAsStreamAsync()));
+    }
+
+    [Fact]
+    public async Task Send_ReceiverKilledMidway_ResumeCompletesFromAcknowledgedOffset()
+    {
+        await using var a = await HostProcess.StartAsync(settings: ["--Plugins:http:Config:throttle_bytes_per_second=8388608", "--Plugins:http:Config:max_retries=1"]);
+        var dataB = Directory.CreateTempSubdirectory("ft-host-b-").FullName;
+        var b = await HostProcess.StartAsync(dataB);
+        var portB = new Uri(b.BaseUrl).Port;
+        using var onA = a.Client(await a.LoginAsync());
+        var tokenB = await b.LoginAsync();
+        const long size = 48L * 1024 * 1024;
+        var fileId = await PutAsync(onA, "resumed.bin", size, seed: 9);
+
+        using var start = await onA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = b.BaseUrl, destinationToken = tokenB });
+        var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var acknowledged = await WaitForAsync(onA, transferId, t => t.GetProperty("bytesTransferred").GetInt64() > 4 * 1024 * 1024);
+        b.Kill();
+        await b.DisposeAsync();
+        var failed = await WaitForAsync(onA, transferId, t => t.GetProperty("status").GetString() is "failed");
+
+        await using var b2 = await HostProcess.StartAsync(dataB, portB);
+        using var resume = await onA.PostAsync($"/v1/transfers/{transferId}/resume", null);
+        var resumed = await resume.Content.ReadFromJsonAsync<JsonElement>();
+        var done = await WaitForAsync(onA, transferId, t => t.GetProperty("status").GetString() is "completed" or "failed");
+        using var onB = b2.Client(await b2.LoginAsync());
+        var received = await FindAsync(onB, "resumed.bin");
+
+        Assert.Contains("127.0.0.1", failed.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.True(resumed.GetProperty("bytesTransferred").GetInt64() > 0, "the resume restarted from zero");
+        Assert.True(resumed.GetProperty("bytesTransferred").GetInt64() >= acknowledged.GetProperty("bytesTransferred").GetInt64() / 2);
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(Payload.Sha256Of(size, seed: 9), received.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task Transfer_UnknownId_Is404()
+    {
+        await using var a = await HostProcess.StartAsync();
+        using var onA = a.Client(await a.LoginAsync());
+
+        using var response = await onA.GetAsync("/v1/transfers/nope");
+        using var events = await onA.GetAsync("/v1/transfers/nope/events");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, events.StatusCode);
+    }
+
+    internal static async Task<string> PutAsync(HttpClient client, string name, long size, int seed)
+    {
+        using var put = await client.PutAsync($"/v1/files/{name}", new StreamContent(new Payload(size, seed)));
+        put.EnsureSuccessStatusCode();
+        return (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<JsonElement> FindAsync(HttpClient client, string name)
+    {
+        var page = await client.GetFromJsonAsync<JsonElement>($"/v1/files?prefix={name}");
+        return page.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("name").GetString() == name);
+    }
+
+    private static async Task<JsonElement> WaitForAsync(HttpClient client, string transferId, Func<JsonElement, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(HostProcess.Timeout);
+        while (true)
+        {
+            var transfer = await client.GetFromJsonAsync<JsonElement>($"/v1/transfers/{transferId}", deadline.Token);
+            if (condition(transfer))
+            {
+                return transfer;
+            }
+
+            await Task.Delay(50, deadline.Token);
+        }
+    }
+
+    private static async Task<List<JsonElement>> ReadEventsAsync(HttpClient client, string transferId)
+    {
+        using var response = await client.GetAsync($"/v1/transfers/{transferId}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<JsonElement>();
+        while (await reader.ReadLineAsync().WaitAsync(HostProcess.Timeout) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add(JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
+            }
+        }
+
+        return events;
+    }
+}
