@@ -1,0 +1,161 @@
+using System.Globalization;
+using FileSystemStorage.Internal;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using GrpcPlugins;
+using GrpcPlugins.Sdk;
+using GrpcPlugins.Storage.V1;
+using Microsoft.Extensions.Logging;
+
+namespace FileSystemStorage;
+
+/// <summary>
+/// A storage plugin over a local folder. Content lives in <c>root/objects/&lt;id&gt;</c>, metadata in
+/// <c>root/metadata.db</c> (SQLite). Config: <c>root</c> (required), <c>max_object_bytes</c>, <c>list_default_limit</c>.
+/// </summary>
+public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle
+{
+    private const int MaxListLimit = 1000;
+    private volatile Storage? _storage;
+
+    /// <inheritdoc />
+    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        if (!config.TryGetValue("root", out var root) || string.IsNullOrWhiteSpace(root))
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, "The 'root' setting is missing: set it to the folder where files are stored.");
+        }
+
+        var maxBytes = Number(config, "max_object_bytes", 0);
+        var listLimit = (int)Number(config, "list_default_limit", 100);
+        if (listLimit is < 1 or > MaxListLimit)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
+        }
+
+        try
+        {
+            var store = new ObjectStore(root);
+            var index = new MetadataIndex(Path.Combine(store.Root, "metadata.db"));
+            var known = index.AllIds();
+            foreach (var missing in known.Where(id => !store.Exists(id)).ToList())
+            {
+                index.Delete(missing);
+                known.Remove(missing);
+            }
+
+            var removed = store.RemoveLeftovers(known);
+            LogReady(logger, store.Root, known.Count, removed);
+            _storage = new Storage(store, index, maxBytes, listLimit);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"The storage root '{root}' cannot be used: {ex.Message} Check that the folder can be created and written.", ex);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task<StoreResponse> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
+    {
+        var storage = Ready();
+        var upload = await requestStream.ReadStoreAsync(context.CancellationToken);
+        ObjectNames.Validate(upload.Metadata.Name);
+        var id = ObjectIds.New();
+        var (size, sha256) = await storage.Files.WriteAsync(id, upload.Content, storage.MaxBytes, context.CancellationToken);
+        var metadata = upload.Metadata.Clone();
+        metadata.Size = size;
+        metadata.Sha256 = sha256;
+        metadata.CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        if (string.IsNullOrEmpty(metadata.MimeType))
+        {
+            metadata.MimeType = "application/octet-stream";
+        }
+
+        try
+        {
+            storage.Index.Insert(id, metadata);
+        }
+        catch
+        {
+            storage.Files.Delete(id);
+            throw;
+        }
+
+        return new StoreResponse { Id = id, Metadata = metadata };
+    }
+
+    /// <inheritdoc />
+    public override async Task Retrieve(RetrieveRequest request, IServerStreamWriter<RetrieveResponse> responseStream, ServerCallContext context)
+    {
+        var storage = Ready();
+        var metadata = Find(storage, request.Id);
+        if (request.Offset < 0 || request.Length < 0 || request.Offset > metadata.Size)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"The range offset {request.Offset}, length {request.Length} does not fit the object's {metadata.Size} bytes.");
+        }
+
+        var available = metadata.Size - request.Offset;
+        var length = request.Length == 0 ? available : Math.Min(request.Length, available);
+        await using var file = storage.Files.OpenRead(request.Id);
+        file.Seek(request.Offset, SeekOrigin.Begin);
+        await responseStream.WriteRetrieveAsync(metadata, file, length, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    {
+        var storage = Ready();
+        Find(storage, request.Id);
+        // The row goes first: a crash in between leaves only an orphan file, which the next Init removes.
+        storage.Index.Delete(request.Id);
+        storage.Files.Delete(request.Id);
+        return Task.FromResult(new DeleteResponse());
+    }
+
+    /// <inheritdoc />
+    public override Task<ListResponse> List(ListRequest request, ServerCallContext context)
+    {
+        var storage = Ready();
+        if (request.Limit is < 0 or > MaxListLimit)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"limit must be between 0 and {MaxListLimit}.");
+        }
+
+        var (items, next) = storage.Index.List(request.Prefix, request.Limit == 0 ? storage.ListLimit : request.Limit, PageToken.Decode(request.PageToken));
+        var response = new ListResponse { NextPageToken = next?.Encode() ?? string.Empty };
+        response.Items.Add(items);
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc />
+    public override Task<StatsResponse> Stats(StatsRequest request, ServerCallContext context)
+    {
+        var (items, bytes) = Ready().Index.Stats();
+        return Task.FromResult(new StatsResponse { TotalItems = items, TotalSize = bytes });
+    }
+
+    private Storage Ready() => _storage ?? throw new PluginException(PluginErrorCode.FailedPrecondition, "The storage is not initialized; the host must call Init with a 'root'.");
+
+    private static ObjectMetadata Find(Storage storage, string id) =>
+        (ObjectIds.IsWellFormed(id) ? storage.Index.Find(id) : null)
+        ?? throw new PluginException(PluginErrorCode.NotFound, $"No stored object has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
+
+    private static long Number(IReadOnlyDictionary<string, string> config, string key, long fallback)
+    {
+        if (!config.TryGetValue(key, out var text) || string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new PluginException(PluginErrorCode.InvalidArgument, $"'{key}' must be a whole number of zero or more, not '{text}'.");
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Storing under {Root}: {Count} objects, {Removed} crash leftovers removed")]
+    private static partial void LogReady(ILogger logger, string root, int count, int removed);
+
+    private sealed record Storage(ObjectStore Files, MetadataIndex Index, long MaxBytes, int ListLimit);
+}

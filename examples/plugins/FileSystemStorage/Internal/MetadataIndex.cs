@@ -1,0 +1,155 @@
+using Google.Protobuf.WellKnownTypes;
+using GrpcPlugins.Storage.V1;
+using Microsoft.Data.Sqlite;
+
+namespace FileSystemStorage.Internal;
+
+/// <summary>The metadata of stored objects, in SQLite (WAL mode, a connection per operation, so concurrent calls are safe).</summary>
+internal sealed class MetadataIndex
+{
+    private readonly string _connectionString;
+
+    public MetadataIndex(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = true, DefaultTimeout = 30 }.ToString();
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS objects (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                mime_type TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                custom TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS objects_by_name ON objects (name, id);
+            """);
+    }
+
+    public void Insert(string id, ObjectMetadata metadata)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO objects (id, name, size, mime_type, created_at, sha256, custom) VALUES ($id, $name, $size, $mime, $created, $sha, $custom)";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$name", metadata.Name);
+        command.Parameters.AddWithValue("$size", metadata.Size);
+        command.Parameters.AddWithValue("$mime", metadata.MimeType);
+        command.Parameters.AddWithValue("$created", metadata.CreatedAt.ToDateTimeOffset().ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$sha", metadata.Sha256);
+        command.Parameters.AddWithValue("$custom", System.Text.Json.JsonSerializer.Serialize(metadata.Custom.ToDictionary()));
+        command.ExecuteNonQuery();
+    }
+
+    public ObjectMetadata? Find(string id)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, size, mime_type, created_at, sha256, custom FROM objects WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Read(reader, 0) : null;
+    }
+
+    public bool Delete(string id)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM objects WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>One page of items whose name starts with <paramref name="prefix"/>, in (name, id) order after <paramref name="after"/>.</summary>
+    public (List<Item> Items, PageToken? Next) List(string prefix, int limit, PageToken? after)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        // substr() compares the prefix exactly; LIKE would treat '%' and '_' in names as wildcards.
+        command.CommandText = """
+            SELECT id, name, size, mime_type, created_at, sha256, custom FROM objects
+            WHERE substr(name, 1, length($prefix)) = $prefix
+              AND ($afterName IS NULL OR name > $afterName OR (name = $afterName AND id > $afterId))
+            ORDER BY name, id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$prefix", prefix);
+        command.Parameters.AddWithValue("$afterName", (object?)after?.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("$afterId", (object?)after?.Id ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit + 1);
+        using var reader = command.ExecuteReader();
+        var items = new List<Item>();
+        while (reader.Read())
+        {
+            items.Add(new Item { Id = reader.GetString(0), Metadata = Read(reader, 1) });
+        }
+
+        if (items.Count <= limit)
+        {
+            return (items, null);
+        }
+
+        items.RemoveAt(limit);
+        var last = items[^1];
+        return (items, new PageToken(last.Metadata.Name, last.Id));
+    }
+
+    public (long Items, long Bytes) Stats()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*), coalesce(sum(size), 0) FROM objects";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public HashSet<string> AllIds()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM objects";
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private static ObjectMetadata Read(SqliteDataReader reader, int first)
+    {
+        var metadata = new ObjectMetadata
+        {
+            Name = reader.GetString(first),
+            Size = reader.GetInt64(first + 1),
+            MimeType = reader.GetString(first + 2),
+            CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 3))),
+            Sha256 = reader.GetString(first + 4),
+        };
+        var custom = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(first + 5));
+        if (custom is not null)
+        {
+            metadata.Custom.Add(custom);
+        }
+
+        return metadata;
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout = 30000;");
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

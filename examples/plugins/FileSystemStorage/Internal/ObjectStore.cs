@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using GrpcPlugins;
+
+namespace FileSystemStorage.Internal;
+
+/// <summary>
+/// The content files under the root: written to a temp file, fsync'd, then renamed into place, so a crash never
+/// leaves a partial object visible.
+/// </summary>
+internal sealed class ObjectStore
+{
+    private const int BufferSize = 256 * 1024;
+    private const int DiskFull = 28; // ENOSPC
+
+    public ObjectStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(ObjectsPath);
+        Directory.CreateDirectory(TempPath);
+    }
+
+    public string Root { get; }
+
+    private string ObjectsPath => Path.Combine(Root, "objects");
+
+    private string TempPath => Path.Combine(Root, ".tmp");
+
+    /// <summary>Writes content to a new object file and returns its size and SHA-256; on any failure nothing is left behind.</summary>
+    public async Task<(long Size, string Sha256)> WriteAsync(string id, Stream content, long maxBytes, CancellationToken cancellationToken)
+    {
+        var temp = Path.Combine(TempPath, id + ".part");
+        try
+        {
+            long size = 0;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                var buffer = new byte[BufferSize];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    size += read;
+                    if (maxBytes > 0 && size > maxBytes)
+                    {
+                        throw new PluginException(PluginErrorCode.ResourceExhausted, $"The content is larger than this storage's limit of {maxBytes} bytes (max_object_bytes).");
+                    }
+
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, PathOf(id));
+            return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        }
+        catch (IOException ex) when ((ex.HResult & 0xFFFF) == DiskFull)
+        {
+            TryDelete(temp);
+            throw new PluginException(PluginErrorCode.ResourceExhausted, $"The disk under {Root} is full; free space or move the storage root.", ex)
+            {
+                Source = PluginErrorSource.Downstream,
+            };
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public FileStream OpenRead(string id) =>
+        new(PathOf(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    public bool Exists(string id) => File.Exists(PathOf(id));
+
+    public void Delete(string id) => TryDelete(PathOf(id));
+
+    /// <summary>Removes what a crash can leave: temp files, and object files the index does not know.</summary>
+    public int RemoveLeftovers(IReadOnlySet<string> knownIds)
+    {
+        var removed = 0;
+        foreach (var temp in Directory.EnumerateFiles(TempPath))
+        {
+            TryDelete(temp);
+            removed++;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(ObjectsPath))
+        {
+            if (!knownIds.Contains(Path.GetFileName(file)))
+            {
+                TryDelete(file);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    // Ids are checked by the caller and come from our own alphabet, so the path always stays under objects/.
+    private string PathOf(string id) => Path.Combine(ObjectsPath, id);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
