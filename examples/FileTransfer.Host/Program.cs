@@ -8,6 +8,7 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
 builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.GetSection(FileTransferOptions.SectionName));
 var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
 Directory.CreateDirectory(settings.DataPath);
+var firstRun = new FirstRunAdmin(settings, Console.WriteLine);
 builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 {
     // Plugin settings name their folders relative to the data folder as {DataDir}.
@@ -19,7 +20,7 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
         }
     }
 
-    FirstRunAdmin.Apply(plugins, settings, Console.WriteLine);
+    firstRun.Apply(plugins);
 });
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
@@ -39,6 +40,9 @@ session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 v1.MapGroup(string.Empty).RequireAdmin().MapPlugins();
+app.MapFallback((HttpContext http) => ApiErrors.Problem(
+    GrpcPlugins.PluginErrorCode.NotFound,
+    $"No API route matches {http.Request.Method} {http.Request.Path}; the routes are listed in examples/FileTransfer.Host/README.md."));
 
 app.Run();
 

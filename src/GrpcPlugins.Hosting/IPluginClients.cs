@@ -112,6 +112,14 @@ public interface IProtocolPlugin
     /// <returns>The resumed transfer.</returns>
     Task<Transfer> ResumeAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Continues a cancelled or failed transfer, replacing options of the original request such as expired credentials.
+    /// </summary>
+    /// <param name="request">The transfer's id and the options to replace.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The resumed transfer.</returns>
+    Task<Transfer> ResumeAsync(ResumeRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Follows a transfer until it completes, fails or is cancelled.</summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="cancellationToken">Stops following.</param>

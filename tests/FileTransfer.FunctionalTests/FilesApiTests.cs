@@ -72,15 +72,16 @@ public sealed class FilesApiTests
 
     [Theory]
     [InlineData("..%2F..%2Fetc%2Fpasswd")]
-    [InlineData("%2E%2E")]
-    [InlineData("a%00b")]
+    [InlineData("%2e%2e%2f%2e%2e%2fdata")]
+    [InlineData("a%01b")]
     [InlineData("LONG")]
     public async Task Put_BadName_Is400AndWritesNothingOutsideData(string name)
     {
-        await using var host = await HostProcess.StartAsync();
+        // The data folder sits alone in a fresh folder, so anything written beside it would show up there.
+        var outside = Directory.CreateTempSubdirectory("ft-outside-").FullName;
+        await using var host = await HostProcess.StartAsync(Directory.CreateDirectory(Path.Combine(outside, "data")).FullName);
         using var client = host.Client(await host.LoginAsync());
         var url = name == "LONG" ? "/v1/files/" + new string('x', 300) : "/v1/files/" + name;
-        var outside = Path.GetDirectoryName(host.DataDir)!;
         var before = Directory.GetFileSystemEntries(outside).Length;
 
         using var response = await client.PutAsync(url, new StringContent("root:x:0:0"));
@@ -91,6 +92,36 @@ public sealed class FilesApiTests
         Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
         Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
         Assert.Equal(before, Directory.GetFileSystemEntries(outside).Length);
+    }
+
+    // The server resolves ".." in a path, and refuses a NUL, before any route sees the name: nothing is stored either way.
+    [Theory]
+    [InlineData("%2E%2E", HttpStatusCode.NotFound)]
+    [InlineData("a%00b", HttpStatusCode.BadRequest)]
+    public async Task Put_NameTheServerRefusesBeforeRouting_StoresNothing(string name, HttpStatusCode expected)
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+
+        using var response = await client.PutAsync("/v1/files/" + name, new StringContent("root:x:0:0"));
+        var stats = await client.GetFromJsonAsync<JsonElement>("/v1/stats");
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
+    }
+
+    [Fact]
+    public async Task Get_UnknownRoute_Is404ProblemJson()
+    {
+        await using var host = await HostProcess.StartAsync();
+        using var client = host.Client(await host.LoginAsync());
+
+        using var response = await client.GetAsync("/v2/files");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("not_found", problem.GetProperty("code").GetString());
+        Assert.Contains("/v2/files", problem.GetProperty("message").GetString());
     }
 
     [Fact]

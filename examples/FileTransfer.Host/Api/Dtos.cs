@@ -73,6 +73,10 @@ public sealed record StatsDto(long TotalItems, long TotalSize);
 /// <param name="DestinationToken">A bearer token valid at the destination, when it needs one.</param>
 public sealed record TransferRequest(string? FileId, string? Destination, string? Protocol, string? DestinationToken);
 
+/// <summary>The optional body of a resume request.</summary>
+/// <param name="DestinationToken">A fresh bearer token for the destination, when the one the transfer started with is no longer valid there.</param>
+public sealed record ResumeTransferRequest(string? DestinationToken);
+
 /// <summary>A transfer's state.</summary>
 /// <param name="Id">The transfer's id.</param>
 /// <param name="Status">pending, active, completed, failed or cancelled.</param>

@@ -41,7 +41,7 @@ public static class FileEndpoints
 
     private static async Task<IResult> UploadAsync(string name, HttpContext http, PluginSelector plugins, IOptions<FileTransferOptions> options)
     {
-        FileNames.Validate(name);
+        name = FileNames.Validate(FileNames.FromRoute(name));
         var limit = options.Value.MaxUploadBytes;
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {

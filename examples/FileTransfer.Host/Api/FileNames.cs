@@ -8,6 +8,15 @@ public static class FileNames
     /// <summary>The longest name, in UTF-8 bytes.</summary>
     public const int MaxBytes = 255;
 
+    /// <summary>
+    /// Turns a name taken from a URL segment into the name the client meant. Routing decodes every escape but
+    /// <c>%2F</c>, which it leaves as is, so that is decoded here and the name is then refused as a path.
+    /// </summary>
+    /// <param name="segment">The route value.</param>
+    /// <returns>The decoded name.</returns>
+    public static string FromRoute(string segment) =>
+        segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Throws a 400 error for a name that is empty, too long, a path, or has control characters.</summary>
     /// <param name="name">The name to check.</param>
     /// <returns>The name.</returns>

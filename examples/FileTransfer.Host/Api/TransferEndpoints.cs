@@ -18,8 +18,8 @@ public static class TransferEndpoints
             Results.Ok(await transfers.StatusAsync(id, ct)));
         session.MapPost("/transfers/{id}/cancel", async (string id, TransferTracker transfers, CancellationToken ct) =>
             Results.Ok(await transfers.CancelAsync(id, ct)));
-        session.MapPost("/transfers/{id}/resume", async (string id, TransferTracker transfers, CancellationToken ct) =>
-            Results.Ok(await transfers.ResumeAsync(id, ct)));
+        session.MapPost("/transfers/{id}/resume", async (string id, ResumeTransferRequest? body, HttpContext http, TransferTracker transfers) =>
+            Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http)));
         session.MapGet("/transfers/{id}/events", StreamEventsAsync);
     }
 

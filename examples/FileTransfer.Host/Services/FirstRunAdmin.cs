@@ -7,17 +7,21 @@ namespace FileTransfer.Host.Services;
 /// On first run (no users file yet), has the auth plugin create the admin user: with FT_ADMIN_PASSWORD when set, else
 /// with a random password that is printed once.
 /// </summary>
-public static class FirstRunAdmin
+/// <param name="options">The host's settings.</param>
+/// <param name="announce">Prints the generated password.</param>
+public sealed class FirstRunAdmin(FileTransferOptions options, Action<string> announce)
 {
     /// <summary>The environment variable that sets the first admin's password.</summary>
     public const string PasswordVariable = "FT_ADMIN_PASSWORD";
 
+    // Options are built more than once (IOptions, IOptionsMonitor, validation), and every build must agree on one password.
+    private readonly Lazy<string> _password = new(() => Choose(options, announce));
+
     /// <summary>Adds the admin's name and password to the auth plugin's Init config when its users file does not exist yet.</summary>
     /// <param name="plugins">The host's plugin settings.</param>
-    /// <param name="options">The host's settings.</param>
-    /// <param name="announce">Prints the generated password.</param>
-    public static void Apply(GrpcPluginsOptions plugins, FileTransferOptions options, Action<string> announce)
+    public void Apply(GrpcPluginsOptions plugins)
     {
+        ArgumentNullException.ThrowIfNull(plugins);
         if (!plugins.Plugins.TryGetValue(options.AuthPlugin, out var auth)
             || !auth.Config.TryGetValue("users_file", out var usersFile)
             || File.Exists(usersFile))
@@ -25,14 +29,20 @@ public static class FirstRunAdmin
             return;
         }
 
+        auth.Config["admin_username"] = options.AdminUsername;
+        auth.Config["admin_password"] = _password.Value;
+    }
+
+    private static string Choose(FileTransferOptions options, Action<string> announce)
+    {
         var password = Environment.GetEnvironmentVariable(PasswordVariable);
-        if (string.IsNullOrEmpty(password))
+        if (!string.IsNullOrEmpty(password))
         {
-            password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', 'x').Replace('/', 'y');
-            announce($"First run: created user '{options.AdminUsername}' with password {password} . It is shown only this once; set {PasswordVariable} to choose it instead.");
+            return password;
         }
 
-        auth.Config["admin_username"] = options.AdminUsername;
-        auth.Config["admin_password"] = password;
+        password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', 'x').Replace('/', 'y');
+        announce($"First run: created user '{options.AdminUsername}' with password {password} . It is shown only this once; set {PasswordVariable} to choose it instead.");
+        return password;
     }
 }

@@ -85,13 +85,18 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
     /// <param name="id">The transfer's id.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="destinationToken">A fresh token for the destination, or null to keep the one the transfer started with.</param>
+    /// <param name="http">The request, for the caller's current token on this host.</param>
     /// <returns>The resumed transfer.</returns>
-    public async Task<TransferDto> ResumeAsync(string id, CancellationToken cancellationToken)
+    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, HttpContext http)
     {
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
-        var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(id, cancellationToken);
+        var resume = new ResumeRequest { Id = id, Options = new TransferOptions() };
+        // The resuming caller's token replaces the original one, which may have expired or been revoked since.
+        resume.Options.Properties["source_token"] = http.BearerToken() ?? string.Empty;
+        resume.Options.Properties["destination_token"] = destinationToken ?? string.Empty;
+        var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, http.RequestAborted);
         Follow(record);
         return TransferDto.From(transfer, record.FileId);
     }

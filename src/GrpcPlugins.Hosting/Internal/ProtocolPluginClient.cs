@@ -35,7 +35,13 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
     public Task<Transfer> ResumeAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).ResumeAsync(new ResumeRequest { Id = id }, cancellationToken: ct)).Transfer, "Resume"), cancellationToken);
+        return ResumeAsync(new ResumeRequest { Id = id }, cancellationToken);
+    }
+
+    public Task<Transfer> ResumeAsync(ResumeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).ResumeAsync(request, cancellationToken: ct)).Transfer, "Resume"), cancellationToken);
     }
 
     public async IAsyncEnumerable<Transfer> WatchTransferAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken = default)

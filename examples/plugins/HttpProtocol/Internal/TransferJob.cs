@@ -1,0 +1,260 @@
+using System.Runtime.CompilerServices;
+using Google.Protobuf.WellKnownTypes;
+using GrpcPlugins;
+using GrpcPlugins.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace HttpProtocol.Internal;
+
+/// <summary>
+/// One transfer: runs its work in the background, retries transient failures with doubling pauses, and keeps
+/// the state that Status and WatchTransfer report. The retry count starts again whenever bytes move.
+/// </summary>
+internal sealed class TransferJob
+{
+    private readonly object _gate = new();
+    private readonly TransferWork _work;
+    private readonly HttpProtocolSettings _settings;
+    private readonly ILogger _logger;
+    private readonly Transfer _state;
+    private TaskCompletionSource _changed = NewSignal();
+    private CancellationTokenSource? _stop;
+    private Task _run = Task.CompletedTask;
+    private string? _stopReason;
+
+    public TransferJob(string id, string file, string destination, long totalBytes, TransferWork work, HttpProtocolSettings settings, ILogger logger)
+    {
+        _work = work;
+        _settings = settings;
+        _logger = logger;
+        _state = new Transfer
+        {
+            Id = id,
+            Status = TransferStatus.Pending,
+            File = file,
+            Destination = destination,
+            TotalBytes = totalBytes,
+            StartedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+    }
+
+    public string Id => _state.Id;
+
+    /// <summary>A copy of the current state.</summary>
+    public Transfer Snapshot()
+    {
+        lock (_gate)
+        {
+            return _state.Clone();
+        }
+    }
+
+    /// <summary>Starts the first attempt.</summary>
+    public Transfer Start()
+    {
+        lock (_gate)
+        {
+            Begin(_state.BytesTransferred);
+            return _state.Clone();
+        }
+    }
+
+    /// <summary>Stops a pending or active transfer.</summary>
+    public async Task<Transfer> CancelAsync(string reason)
+    {
+        Task run;
+        lock (_gate)
+        {
+            if (IsFinal(_state.Status))
+            {
+                throw new PluginException(PluginErrorCode.FailedPrecondition, $"Transfer {Id} is already {Describe(_state.Status)}; only a pending or active transfer can be cancelled.");
+            }
+
+            _stopReason = reason;
+            _stop?.Cancel();
+            run = _run;
+        }
+
+        // The attempt sees the cancellation at its next await; waiting for it means the answer is final.
+        await run.ConfigureAwait(false);
+        return Snapshot();
+    }
+
+    /// <summary>Continues a failed or cancelled transfer from the receiver's acknowledged offset.</summary>
+    public async Task<Transfer> ResumeAsync(TransferOptions? options, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_state.Status is not (TransferStatus.Failed or TransferStatus.Cancelled))
+            {
+                throw new PluginException(PluginErrorCode.FailedPrecondition, $"Transfer {Id} is {Describe(_state.Status)}; only a failed or cancelled transfer can be resumed.");
+            }
+        }
+
+        if (options is not null)
+        {
+            _work.Update(options);
+        }
+
+        long acknowledged;
+        try
+        {
+            acknowledged = await _work.AcknowledgedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RemoteFailure ex)
+        {
+            throw new PluginException(ex.Transient ? PluginErrorCode.Unavailable : PluginErrorCode.FailedPrecondition, $"Cannot resume transfer {Id}: {ex.Message}")
+            {
+                Source = PluginErrorSource.Downstream,
+                Retryable = ex.Transient,
+            };
+        }
+
+        lock (_gate)
+        {
+            if (_state.Status is not (TransferStatus.Failed or TransferStatus.Cancelled))
+            {
+                throw new PluginException(PluginErrorCode.FailedPrecondition, $"Transfer {Id} was resumed by another call meanwhile.");
+            }
+
+            Begin(acknowledged);
+            return _state.Clone();
+        }
+    }
+
+    /// <summary>Yields the state now and at each change, ending after a final state.</summary>
+    public async IAsyncEnumerable<Transfer> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Transfer snapshot;
+            Task changed;
+            lock (_gate)
+            {
+                snapshot = _state.Clone();
+                changed = _changed.Task;
+            }
+
+            yield return snapshot;
+            if (IsFinal(snapshot.Status))
+            {
+                yield break;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsFinal(TransferStatus status) => status is TransferStatus.Completed or TransferStatus.Failed or TransferStatus.Cancelled;
+
+    private static string Describe(TransferStatus status) => status.ToString().ToLowerInvariant();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Called under the lock.
+    private void Begin(long acknowledged)
+    {
+        _stop?.Dispose();
+        _stop = new CancellationTokenSource();
+        _stopReason = null;
+        _state.Status = TransferStatus.Active;
+        _state.Error = string.Empty;
+        SetBytes(acknowledged);
+        var stop = _stop.Token;
+        _run = Task.Run(() => RunAsync(stop), CancellationToken.None);
+        Changed();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var failures = 0;
+        while (true)
+        {
+            var before = Snapshot().BytesTransferred;
+            try
+            {
+                await _work.RunAsync(Report, stop).ConfigureAwait(false);
+                Finish(TransferStatus.Completed, string.Empty);
+                HttpProtocolLog.Completed(_logger, Id, Snapshot().BytesTransferred);
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                Finish(TransferStatus.Cancelled, _stopReason ?? "cancelled");
+                return;
+            }
+            catch (RemoteFailure ex)
+            {
+                failures = Snapshot().BytesTransferred > before ? 1 : failures + 1;
+                if (!ex.Transient || failures > _settings.MaxRetries)
+                {
+                    var attempts = ex.Transient ? $" (gave up after {failures} failed attempts in a row; resume the transfer once it is reachable)" : string.Empty;
+                    Finish(TransferStatus.Failed, ex.Message + attempts);
+                    HttpProtocolLog.Failed(_logger, Id, ex.Message);
+                    return;
+                }
+
+                var pause = _settings.RetryDelay * Math.Pow(2, failures - 1) * (0.8 + (Random.Shared.NextDouble() * 0.4));
+                HttpProtocolLog.Retrying(_logger, Id, ex.Message, pause.TotalMilliseconds);
+                lock (_gate)
+                {
+                    _state.Error = ex.Message;
+                    Changed();
+                }
+
+                try
+                {
+                    await Task.Delay(pause, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Finish(TransferStatus.Cancelled, _stopReason ?? "cancelled");
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                Finish(TransferStatus.Failed, ex.Message);
+                HttpProtocolLog.Failed(_logger, Id, ex.Message);
+                return;
+            }
+        }
+    }
+
+    private void Report(long acknowledged)
+    {
+        lock (_gate)
+        {
+            SetBytes(acknowledged);
+            Changed();
+        }
+    }
+
+    private void Finish(TransferStatus status, string error)
+    {
+        lock (_gate)
+        {
+            _state.Status = status;
+            _state.Error = error;
+            if (status == TransferStatus.Completed)
+            {
+                SetBytes(_state.TotalBytes > 0 ? _state.TotalBytes : _state.BytesTransferred);
+                _state.Progress = 1;
+            }
+
+            Changed();
+        }
+    }
+
+    private void SetBytes(long acknowledged)
+    {
+        _state.BytesTransferred = acknowledged;
+        _state.Progress = _state.TotalBytes > 0 ? Math.Min(1, (double)acknowledged / _state.TotalBytes) : 0;
+    }
+
+    private void Changed()
+    {
+        _changed.TrySetResult();
+        _changed = NewSignal();
+    }
+}
