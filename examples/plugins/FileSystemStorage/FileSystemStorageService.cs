@@ -27,7 +27,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
         }
 
         var maxBytes = Number(config, "max_object_bytes", 0);
-        var listLimit = (int)Number(config, "list_default_limit", 100);
+        var listLimit = Number(config, "list_default_limit", 100);
         if (listLimit is < 1 or > MaxListLimit)
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
@@ -46,7 +46,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
 
             var removed = store.RemoveLeftovers(known);
             LogReady(logger, store.Root, known.Count, removed);
-            _storage = new Storage(store, index, maxBytes, listLimit);
+            _storage = new Storage(store, index, maxBytes, (int)listLimit);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -98,7 +98,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
 
         var available = metadata.Size - request.Offset;
         var length = request.Length == 0 ? available : Math.Min(request.Length, available);
-        await using var file = storage.Files.OpenRead(request.Id);
+        await using var file = OpenRead(storage, request.Id);
         file.Seek(request.Offset, SeekOrigin.Begin);
         await responseStream.WriteRetrieveAsync(metadata, file, length, context.CancellationToken);
     }
@@ -139,8 +139,23 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
     private Storage Ready() => _storage ?? throw new PluginException(PluginErrorCode.FailedPrecondition, "The storage is not initialized; the host must call Init with a 'root'.");
 
     private static ObjectMetadata Find(Storage storage, string id) =>
-        (ObjectIds.IsWellFormed(id) ? storage.Index.Find(id) : null)
-        ?? throw new PluginException(PluginErrorCode.NotFound, $"No stored object has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
+        (ObjectIds.IsWellFormed(id) ? storage.Index.Find(id) : null) ?? throw NotFound(id);
+
+    private static FileStream OpenRead(Storage storage, string id)
+    {
+        try
+        {
+            return storage.Files.OpenRead(id);
+        }
+        catch (FileNotFoundException)
+        {
+            // A Delete ran between the lookup and the open: to the caller the object is simply gone.
+            throw NotFound(id);
+        }
+    }
+
+    private static PluginException NotFound(string id) =>
+        new(PluginErrorCode.NotFound, $"No stored object has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
 
     private static long Number(IReadOnlyDictionary<string, string> config, string key, long fallback)
     {
