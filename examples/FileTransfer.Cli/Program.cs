@@ -1,0 +1,3 @@
+using FileTransfer.Cli.Internal;
+
+return await FtCommands.RunAsync(args);
