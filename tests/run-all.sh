@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# buf comes from npm; Debian's nodejs and npm are installed first on a machine without them.
+if ! command -v npm >/dev/null; then
+  echo "== Installing nodejs and npm from Debian"
+  sudo_cmd=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq nodejs npm
+fi
+
 echo "== Installing test tools (buf) from npm"
 (cd tests/tools && npm install --no-audit --no-fund --loglevel=error)
 buf=tests/tools/node_modules/.bin/buf
