@@ -40,7 +40,8 @@ public static class PluginServer
         var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
         Console.SetOut(Console.Error);
 
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // The plugin's own folder is its content root: the host's working folder, and any appsettings.json there, belong to the host.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var plugin = new PluginBuilder(builder.Services);
         configure(plugin);
         _ = plugin.ServiceType;

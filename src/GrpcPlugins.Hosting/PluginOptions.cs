@@ -32,8 +32,11 @@ public sealed class PluginOptions
     /// <summary>"unix" or "tcp": the transport the plugin is asked to use. Defaults to "unix" where the system has Unix sockets.</summary>
     public string? Transport { get; set; }
 
-    /// <summary>How long to wait for the handshake, health and Init together. Defaults to 30 seconds.</summary>
-    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long to wait for the handshake, health and Init together. Defaults to 1 minute, as go-plugin's StartTimeout:
+    /// a .NET plugin starts in well under a second, but many starting at once on a busy machine need longer.
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The deadline of a unary call when the caller sets none. Defaults to 30 seconds.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -32,7 +32,7 @@ internal static class StoragePlugin
             Type = PluginType.Storage,
             Command = Dll,
             Config = config,
-            StartTimeout = TimeSpan.FromSeconds(30),
+            StartTimeout = TimeSpan.FromMinutes(1),
         };
     }
 

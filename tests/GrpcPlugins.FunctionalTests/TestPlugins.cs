@@ -25,7 +25,7 @@ internal static class TestPlugins
         Type = type,
         Command = Dll("tests", "GrpcPlugins.TestPlugin"),
         Args = [mode],
-        StartTimeout = TimeSpan.FromSeconds(30),
+        StartTimeout = TimeSpan.FromMinutes(1),
     };
 
     public static Task<PluginClient> StartAsync(PluginOptions options, ILoggerFactory? logs = null) =>
