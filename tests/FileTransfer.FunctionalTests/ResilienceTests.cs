@@ -33,4 +33,27 @@ public sealed class ResilienceTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, put.StatusCode);
         Assert.Equal(HttpStatusCode.OK, plugins.StatusCode);
     }
+
+    [Fact]
+    public async Task MonitorPluginKilled_TransferStillCompletes()
+    {
+        await using var a = await HostProcess.StartAsync();
+        await using var b = await HostProcess.StartAsync();
+        var token = await a.LoginAsync();
+        using var onA = a.Client(token);
+        var tokenB = await b.LoginAsync();
+        var fileId = await TransferApiTests.PutAsync(onA, "unmonitored.bin", 2L * 1024 * 1024, seed: 5);
+        using (var monitor = Process.GetProcessById(await a.PluginPidAsync(token, "audit")))
+        {
+            monitor.Kill();
+            await monitor.WaitForExitAsync().WaitAsync(HostProcess.Timeout);
+        }
+
+        using var start = await onA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = b.BaseUrl, destinationToken = tokenB });
+        var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var events = await TransferApiTests.ReadEventsAsync(onA, transferId);
+
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        Assert.Equal("completed", events[^1].GetProperty("status").GetString());
+    }
 }

@@ -69,6 +69,31 @@ public sealed class TransferApiTests
     }
 
     [Fact]
+    public async Task Send_AToB_AuditLogHasStartAndEndWithRequestUserAndTransferIds()
+    {
+        await using var a = await HostProcess.StartAsync();
+        await using var b = await HostProcess.StartAsync();
+        using var onA = a.Client(await a.LoginAsync());
+        var tokenB = await b.LoginAsync();
+        var fileId = await PutAsync(onA, "audited.bin", 3L * 1024 * 1024, seed: 3);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/transfers")
+        {
+            Content = JsonContent.Create(new { fileId, destination = b.BaseUrl, destinationToken = tokenB }),
+            Headers = { { "X-Request-Id", "req-audit-1" } },
+        };
+        using var start = await onA.SendAsync(request);
+        var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await ReadEventsAsync(onA, transferId);
+        var records = await AuditRecordsAsync(a, transferId, "transfer.completed");
+
+        var started = Assert.Single(records, r => r.GetProperty("event").GetString() == "transfer.started");
+        Assert.Equal("req-audit-1", started.GetProperty("requestId").GetString());
+        Assert.False(string.IsNullOrEmpty(started.GetProperty("userId").GetString()));
+        Assert.Single(records, r => r.GetProperty("event").GetString() == "transfer.completed");
+    }
+
+    [Fact]
     public async Task Transfer_UnknownId_Is404()
     {
         await using var a = await HostProcess.StartAsync();
@@ -79,6 +104,28 @@ public sealed class TransferApiTests
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, events.StatusCode);
+    }
+
+    // The audit monitor flushes its log every second; this waits, bounded, for the record that ends the transfer.
+    private static async Task<List<JsonElement>> AuditRecordsAsync(HostProcess host, string transferId, string lastEvent)
+    {
+        var path = Path.Combine(host.DataDir, "audit.log");
+        using var deadline = new CancellationTokenSource(HostProcess.Timeout);
+        while (true)
+        {
+            var records = File.Exists(path)
+                ? (await File.ReadAllLinesAsync(path, deadline.Token))
+                    .Select(line => JsonDocument.Parse(line).RootElement.Clone())
+                    .Where(r => r.GetProperty("transferId").GetString() == transferId)
+                    .ToList()
+                : [];
+            if (records.Any(r => r.GetProperty("event").GetString() == lastEvent))
+            {
+                return records;
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
     }
 
     internal static async Task<string> PutAsync(HttpClient client, string name, long size, int seed)
@@ -109,7 +156,7 @@ public sealed class TransferApiTests
         }
     }
 
-    private static async Task<List<JsonElement>> ReadEventsAsync(HttpClient client, string transferId)
+    internal static async Task<List<JsonElement>> ReadEventsAsync(HttpClient client, string transferId)
     {
         using var response = await client.GetAsync($"/v1/transfers/{transferId}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
