@@ -94,6 +94,35 @@ public sealed class TransferApiTests
     }
 
     [Fact]
+    public async Task Cancel_ThenResume_StopsAndThenCompletesWithSameSha256()
+    {
+        await using var a = await HostProcess.StartAsync(settings: ["--Plugins:http:Config:throttle_bytes_per_second=4194304"]);
+        await using var b = await HostProcess.StartAsync();
+        using var onA = a.Client(await a.LoginAsync());
+        var tokenB = await b.LoginAsync();
+        const long size = 32L * 1024 * 1024;
+        var fileId = await PutAsync(onA, "cancelled.bin", size, seed: 11);
+
+        using var start = await onA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = b.BaseUrl, destinationToken = tokenB });
+        var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await WaitForAsync(onA, transferId, t => t.GetProperty("bytesTransferred").GetInt64() > 0);
+        using var cancel = await onA.PostAsync($"/v1/transfers/{transferId}/cancel", null);
+        var cancelled = await cancel.Content.ReadFromJsonAsync<JsonElement>();
+        using var again = await onA.PostAsync($"/v1/transfers/{transferId}/cancel", null);
+        using var resume = await onA.PostAsync($"/v1/transfers/{transferId}/resume", null);
+        var done = await WaitForAsync(onA, transferId, t => t.GetProperty("status").GetString() is "completed" or "failed");
+        using var onB = b.Client(tokenB);
+        var received = await FindAsync(onB, "cancelled.bin");
+
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.True(cancelled.GetProperty("bytesTransferred").GetInt64() < size);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(Payload.Sha256Of(size, seed: 11), received.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
     public async Task Transfer_UnknownId_Is404()
     {
         await using var a = await HostProcess.StartAsync();

@@ -18,9 +18,31 @@ public static class TransferEndpoints
             Results.Ok(await transfers.StatusAsync(id, ct)));
         session.MapPost("/transfers/{id}/cancel", async (string id, TransferTracker transfers, CancellationToken ct) =>
             Results.Ok(await transfers.CancelAsync(id, ct)));
-        session.MapPost("/transfers/{id}/resume", async (string id, ResumeTransferRequest? body, HttpContext http, TransferTracker transfers) =>
-            Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http)));
+        session.MapPost("/transfers/{id}/resume", async (string id, HttpContext http, TransferTracker transfers, IOptions<JsonOptions> json) =>
+        {
+            var body = await ReadOptionalBodyAsync<ResumeTransferRequest>(http, json.Value.SerializerOptions);
+            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http));
+        });
         session.MapGet("/transfers/{id}/events", StreamEventsAsync);
+    }
+
+    // A body-bound parameter would make the route refuse a request without a JSON body, and this body is optional.
+    private static async Task<T?> ReadOptionalBodyAsync<T>(HttpContext http, JsonSerializerOptions options)
+        where T : class
+    {
+        if (http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding")))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, options, http.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            throw ApiErrors.BadRequest($"The body is not valid JSON ({ex.Message}); send {{\"destinationToken\": \"...\"}} or no body.");
+        }
     }
 
     // Server-sent events: one "progress" event per change, the last with a final status, then the stream ends.
