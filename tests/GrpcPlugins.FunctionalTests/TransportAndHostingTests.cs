@@ -34,6 +34,29 @@ public sealed class TransportAndHostingTests
     }
 
     [Fact]
+    public async Task Start_AfterAPluginWasKilled_RemovesItsSocketFolderOnly()
+    {
+        var dir = Directory.CreateTempSubdirectory("ft-sockets-").FullName;
+        var host = new GrpcPluginsOptions { SocketDirectory = dir };
+        var unrelated = Directory.CreateDirectory(Path.Combine(dir, "plugin-notes")).FullName;
+        string staleFolder;
+        await using (var killed = await PluginClient.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage), host).WaitAsync(TestPlugins.Timeout))
+        {
+            staleFolder = Path.GetDirectoryName(killed.Handshake.Address)!;
+            using var process = System.Diagnostics.Process.GetProcessById(killed.ProcessId);
+            process.Kill();
+            await process.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
+            Assert.True(Directory.Exists(staleFolder), "a killed plugin cannot remove its own folder, so this test would prove nothing");
+        }
+
+        await using var next = await PluginClient.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage), host).WaitAsync(TestPlugins.Timeout);
+
+        Assert.False(Directory.Exists(staleFolder));
+        Assert.True(Directory.Exists(unrelated));
+        Assert.True(File.Exists(next.Handshake.Address));
+    }
+
+    [Fact]
     public async Task Start_TcpTransport_ServesOnLoopback()
     {
         var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
