@@ -55,7 +55,16 @@ public static class PluginServer
 
         using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
         var app = Build(builder, plugin, environment, socketFolder);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
+        {
+            // Told to stop while starting (stdin was already closed, or SIGTERM came early): there is no host to serve.
+            await app.DisposeAsync().ConfigureAwait(false);
+            return Environment.ExitCode = 0;
+        }
 
         var handshake = Handshake(app, environment, socketFolder);
         socketFolder?.RestrictSocket();

@@ -27,6 +27,27 @@ public sealed class BadPluginTests
     }
 
     [Fact]
+    public async Task Plugin_StartedWithStdinAlreadyClosed_ExitsCleanly()
+    {
+        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        startInfo.ArgumentList.Add(TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin"));
+        startInfo.ArgumentList.Add("storage");
+        startInfo.Environment[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
+        startInfo.Environment[PluginProtocol.ProtocolVersionsVariable] = "1";
+        using var process = Process.Start(startInfo)!;
+        process.StandardInput.Close();
+
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.DoesNotContain("Unhandled exception", await stderr.WaitAsync(TestPlugins.Timeout));
+        Assert.Contains("stdin closed", await stderr.WaitAsync(TestPlugins.Timeout));
+        _ = await stdout.WaitAsync(TestPlugins.Timeout);
+    }
+
+    [Fact]
     public async Task Start_GarbageHandshakeThenExit_SaysWhatItPrinted()
     {
         var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(TestPlugins.TestPlugin("garbage", PluginType.Storage)));
