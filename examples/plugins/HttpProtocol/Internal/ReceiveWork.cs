@@ -50,7 +50,7 @@ internal sealed class ReceiveWork(RemoteHttp remote, Uri source, string target, 
         var buffer = new byte[chunkSize];
         while (true)
         {
-            var read = await remote.WithinLimitAsync(source, ct => body.ReadFullAsync(buffer, ct), cancellationToken);
+            var read = await remote.WithinLimitAsync(source, ct => body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct).AsTask(), cancellationToken);
             if (read == 0)
             {
                 return;

@@ -67,7 +67,7 @@ internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, S
         while (offset < file.Size)
         {
             var wanted = (int)Math.Min(chunkSize, file.Size - offset);
-            var read = await remote.WithinLimitAsync(source, ct => body.ReadFullAsync( buffer.AsMemory(0, wanted), ct), cancellationToken);
+            var read = await remote.WithinLimitAsync(source, ct => body.ReadAtLeastAsync(buffer.AsMemory(0, wanted), wanted, throwOnEndOfStream: false, ct).AsTask(), cancellationToken);
             if (read < wanted)
             {
                 throw new RemoteFailure($"{source} ended at byte {offset + read}, before the file's {file.Size} bytes.", transient: true);
