@@ -4,15 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# buf comes from npm; Debian's nodejs and npm are installed first on a machine without them.
-if ! command -v npm >/dev/null; then
-  echo "== Installing nodejs and npm from Debian"
+# buf and playwright-core come from npm; Debian's nodejs and npm are installed first on a machine without them, and
+# Debian's chromium is the browser of the dashboard test (tests/tools/dashboard.browser.mjs).
+apt_missing=()
+command -v npm >/dev/null || apt_missing+=(nodejs npm)
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || apt_missing+=(chromium)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  echo "== Installing ${apt_missing[*]} from Debian"
   sudo_cmd=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")
-  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq nodejs npm
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq "${apt_missing[@]}"
 fi
 
-echo "== Installing test tools (buf) from npm"
-(cd tests/tools && npm install --no-audit --no-fund --loglevel=error)
+# playwright-core drives the chromium above; it must never download a browser of its own.
+echo "== Installing test tools (buf, playwright-core) from npm"
+(cd tests/tools && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error)
 buf=tests/tools/node_modules/.bin/buf
 
 echo "== buf lint"
@@ -24,10 +29,28 @@ if git rev-parse --verify --quiet HEAD~1 >/dev/null && git cat-file -e HEAD~1:bu
   "$buf" breaking --against '.git#ref=HEAD~1'
 fi
 
+# The whole solution is built once, first: dotnet test builds only test projects, and the benchmark smoke below runs
+# the Benchmarks executable, which is not one.
+echo "== dotnet build"
+dotnet build GrpcPlugins.sln --nologo
+
 echo "== dotnet test"
 log=$(mktemp)
 status=0
-dotnet test GrpcPlugins.sln --nologo 2>&1 | tee "$log" || status=$?
+dotnet test GrpcPlugins.sln --nologo --no-build 2>&1 | tee "$log" || status=$?
+
+# The benchmark suite's smoke mode: every measurement path once at tiny sizes, on the build made above.
+# It fails the run only when benchmark code breaks (an exception, a wrong byte count); a timing never fails it.
+echo "== benchmarks smoke (tests/Benchmarks -- smoke)"
+smoke_log=$(mktemp)
+if dotnet run --no-build --project tests/Benchmarks -- smoke >"$smoke_log" 2>&1; then
+  sed -n '/GrpcPlugins benchmarks/,$p' "$smoke_log"
+else
+  cat "$smoke_log"
+  echo "benchmarks smoke FAILED"
+  status=1
+fi
+rm -f "$smoke_log"
 
 # One closing line for the whole run, summed over the test assemblies.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

@@ -22,15 +22,24 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 
     firstRun.Apply(plugins);
 });
+// A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddSingleton<PluginManager>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
 builder.Services.AddSingleton<TransferTracker>();
 builder.Services.AddSingleton<MonitorQueue>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
+builder.AddFileTransferTelemetry();
 
 var app = builder.Build();
 app.UseMiddleware<RequestIdMiddleware>();
 app.UseMiddleware<ErrorMiddleware>();
+// The dashboard (wwwroot) is served before routing: the JSON 404 fallback below matches every path, and the static
+// file middleware serves nothing once an endpoint has matched.
+app.UseDashboard();
+app.UseRouting();
 
 var v1 = app.MapGroup("/v1");
 v1.MapPublicAuth();
@@ -40,6 +49,7 @@ session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 v1.MapGroup(string.Empty).RequireAdmin().MapPlugins();
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback((HttpContext http) => ApiErrors.Problem(
     GrpcPlugins.PluginErrorCode.NotFound,
     $"No API route matches {http.Request.Method} {http.Request.Path}; the routes are listed in examples/FileTransfer.Host/README.md."));

@@ -18,6 +18,7 @@ public sealed class PluginBuilder
 {
     private Type? _serviceType;
     private Action<IEndpointRouteBuilder>? _mapService;
+    private int _maxMessageSize = 4 * 1024 * 1024;
 
     internal PluginBuilder(IServiceCollection services)
     {
@@ -43,8 +44,20 @@ public sealed class PluginBuilder
     /// </summary>
     public PluginMetadata Metadata { get; }
 
-    /// <summary>The largest message the plugin accepts or sends, in bytes. Defaults to 4 MiB.</summary>
-    public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// The largest message the plugin accepts or sends, in bytes; a bigger one fails its call with ResourceExhausted
+    /// and a message naming this limit. At least 1 KiB. Defaults to 4 MiB.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1 KiB.</exception>
+    public int MaxMessageSize
+    {
+        get => _maxMessageSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024);
+            _maxMessageSize = value;
+        }
+    }
 
     /// <summary>How long the plugin waits for calls in flight when it stops. Defaults to 5 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 using GrpcPlugins.Sdk.Internal;
@@ -8,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,8 +56,15 @@ public static class PluginServer
             return Environment.ExitCode = 1;
         }
 
+        if (!ParentDeathSignal.Arm(Environment.GetEnvironmentVariable(PluginProtocol.HostPidVariable)))
+        {
+            await Console.Error.WriteLineAsync("The host that started this plugin has already exited; there is no one to serve.").ConfigureAwait(false);
+            return Environment.ExitCode = 0;
+        }
+
         using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
-        var app = Build(builder, plugin, environment, socketFolder);
+        using var serverCertificate = environment.ClientCertificate is null ? null : PluginCertificates.Create("grpcplugins-plugin");
+        var app = Build(builder, plugin, environment, socketFolder, serverCertificate);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -66,7 +76,7 @@ public static class PluginServer
             return Environment.ExitCode = 0;
         }
 
-        var handshake = Handshake(app, environment, socketFolder);
+        var handshake = Handshake(app, environment, socketFolder, serverCertificate);
         socketFolder?.RestrictSocket();
         SdkLog.Serving(app.Logger, plugin.Metadata.Name, plugin.Metadata.Version, plugin.Metadata.Type.ToString(), handshake.Network, handshake.Address, environment.AppVersion);
         await stdout.WriteLineAsync(handshake.ToString()).ConfigureAwait(false);
@@ -80,7 +90,7 @@ public static class PluginServer
         return Environment.ExitCode = 0;
     }
 
-    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder)
+    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
     {
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o =>
@@ -98,13 +108,22 @@ public static class PluginServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            void Configure(ListenOptions listen)
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (serverCertificate is not null)
+                {
+                    listen.UseHttps(AutoMtls(serverCertificate, environment.ClientCertificate!));
+                }
+            }
+
             if (socketFolder is not null)
             {
-                kestrel.ListenUnixSocket(socketFolder.SocketPath, l => l.Protocols = HttpProtocols.Http2);
+                kestrel.ListenUnixSocket(socketFolder.SocketPath, Configure);
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, FreePort(environment), l => l.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Loopback, FreePort(environment), Configure);
             }
         });
 
@@ -130,6 +149,16 @@ public static class PluginServer
         return app;
     }
 
+    // AutoMTLS: TLS 1.2 or later with our ephemeral certificate, and only the host's exact certificate is let in.
+    private static HttpsConnectionAdapterOptions AutoMtls(X509Certificate2 serverCertificate, X509Certificate2 hostCertificate) => new()
+    {
+        ServerCertificate = serverCertificate,
+        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+        CheckCertificateRevocation = false,
+        ClientCertificateValidation = (presented, _, _) => PluginCertificates.Matches(presented, hostCertificate),
+    };
+
     private static HealthServiceImpl ServingHealth()
     {
         var health = new HealthServiceImpl();
@@ -138,7 +167,7 @@ public static class PluginServer
         return health;
     }
 
-    private static HandshakeLine Handshake(WebApplication app, PluginEnvironment environment, SocketFolder? socketFolder)
+    private static HandshakeLine Handshake(WebApplication app, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
     {
         string network;
         string address;
@@ -154,7 +183,8 @@ public static class PluginServer
             address = $"127.0.0.1:{new Uri(bound).Port}";
         }
 
-        return new HandshakeLine(PluginProtocol.CoreProtocolVersion, environment.AppVersion, network, address, HandshakeLine.GrpcProtocol, string.Empty);
+        var certificate = serverCertificate is null ? string.Empty : PluginCertificates.ToHandshakeField(serverCertificate);
+        return new HandshakeLine(PluginProtocol.CoreProtocolVersion, environment.AppVersion, network, address, HandshakeLine.GrpcProtocol, certificate);
     }
 
     // Port 0 lets the system choose; a range from the host is searched for a free port.

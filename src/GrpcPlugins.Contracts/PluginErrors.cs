@@ -117,6 +117,25 @@ public static class PluginErrors
         return FromBareStatus(exception, pluginName);
     }
 
+    /// <summary>
+    /// The google.rpc.Status a failed call carries, or null when it carries none or one that is not valid protobuf
+    /// (a plugin may send garbage; that must not turn into a parse error in the host).
+    /// </summary>
+    /// <param name="exception">The failed call.</param>
+    /// <returns>The status, or null.</returns>
+    public static Google.Rpc.Status? TryGetRpcStatus(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        try
+        {
+            return exception.GetRpcStatus();
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
     private static PluginException FromBareStatus(RpcException exception, string? pluginName)
     {
         var code = FromStatusCode(exception.StatusCode);
@@ -128,9 +147,10 @@ public static class PluginErrors
             StatusCode.DeadlineExceeded =>
                 $"The call to {who} did not finish before its deadline. Raise the call timeout or check why the plugin is slow.",
             StatusCode.Cancelled => $"The call to {who} was cancelled.",
+            StatusCode.ResourceExhausted => $"The call to {who} was refused for lack of resources ({exception.Status.Detail}). If a message was too large, send smaller chunks or raise MaxMessageSize on both host and plugin.",
             _ => string.IsNullOrEmpty(exception.Status.Detail)
                 ? $"The call to {who} failed with gRPC status {exception.StatusCode}."
-                : exception.Status.Detail,
+                : pluginName is null ? exception.Status.Detail : $"Plugin '{pluginName}' failed with gRPC status {exception.StatusCode}: {exception.Status.Detail}",
         };
         return new PluginException(code, message, exception)
         {
@@ -146,7 +166,7 @@ public static class PluginErrors
     {
         try
         {
-            return exception.GetRpcStatus()?.GetDetail<PluginError>();
+            return TryGetRpcStatus(exception)?.GetDetail<PluginError>();
         }
         catch (Google.Protobuf.InvalidProtocolBufferException)
         {

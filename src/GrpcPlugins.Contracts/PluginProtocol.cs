@@ -39,6 +39,13 @@ public static class PluginProtocol
     /// <summary>The environment variable that, set to "0", stops a plugin from exiting when its stdin closes. Hosts leave it unset.</summary>
     public const string StdinWatchVariable = "GRPCPLUGINS_STDIN_WATCH";
 
+    /// <summary>
+    /// The host's process id. A plugin that sees it asks Linux for SIGTERM when its parent dies (PR_SET_PDEATHSIG) and
+    /// exits at once if its parent is already another process. A host sets it only when it starts plugins from a thread
+    /// that lives as long as the host, since the kernel sends that signal when the forking thread exits.
+    /// </summary>
+    public const string HostPidVariable = "GRPCPLUGINS_HOST_PID";
+
     /// <summary>The health service name a plugin reports besides the overall "" (go-plugin uses "plugin").</summary>
     public const string HealthServiceName = "plugin";
 

@@ -36,6 +36,7 @@ public static class GrpcPluginsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrpcPluginsOptions>, GrpcPluginsOptionsValidator>());
         services.TryAddSingleton<PluginRegistry>();
         services.TryAddSingleton<IPluginRegistry>(sp => sp.GetRequiredService<PluginRegistry>());
+        services.TryAddSingleton<AuthChain>();
         services.AddHostedService<PluginHostedService>();
         return new GrpcPluginsBuilder(services);
     }

@@ -169,6 +169,7 @@ public interface IMonitorPlugin
 public sealed class PluginDownload : IAsyncDisposable, IDisposable
 {
     private readonly IDisposable _call;
+    private IDisposable? _slot;
 
     internal PluginDownload(ObjectMetadata metadata, Stream content, IDisposable call)
     {
@@ -188,7 +189,11 @@ public sealed class PluginDownload : IAsyncDisposable, IDisposable
     {
         Content.Dispose();
         _call.Dispose();
+        Interlocked.Exchange(ref _slot, null)?.Dispose();
     }
+
+    // The bulkhead slot of the call, given back when the download is disposed.
+    internal void HoldUntilDisposed(IDisposable slot) => _slot = slot;
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

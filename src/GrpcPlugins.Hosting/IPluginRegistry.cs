@@ -2,20 +2,52 @@ using GrpcPlugins.Plugin.V1;
 
 namespace GrpcPlugins.Hosting;
 
-/// <summary>The plugins a host runs, by name and type. Registered by <c>AddGrpcPlugins</c>.</summary>
+/// <summary>
+/// The plugins a host runs, by name and type. Registered by <c>AddGrpcPlugins</c>. Plugins can be started, stopped
+/// and removed while the host runs; a stopped plugin stays listed (with <see cref="PluginState.Stopped"/>) until it
+/// is removed or started again.
+/// </summary>
 public interface IPluginRegistry
 {
-    /// <summary>The running plugins, in start order.</summary>
+    /// <summary>The listed plugins, running or stopped, in the order they were first added.</summary>
     IReadOnlyList<PluginClient> Plugins { get; }
 
-    /// <summary>Gets a running plugin by name.</summary>
+    /// <summary>Gets a listed plugin by name.</summary>
     /// <param name="name">The plugin's configured name.</param>
-    /// <returns>The plugin.</returns>
-    /// <exception cref="PluginException">No plugin of that name is running (NotFound).</exception>
+    /// <returns>The plugin; its calls fail with Unavailable when it is stopped.</returns>
+    /// <exception cref="PluginException">No plugin of that name is listed (NotFound).</exception>
     PluginClient Get(string name);
 
-    /// <summary>Gets the plugins of one type.</summary>
+    /// <summary>
+    /// Gets the plugins of one type in priority order: lower <see cref="PluginOptions.Priority"/> first, and plugins of
+    /// equal priority in the order they were added. Stopped plugins are left out.
+    /// </summary>
     /// <param name="type">The plugin type.</param>
-    /// <returns>The running plugins of that type.</returns>
+    /// <returns>The running (or crashed) plugins of that type.</returns>
     IReadOnlyList<PluginClient> OfType(PluginType type);
+
+    /// <summary>
+    /// Starts a plugin while the host runs, and lists it once it is ready. A stopped or crashed plugin of the same name
+    /// is replaced, keeping its place in <see cref="Plugins"/>.
+    /// </summary>
+    /// <param name="options">How to start and call the plugin.</param>
+    /// <param name="cancellationToken">Abandons the start; the process is killed.</param>
+    /// <returns>The running plugin.</returns>
+    /// <exception cref="PluginException">
+    /// A plugin of that name is running or starting (AlreadyExists), or the plugin failed to start (the message says why).
+    /// </exception>
+    Task<PluginClient> StartAsync(PluginOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops a plugin; it stays listed as stopped. Stopping a stopped plugin does nothing.</summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <param name="cancellationToken">Skips the rest of the plugin's grace period and kills it at once.</param>
+    /// <returns>A task that completes when the process has exited.</returns>
+    /// <exception cref="PluginException">No plugin of that name is listed (NotFound).</exception>
+    Task StopAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops a plugin if it runs and takes it off the list.</summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <param name="cancellationToken">Skips the rest of the plugin's grace period and kills it at once.</param>
+    /// <returns>True when a plugin was removed; false when none of that name was listed.</returns>
+    Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default);
 }

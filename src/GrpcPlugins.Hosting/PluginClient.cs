@@ -1,7 +1,5 @@
+using System.Threading.RateLimiting;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
-using Grpc.Health.V1;
-using Grpc.Net.Client;
 using GrpcPlugins.Hosting.Internal;
 using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.Logging;
@@ -10,29 +8,46 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GrpcPlugins.Hosting;
 
 /// <summary>
-/// A running plugin process and the gRPC channel to it. <see cref="StartAsync"/> launches the process, reads its
-/// handshake, dials it, waits for health, checks its metadata and calls Init; the typed clients
-/// (<see cref="Auth"/>, <see cref="Storage"/>, <see cref="Protocol"/>, <see cref="Monitor"/>) then call it.
-/// Disposing it shuts the plugin down: Shutdown, a grace period, then a kill.
+/// A supervised plugin: its process, the gRPC channel to it, and the watch that keeps it serving.
+/// <see cref="StartAsync"/> launches the process, reads its handshake, dials it, waits for health, checks its metadata
+/// and calls Init; the typed clients (<see cref="Auth"/>, <see cref="Storage"/>, <see cref="Protocol"/>,
+/// <see cref="Monitor"/>) then call it. A plugin that exits, or stops answering health checks, is restarted with
+/// exponential backoff; past <see cref="PluginOptions.MaxRestarts"/> in <see cref="PluginOptions.RestartWindow"/> it is
+/// marked <see cref="PluginState.Crashed"/> until <see cref="RestartAsync"/>. While it is down, calls fail fast with
+/// Unavailable, except idempotent ones, which wait for it within their deadline. Disposing it shuts the plugin down.
 /// </summary>
 public sealed class PluginClient : IAsyncDisposable
 {
     private readonly PluginOptions _options;
-    private readonly PluginProcess _process;
-    private readonly GrpcChannel _channel;
+    private readonly GrpcPluginsOptions _hostOptions;
     private readonly ILogger _logger;
-    private volatile PluginState _state = PluginState.Starting;
-    private PluginMetadata _metadata = new();
+    private readonly RestartHistory _restarts;
+    private readonly ConcurrencyLimiter _bulkhead;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Lock _stateLock = new();
+    private PluginInstance _instance;
+    private IReadOnlyDictionary<string, string> _config;
+    private PluginState _state = PluginState.Running;
+    private TaskCompletionSource _stateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource _supervision = new();
+    private Task _supervisor = Task.CompletedTask;
+    private int _restartCount;
+    private string? _lastError;
 
-    private PluginClient(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger)
+    private PluginClient(PluginOptions options, GrpcPluginsOptions hostOptions, ILogger logger, PluginInstance instance)
     {
         _options = options;
-        _process = process;
+        _hostOptions = hostOptions;
         _logger = logger;
-        Handshake = handshake;
-        _channel = PluginChannel.Create(handshake, options);
-        Invoker = _channel.Intercept(new PluginCallInterceptor(options.CallTimeout));
-        _ = WatchExitAsync();
+        _instance = instance;
+        _config = new Dictionary<string, string>(options.Config);
+        _restarts = new RestartHistory(options, TimeProvider.System, Random.Shared);
+        _bulkhead = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.MaxConcurrentCalls,
+            QueueLimit = options.MaxQueuedCalls,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
     }
 
     /// <summary>The plugin's configured name.</summary>
@@ -41,25 +56,38 @@ public sealed class PluginClient : IAsyncDisposable
     /// <summary>The plugin's type.</summary>
     public PluginType Type => _options.Type;
 
-    /// <summary>The metadata the plugin reported at start.</summary>
-    public PluginMetadata Metadata => _metadata;
+    /// <summary>The metadata the plugin reported at its latest start.</summary>
+    public PluginMetadata Metadata => _instance.Metadata;
 
-    /// <summary>The plugin's process id.</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The process id of the plugin's latest start.</summary>
+    public int ProcessId => _instance.ProcessId;
 
-    /// <summary>The plugin's handshake, with the address it listens on.</summary>
-    public HandshakeLine Handshake { get; }
+    /// <summary>The handshake of the plugin's latest start, with the address it listens on.</summary>
+    public HandshakeLine Handshake => _instance.Handshake;
 
     /// <summary>The plugin's current state.</summary>
-    public PluginState State => _state is PluginState.Running or PluginState.Starting && _process.Exited.IsCompleted
-        ? PluginState.Crashed
-        : _state;
+    public PluginState State
+    {
+        get
+        {
+            var state = _state;
+            return state == PluginState.Running && _instance.Exited.IsCompleted
+                ? (_options.RestartOnCrash ? PluginState.Starting : PluginState.Crashed)
+                : state;
+        }
+    }
 
-    /// <summary>Completes with the exit code when the plugin process exits.</summary>
-    public Task<int> Exited => _process.Exited;
+    /// <summary>How many times the plugin has been restarted since <see cref="StartAsync"/>.</summary>
+    public int RestartCount => Volatile.Read(ref _restartCount);
 
-    /// <summary>The last lines the plugin wrote on stderr.</summary>
-    public string StderrTail => _process.StderrTail;
+    /// <summary>Why the plugin last went down, with its last stderr lines; null while it never has.</summary>
+    public string? LastError => Volatile.Read(ref _lastError);
+
+    /// <summary>Completes with the exit code when the process of the plugin's latest start exits.</summary>
+    public Task<int> Exited => _instance.Exited;
+
+    /// <summary>The last lines the plugin's latest process wrote on stderr.</summary>
+    public string StderrTail => _instance.StderrTail;
 
     /// <summary>The auth client. Throws <see cref="InvalidOperationException"/> if the plugin is not an auth plugin.</summary>
     public IAuthPlugin Auth => Typed(PluginType.Auth, () => new AuthPluginClient(this));
@@ -73,11 +101,9 @@ public sealed class PluginClient : IAsyncDisposable
     /// <summary>The monitor client. Throws <see cref="InvalidOperationException"/> if the plugin is not a monitor plugin.</summary>
     public IMonitorPlugin Monitor => Typed(PluginType.Monitor, () => new MonitorPluginClient(this));
 
-    internal CallInvoker Invoker { get; }
-
     internal PluginOptions Options => _options;
 
-    /// <summary>Launches a plugin and makes it ready for calls.</summary>
+    /// <summary>Launches a plugin, makes it ready for calls and starts supervising it.</summary>
     /// <param name="options">How to start and call the plugin.</param>
     /// <param name="hostOptions">The host's plugin settings; defaults apply when null.</param>
     /// <param name="loggerFactory">Receives the host's and the plugin's log lines; none when null.</param>
@@ -101,233 +127,344 @@ public sealed class PluginClient : IAsyncDisposable
             };
         }
 
+        hostOptions ??= new GrpcPluginsOptions();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrpcPlugins.Plugin." + options.Name);
-        var startInfo = PluginStartInfo.Create(options, hostOptions ?? new GrpcPluginsOptions());
-        HostingLog.Starting(logger, options.Name, startInfo.FileName + " " + string.Join(' ', startInfo.ArgumentList));
-        var process = PluginProcess.Start(startInfo, options.Name, logger);
-        PluginClient? client = null;
+        var instance = await PluginInstance.StartAsync(options, hostOptions, options.Config, logger, cancellationToken).ConfigureAwait(false);
+        var client = new PluginClient(options, hostOptions, logger, instance);
+        HostingTelemetry.Track(client);
+        client.Supervise();
+        return client;
+    }
+
+    /// <summary>
+    /// Applies a new configuration. A plugin with <see cref="Capability.LiveReconfigure"/> gets it through Init while it
+    /// runs; any other plugin is restarted with it. Restarts after a crash use the latest accepted configuration.
+    /// </summary>
+    /// <param name="config">The new configuration.</param>
+    /// <param name="cancellationToken">Cancels the change.</param>
+    /// <returns>A task that completes when the plugin runs with the configuration.</returns>
+    /// <exception cref="PluginException">The plugin refused the configuration; the previous one stays in force.</exception>
+    public async Task ReconfigureAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var next = new Dictionary<string, string>(config);
+        if (Metadata.Capabilities.Contains(Capability.LiveReconfigure))
+        {
+            await CallAsync(async (invoker, ct) =>
+            {
+                await PluginInstance.InitAsync(invoker, Handshake.AppVersion, next, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+            _config = next;
+            return;
+        }
+
+        var previous = _config;
+        _config = next;
         try
         {
-            using var startTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            startTimer.CancelAfter(options.StartTimeout);
-            var handshake = await process.ReadHandshakeAsync(options.StartTimeout, cancellationToken).ConfigureAwait(false);
-            if (PluginHostProtocol.CheckHandshake(handshake) is { } mismatch)
-            {
-                throw process.Failure(PluginErrorCode.FailedPrecondition, mismatch);
-            }
-
-            client = new PluginClient(options, process, handshake, logger);
-            await client.InitializeAsync(startTimer.Token, cancellationToken).ConfigureAwait(false);
-            HostingLog.Started(logger, options.Name, client.Metadata.Version, client.Metadata.Type.ToString(), process.Id, handshake.Network, handshake.Address, handshake.AppVersion);
-            return client;
+            await RestartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (PluginException)
         {
-            HostingLog.StartFailed(logger, options.Name, ex.Message);
-            if (client is not null)
-            {
-                client._state = PluginState.Crashed;
-                client._channel.Dispose();
-            }
-
-            await process.DisposeAsync().ConfigureAwait(false);
+            // The plugin refused to start with it: bring it back with the configuration that worked.
+            _config = previous;
+            await RestartAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }
 
-    /// <summary>Sends a new configuration to the running plugin through Init.</summary>
-    /// <param name="config">The new configuration.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the plugin accepted the configuration.</returns>
-    public Task ReconfigureAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Restarts the plugin now: a graceful stop, then a fresh start with the current configuration. This is how an
+    /// operator brings back a plugin marked <see cref="PluginState.Crashed"/>; its restart history is cleared.
+    /// </summary>
+    /// <param name="cancellationToken">Abandons the restart; the plugin is then left crashed.</param>
+    /// <returns>A task that completes when the plugin is running again.</returns>
+    /// <exception cref="PluginException">The plugin failed to start; it is marked crashed with the reason.</exception>
+    /// <exception cref="InvalidOperationException">The plugin has been stopped; start a new client instead.</exception>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        return CallAsync(async (invoker, ct) =>
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var request = new InitRequest { ApiVersion = PluginProtocol.ApiVersionName(Handshake.AppVersion) };
-            foreach (var (key, value) in config)
+            if (_state is PluginState.Stopping or PluginState.Stopped)
             {
-                request.Config[key] = value;
+                throw new InvalidOperationException($"Plugin '{Name}' has been stopped; start it again with PluginClient.StartAsync.");
             }
 
-            await new PluginService.PluginServiceClient(invoker).InitAsync(request, cancellationToken: ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+            await StopSupervisionAsync().ConfigureAwait(false);
+            var wasRunning = State == PluginState.Running;
+            SetState(PluginState.Starting);
+            await _instance.StopAsync(askFirst: wasRunning, cancellationToken).ConfigureAwait(false);
+            _restarts.Clear();
+            try
+            {
+                _instance = await PluginInstance.StartAsync(_options, _hostOptions, _config, _logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Volatile.Write(ref _lastError, ex.Message);
+                SetState(PluginState.Crashed);
+                throw;
+            }
+
+            Interlocked.Increment(ref _restartCount);
+            HostingTelemetry.RecordRestart(Name, "operator");
+            SetState(PluginState.Running);
+            Supervise();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
     }
 
-    /// <summary>Stops the plugin: Shutdown, then up to the grace period for it to exit, then a kill.</summary>
+    /// <summary>Stops the plugin: no more restarts, Shutdown, up to the grace period for it to exit, then a kill.</summary>
     /// <param name="cancellationToken">Skips the rest of the grace period and kills the plugin at once.</param>
     /// <returns>A task that completes when the process has exited.</returns>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (_state is PluginState.Stopped)
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            return;
-        }
-
-        var wasRunning = _state == PluginState.Running;
-        _state = PluginState.Stopping;
-        HostingLog.Stopping(_logger, Name, ProcessId);
-        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        grace.CancelAfter(_options.ShutdownGracePeriod);
-        if (wasRunning)
-        {
-            try
+            if (_state is PluginState.Stopped)
             {
-                await new PluginService.PluginServiceClient(_channel)
-                    .ShutdownAsync(new ShutdownRequest { Reason = "the host is stopping the plugin" }, cancellationToken: grace.Token)
-                    .ConfigureAwait(false);
+                return;
             }
-            catch (RpcException ex)
-            {
-                HostingLog.ShutdownCallFailed(_logger, Name, ex.Status.Detail);
-            }
-        }
 
-        _process.CloseStdin();
-        if (await Task.WhenAny(_process.Exited, Task.Delay(Timeout.Infinite, grace.Token).ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false) != _process.Exited)
+            var wasRunning = State == PluginState.Running;
+            SetState(PluginState.Stopping);
+            await StopSupervisionAsync().ConfigureAwait(false);
+            await _instance.StopAsync(askFirst: wasRunning, cancellationToken).ConfigureAwait(false);
+            SetState(PluginState.Stopped);
+            HostingTelemetry.Untrack(this);
+        }
+        finally
         {
-            HostingLog.Killing(_logger, Name, _options.ShutdownGracePeriod, ProcessId);
+            _lifecycle.Release();
         }
-
-        await _process.DisposeAsync().ConfigureAwait(false);
-        _channel.Dispose();
-        _state = PluginState.Stopped;
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _bulkhead.Dispose();
+    }
 
     /// <summary>
-    /// Runs one call, turning every failure into a <see cref="PluginException"/>. A plugin that is not running
-    /// fails at once with <see cref="PluginErrorCode.Unavailable"/> rather than waiting for a connection.
+    /// Runs one call through the bulkhead, turning every failure into a <see cref="PluginException"/>. A plugin that is
+    /// not running fails the call at once with <see cref="PluginErrorCode.Unavailable"/>. An idempotent call (named by
+    /// <paramref name="idempotentMethod"/>) instead waits for a restarting plugin, and is tried again if the plugin dies
+    /// under it, within the method's deadline.
     /// </summary>
-    internal async Task<T> CallAsync<T>(Func<CallInvoker, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    internal async Task<T> CallAsync<T>(
+        Func<CallInvoker, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string? idempotentMethod = null)
     {
-        EnsureRunning();
+        // Only an idempotent call waits for a restart, so only it needs a budget beyond the caller's token.
+        using var budget = idempotentMethod is null ? null : Budget(idempotentMethod, cancellationToken);
+
+        var lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await call(Invoker, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            throw await TranslateAsync(ex).ConfigureAwait(false);
-        }
-    }
-
-    internal void EnsureRunning()
-    {
-        if (State != PluginState.Running)
-        {
-            throw NotRunning();
-        }
-    }
-
-    internal async Task<PluginException> TranslateAsync(RpcException exception)
-    {
-        if (exception.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown && exception.GetRpcStatus() is null)
-        {
-            // A transport error is often the plugin dying; give its exit a moment to be seen so the error says so.
-            await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false);
-            if (_process.Exited.IsCompleted)
+            while (true)
             {
-                return _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
+                var instance = await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var result = await call(instance.Invoker, cancellationToken).ConfigureAwait(false);
+                    if (result is PluginDownload download && lease is not null)
+                    {
+                        // A download holds its slot until the caller has read it.
+                        download.HoldUntilDisposed(lease);
+                        lease = null;
+                    }
+
+                    return result;
+                }
+                catch (RpcException ex)
+                {
+                    var error = await instance.TranslateAsync(ex).ConfigureAwait(false);
+                    var pluginWentAway = error.Code == PluginErrorCode.Unavailable && (instance.Exited.IsCompleted || instance != _instance);
+                    if (budget is null || !pluginWentAway || budget.IsCancellationRequested)
+                    {
+                        throw error;
+                    }
+
+                    HostingLog.RetryingCall(_logger, Name, error.Message);
+                }
             }
         }
-
-        return PluginErrors.FromRpcException(exception, Name);
-    }
-
-    private PluginException NotRunning()
-    {
-        var why = State switch
+        finally
         {
-            PluginState.Crashed when _process.Exited.IsCompleted => $"is not running: it exited with code {_process.Exited.Result}.",
-            PluginState.Stopping or PluginState.Stopped => "is stopping or stopped, and takes no new calls.",
-            _ => $"is not running (state {_state}).",
-        };
-        return _process.Failure(PluginErrorCode.Unavailable, why);
-    }
-
-    private async Task InitializeAsync(CancellationToken startToken, CancellationToken callerToken)
-    {
-        try
-        {
-            await WaitForHealthAsync(startToken).ConfigureAwait(false);
-            var lifecycle = new PluginService.PluginServiceClient(Invoker);
-            var metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
-            _metadata = metadata ?? throw _process.Failure(PluginErrorCode.Internal, "answered GetMetadata without metadata.");
-            if (metadata.Type != Type)
-            {
-                throw _process.Failure(PluginErrorCode.FailedPrecondition, $"is a {Describe(metadata.Type)} plugin, but it is configured as {Describe(Type)}. Fix the plugin's Type or Command.");
-            }
-
-            if (PluginHostProtocol.CheckApiVersions(metadata.ApiVersions, Handshake.AppVersion) is { } versionProblem)
-            {
-                throw _process.Failure(PluginErrorCode.FailedPrecondition, versionProblem);
-            }
-
-            var init = new InitRequest { ApiVersion = PluginProtocol.ApiVersionName(Handshake.AppVersion) };
-            init.Config.Add(_options.Config);
-            await lifecycle.InitAsync(init, cancellationToken: startToken).ConfigureAwait(false);
-            _state = PluginState.Running;
-        }
-        catch (RpcException ex) when (startToken.IsCancellationRequested && !callerToken.IsCancellationRequested)
-        {
-            throw _process.Failure(PluginErrorCode.Timeout, $"did not become healthy and initialized within {_options.StartTimeout.TotalSeconds:0.#} s ({ex.Status.Detail}).");
-        }
-        catch (RpcException ex)
-        {
-            var error = await TranslateAsync(ex).ConfigureAwait(false);
-            throw _process.Failure(error.Code, $"failed to start: {error.Message}");
+            lease?.Dispose();
         }
     }
 
-    private async Task WaitForHealthAsync(CancellationToken cancellationToken)
+    // The time an idempotent call may spend waiting for a restart and trying again: its method's deadline.
+    private CancellationTokenSource Budget(string method, CancellationToken cancellationToken)
     {
-        var health = new Health.HealthClient(_channel);
-        var delay = TimeSpan.FromMilliseconds(10);
+        var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_options.TimeoutOf(method) ?? _options.CallTimeout);
+        return budget;
+    }
+
+    internal Task<PluginException> TranslateAsync(RpcException exception) => _instance.TranslateAsync(exception);
+
+    /// <summary>The invoker of the running plugin, for calls outside the bulkhead; fails fast when it is not running.</summary>
+    internal CallInvoker RunningInvoker()
+    {
+        var state = State;
+        return state == PluginState.Running ? _instance.Invoker : throw NotRunning(state);
+    }
+
+    private async Task<RateLimitLease?> EnterAsync(CancellationToken cancellationToken)
+    {
+        var lease = await _bulkhead.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        throw new PluginException(
+            PluginErrorCode.ResourceExhausted,
+            $"Plugin '{Name}' has {_options.MaxConcurrentCalls} calls in flight and {_options.MaxQueuedCalls} waiting, so this call was refused. Try again shortly, or raise the plugin's MaxConcurrentCalls or MaxQueuedCalls.")
+        { Source = PluginErrorSource.Host, PluginName = Name };
+    }
+
+    private async Task<PluginInstance> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
+    {
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (_process.Exited.IsCompleted)
+            Task changed;
+            lock (_stateLock)
             {
-                throw _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} before it became healthy.");
+                changed = _stateChanged.Task;
+            }
+
+            var state = State;
+            if (state == PluginState.Running)
+            {
+                return _instance;
+            }
+
+            if (!waitForRestart || state != PluginState.Starting)
+            {
+                throw NotRunning(state);
             }
 
             try
             {
-                var reply = await health.CheckAsync(
-                    new HealthCheckRequest { Service = PluginProtocol.HealthServiceName },
-                    deadline: DateTime.UtcNow.AddSeconds(2),
-                    cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                await changed.WaitAsync(budget).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
+            {
+                throw _instance.Failure(PluginErrorCode.Unavailable, "is restarting and did not come back within the call's deadline.");
+            }
+        }
+    }
+
+    private PluginException NotRunning(PluginState state)
+    {
+        var why = state switch
+        {
+            PluginState.Starting => $"is restarting after it went down ({LastError ?? "exited"}); try again shortly.",
+            PluginState.Crashed => $"is not running: {(_options.RestartOnCrash ? $"it went down {_restarts.InWindow + 1} times within {_options.RestartWindow}" : "it went down and RestartOnCrash is off")}, so it stays down until an operator restarts it. Last error: {LastError ?? $"it exited with code {(_instance.Exited.IsCompleted ? _instance.Exited.Result : -1)}."}",
+            PluginState.Stopping or PluginState.Stopped => "is stopping or stopped, and takes no new calls.",
+            _ => $"is not running (state {state}).",
+        };
+        var error = state == PluginState.Crashed && LastError is not null
+            ? new PluginException(PluginErrorCode.Unavailable, $"Plugin '{Name}' {why}") { Source = PluginErrorSource.Plugin, PluginName = Name }
+            : _instance.Failure(PluginErrorCode.Unavailable, why);
+        return error;
+    }
+
+    private void SetState(PluginState state)
+    {
+        TaskCompletionSource changed;
+        lock (_stateLock)
+        {
+            _state = state;
+            changed = _stateChanged;
+            _stateChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    private void Supervise()
+    {
+        _supervision = new CancellationTokenSource();
+        var token = _supervision.Token;
+        _supervisor = Task.Run(() => SuperviseAsync(token), CancellationToken.None);
+    }
+
+    private async Task StopSupervisionAsync()
+    {
+        await _supervision.CancelAsync().ConfigureAwait(false);
+        await _supervisor.ConfigureAwait(false);
+        _supervision.Dispose();
+    }
+
+    private async Task SuperviseAsync(CancellationToken stopping)
+    {
+        try
+        {
+            while (true)
+            {
+                var instance = _instance;
+                var why = await PluginWatch.UntilDownAsync(instance, _options, _logger, stopping).ConfigureAwait(false);
+                Volatile.Write(ref _lastError, instance.Failure(PluginErrorCode.Unavailable, why).Message);
+                HostingLog.Exited(_logger, Name, instance.Exited.IsCompleted ? instance.Exited.Result : -1);
+                await instance.DisposeAsync().ConfigureAwait(false);
+                if (!await RestartWithBackoffAsync(stopping).ConfigureAwait(false))
                 {
                     return;
                 }
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopped or restarted on purpose.
+        }
+    }
+
+    private async Task<bool> RestartWithBackoffAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            if (_restarts.NextDelay() is not { } delay)
             {
-                // Not listening yet; try again shortly.
+                HostingLog.GaveUp(_logger, Name, _restarts.InWindow, _options.RestartWindow, LastError ?? string.Empty);
+                SetState(PluginState.Crashed);
+                return false;
             }
 
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 200));
+            SetState(PluginState.Starting);
+            HostingLog.Restarting(_logger, Name, FirstLine(LastError), _restarts.InWindow, _options.MaxRestarts, _options.RestartWindow, delay);
+            await Task.Delay(delay, stopping).ConfigureAwait(false);
+            try
+            {
+                _instance = await PluginInstance.StartAsync(_options, _hostOptions, _config, _logger, stopping).ConfigureAwait(false);
+            }
+            catch (PluginException ex)
+            {
+                Volatile.Write(ref _lastError, ex.Message);
+                continue;
+            }
+
+            var count = Interlocked.Increment(ref _restartCount);
+            HostingTelemetry.RecordRestart(Name, "crash");
+            SetState(PluginState.Running);
+            HostingLog.Restarted(_logger, Name, _instance.ProcessId, count);
+            return true;
         }
     }
 
-    private async Task WatchExitAsync()
-    {
-        var code = await _process.Exited.ConfigureAwait(false);
-        if (_state is PluginState.Running or PluginState.Starting)
-        {
-            HostingLog.Exited(_logger, Name, code);
-        }
-    }
+    private static string FirstLine(string? text) => text is null ? string.Empty : text.Split('\n')[0].TrimEnd();
 
     private T Typed<T>(PluginType type, Func<T> create) => Type == type
         ? create()
-        : throw new InvalidOperationException($"Plugin '{Name}' is a {Describe(Type)} plugin, not a {Describe(type)} plugin.");
-
-    private static string Describe(PluginType type) => type.ToString().ToLowerInvariant();
+        : throw new InvalidOperationException($"Plugin '{Name}' is a {PluginInstance.Describe(Type)} plugin, not a {PluginInstance.Describe(type)} plugin.");
 }

@@ -1,3 +1,4 @@
+using GrpcPlugins.Hosting.Internal;
 using GrpcPlugins.Plugin.V1;
 
 namespace GrpcPlugins.Hosting;
@@ -5,11 +6,21 @@ namespace GrpcPlugins.Hosting;
 /// <summary>How to start and call one plugin. Bound from one entry of the <c>Plugins</c> configuration section.</summary>
 public sealed class PluginOptions
 {
+    /// <summary>The priority of a plugin that states none, such as the built-in plugins of a host's configuration.</summary>
+    public const int DefaultPriority = 1000;
+
     /// <summary>The plugin's name, unique within the host. Required.</summary>
     public string Name { get; set; } = string.Empty;
 
     /// <summary>The plugin's type; the plugin must report the same in its metadata. Required.</summary>
     public PluginType Type { get; set; } = PluginType.Unspecified;
+
+    /// <summary>
+    /// The plugin's place among plugins of its type: <see cref="IPluginRegistry.OfType"/> lists lower values first, so an
+    /// auth chain asks them first and monitor events reach them first. Built-in plugins keep the default; an installed
+    /// package states its own. Defaults to 1000.
+    /// </summary>
+    public int Priority { get; set; } = DefaultPriority;
 
     /// <summary>
     /// The executable to start, or a <c>.dll</c> that is run with <c>dotnet</c>. A relative path is resolved
@@ -23,8 +34,25 @@ public sealed class PluginOptions
     /// <summary>The configuration sent to the plugin's Init. Defaults to empty.</summary>
     public Dictionary<string, string> Config { get; set; } = [];
 
-    /// <summary>Extra environment variables for the plugin process. Defaults to none.</summary>
+    /// <summary>
+    /// Extra environment variables for the plugin process. Defaults to none. The plugin gets these, the protocol's
+    /// variables, and only the host variables that <see cref="GrpcPluginsOptions.EnvironmentAllowList"/> lets through.
+    /// </summary>
     public Dictionary<string, string> Environment { get; set; } = [];
+
+    /// <summary>
+    /// The expected SHA-256 of <see cref="Command"/>'s file (the executable, or the <c>.dll</c> run by <c>dotnet</c>), as
+    /// <c>sha256:&lt;64 hex digits&gt;</c>, like go-plugin's SecureConfig. When set, a file with another hash is not started.
+    /// Defaults to none: no check. Print a file's value with <c>sha256sum FILE</c>.
+    /// </summary>
+    public string? Checksum { get; set; }
+
+    /// <summary>
+    /// Whether to talk to the plugin over mutual TLS with ephemeral, pinned certificates (AutoMTLS, as go-plugin's).
+    /// Defaults to null: on for TCP, off for Unix sockets, whose private folder already keeps other users out.
+    /// A plugin asked for AutoMTLS that does not answer with a certificate is refused.
+    /// </summary>
+    public bool? AutoMtls { get; set; }
 
     /// <summary>The plugin process's working directory. Defaults to the host's current directory.</summary>
     public string? WorkingDirectory { get; set; }
@@ -49,6 +77,66 @@ public sealed class PluginOptions
 
     /// <summary>The chunk size of Store calls, in bytes. Defaults to 64 KiB.</summary>
     public int ChunkSize { get; set; } = ChunkWriter.DefaultChunkSize;
+
+    /// <summary>
+    /// Per-method deadlines, keyed by method name (<c>Stats</c>) or full name
+    /// (<c>/grpcplugins.storage.v1.StorageService/Stats</c>). A method not listed gets <see cref="CallTimeout"/> when it is
+    /// unary and no deadline when it streams. Defaults to none.
+    /// </summary>
+    public Dictionary<string, TimeSpan> MethodTimeouts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a plugin that exits or stops answering health checks is restarted. Defaults to true.</summary>
+    public bool RestartOnCrash { get; set; } = true;
+
+    /// <summary>
+    /// The most restarts within <see cref="RestartWindow"/>; past it the plugin is marked <see cref="PluginState.Crashed"/>
+    /// and stays down until an operator calls <see cref="PluginClient.RestartAsync"/>. Defaults to 5.
+    /// </summary>
+    public int MaxRestarts { get; set; } = 5;
+
+    /// <summary>The window <see cref="MaxRestarts"/> counts restarts in. Defaults to 1 minute.</summary>
+    public TimeSpan RestartWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The wait before the first restart; it doubles with each restart in the window, with ±20% jitter. Defaults to 100 ms.</summary>
+    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between restarts. Defaults to 30 seconds.</summary>
+    public TimeSpan MaxRestartDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running plugin's health service is asked. Defaults to 5 seconds.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one health check may take. Defaults to 5 seconds.</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Failed health checks in a row after which a plugin counts as hung: it is killed and restarted. Defaults to 3.
+    /// </summary>
+    public int UnhealthyThreshold { get; set; } = 3;
+
+    /// <summary>The most calls in flight to the plugin at once (a bulkhead). Defaults to 100.</summary>
+    public int MaxConcurrentCalls { get; set; } = 100;
+
+    /// <summary>
+    /// Calls that wait for a free slot when <see cref="MaxConcurrentCalls"/> are in flight; past it a call fails at once with
+    /// <see cref="PluginErrorCode.ResourceExhausted"/>. Defaults to 1000.
+    /// </summary>
+    public int MaxQueuedCalls { get; set; } = 1000;
+
+    /// <summary>The deadline <see cref="MethodTimeouts"/> sets for a method, by its full or short name; null when it sets none.</summary>
+    /// <param name="method">The method's name (<c>Stats</c>) or full name (<c>/grpcplugins.storage.v1.StorageService/Stats</c>).</param>
+    /// <returns>The configured deadline, or null.</returns>
+    public TimeSpan? TimeoutOf(string method)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        if (MethodTimeouts.TryGetValue(method, out var timeout))
+        {
+            return timeout;
+        }
+
+        var shortName = method[(method.LastIndexOf('/') + 1)..];
+        return MethodTimeouts.TryGetValue(shortName, out timeout) ? timeout : null;
+    }
 
     /// <summary>Checks the options and returns what is wrong with them, one line each.</summary>
     /// <returns>The problems; empty when the options are valid.</returns>
@@ -75,9 +163,25 @@ public sealed class PluginOptions
             yield return $"{who} has Transport '{Transport}': use 'unix' or 'tcp'.";
         }
 
+        if (!string.IsNullOrEmpty(Checksum) && !PluginChecksum.TryParse(Checksum, out _))
+        {
+            yield return $"{who} has Checksum '{Checksum}': use 'sha256:' followed by the 64 hex digits of the file's SHA-256 (sha256sum prints them).";
+        }
+
         if (StartTimeout <= TimeSpan.Zero || CallTimeout <= TimeSpan.Zero || ShutdownGracePeriod < TimeSpan.Zero)
         {
             yield return $"{who} has a zero or negative timeout: StartTimeout and CallTimeout must be positive.";
+        }
+
+        if (MethodTimeouts.Any(t => t.Value <= TimeSpan.Zero) || HealthCheckInterval <= TimeSpan.Zero || HealthCheckTimeout <= TimeSpan.Zero
+            || RestartDelay < TimeSpan.Zero || MaxRestartDelay < RestartDelay || RestartWindow <= TimeSpan.Zero)
+        {
+            yield return $"{who} has a zero or negative supervision timing: MethodTimeouts, HealthCheckInterval, HealthCheckTimeout and RestartWindow must be positive, and MaxRestartDelay at least RestartDelay.";
+        }
+
+        if (MaxRestarts < 0 || UnhealthyThreshold < 1 || MaxConcurrentCalls < 1 || MaxQueuedCalls < 0)
+        {
+            yield return $"{who} has MaxRestarts {MaxRestarts}, UnhealthyThreshold {UnhealthyThreshold}, MaxConcurrentCalls {MaxConcurrentCalls} and MaxQueuedCalls {MaxQueuedCalls}: use MaxRestarts >= 0, UnhealthyThreshold >= 1, MaxConcurrentCalls >= 1 and MaxQueuedCalls >= 0.";
         }
 
         if (ChunkSize <= 0 || ChunkSize > MaxMessageSize - 1024)
@@ -107,4 +211,25 @@ public sealed class GrpcPluginsOptions
 
     /// <summary>The parent folder of plugins' private socket folders. Defaults to the system's temp folder.</summary>
     public string? SocketDirectory { get; set; }
+
+    /// <summary>
+    /// The host environment variables every plugin inherits, besides <see cref="EnvironmentAllowList"/>: what a program,
+    /// and <c>dotnet</c>, need to run (PATH, HOME, locale, temp folder, <c>DOTNET_*</c>, TLS trust). A trailing <c>*</c>
+    /// matches any suffix.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultEnvironmentAllowList { get; } =
+    [
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "TEMP", "TMP", "XDG_RUNTIME_DIR",
+        "DOTNET_*", "SSL_CERT_*",
+        "SystemRoot", "SystemDrive", "windir", "ComSpec", "PATHEXT", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "ProgramData",
+        "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "CommonProgramFiles", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
+    ];
+
+    /// <summary>
+    /// More host environment variables that plugins inherit, besides <see cref="DefaultEnvironmentAllowList"/>, such as
+    /// <c>OTEL_*</c> or <c>HTTPS_PROXY</c>. A trailing <c>*</c> matches any suffix. Every other host variable is withheld,
+    /// so host secrets do not leak into plugins; give a plugin what it needs through its own <see cref="PluginOptions.Environment"/>
+    /// or Config. Defaults to none.
+    /// </summary>
+    public List<string> EnvironmentAllowList { get; set; } = [];
 }

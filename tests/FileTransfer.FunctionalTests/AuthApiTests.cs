@@ -59,7 +59,8 @@ public sealed class AuthApiTests
 
         var plugins = body.GetProperty("plugins").EnumerateArray().ToList();
         Assert.Equal(["auth", "monitor", "protocol", "storage"], plugins.Select(p => p.GetProperty("type").GetString()).Order());
-        Assert.All(plugins, p => Assert.Equal("running", p.GetProperty("state").GetString()));
+        Assert.All(plugins, p => Assert.Equal("running", p.GetProperty("status").GetString()));
+        Assert.All(plugins, p => Assert.Equal("builtin", p.GetProperty("source").GetString()));
     }
 
     [Fact]
@@ -101,10 +102,13 @@ public sealed class AuthApiTests
         Assert.NotEqual(session.GetProperty("token").GetString(), renewed.GetProperty("token").GetString());
     }
 
-    internal static async Task AddUserAsync(HostProcess host, string username, string role, string password)
+    internal static Task AddUserAsync(HostProcess host, string username, string role, string password) =>
+        AddUserAsync(Path.Combine(host.DataDir, "users.json"), username, role, password);
+
+    internal static async Task AddUserAsync(string usersFile, string username, string role, string password)
     {
         var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { HostProcess.PluginDll("UsersFileAuth"), "add-user", "--file", Path.Combine(host.DataDir, "users.json"), "--username", username, "--role", role, "--password-stdin" })
+        foreach (var arg in new[] { HostProcess.PluginDll("UsersFileAuth"), "add-user", "--file", usersFile, "--username", username, "--role", role, "--password-stdin" })
         {
             startInfo.ArgumentList.Add(arg);
         }

@@ -40,7 +40,11 @@ internal sealed class FtCli
     public Task<FtResult> LoginAsync(string server, string password = HostProcess.AdminPassword) =>
         RunAsync(["login", "--server", server, "--username", "admin", "--password-stdin"], stdin: password + "\n");
 
-    public async Task<FtResult> RunAsync(IEnumerable<string> args, string? stdin = null)
+    public Task<FtResult> RunAsync(IEnumerable<string> args, string? stdin = null) =>
+        RunDllAsync(CliDll, args, WorkDir, new Dictionary<string, string?> { ["HOME"] = Home, ["XDG_CONFIG_HOME"] = ConfigHome, ["FT_SERVER"] = null }, stdin);
+
+    /// <summary>Runs a built .NET program (dotnet X.dll) to its end; a null environment value removes the variable.</summary>
+    public static async Task<FtResult> RunDllAsync(string dll, IEnumerable<string> args, string workDir, IReadOnlyDictionary<string, string?> environment, string? stdin = null)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -48,17 +52,26 @@ internal sealed class FtCli
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = WorkDir,
+            WorkingDirectory = workDir,
         };
-        startInfo.ArgumentList.Add(CliDll);
+        startInfo.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             startInfo.ArgumentList.Add(arg);
         }
 
-        startInfo.Environment["HOME"] = Home;
-        startInfo.Environment["XDG_CONFIG_HOME"] = ConfigHome;
-        startInfo.Environment.Remove("FT_SERVER");
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                startInfo.Environment.Remove(name);
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
+
         using var process = Process.Start(startInfo)!;
         var stdout = new MemoryStream();
         var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);

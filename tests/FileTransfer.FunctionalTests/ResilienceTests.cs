@@ -9,9 +9,9 @@ namespace FileTransfer.FunctionalTests;
 public sealed class ResilienceTests
 {
     [Fact]
-    public async Task StoragePluginKilled_RequestsGet503AndHostStaysUp()
+    public async Task StoragePluginKilledWithRestartsOff_RequestsGet503NamingItAndHostStaysUp()
     {
-        await using var host = await HostProcess.StartAsync();
+        await using var host = await HostProcess.StartAsync(settings: "--Plugins:files:RestartOnCrash=false");
         var token = await host.LoginAsync();
         using var client = host.Client(token);
         var storagePid = await host.PluginPidAsync(token, "files");
@@ -26,12 +26,14 @@ public sealed class ResilienceTests
         var problem = await stats.Content.ReadFromJsonAsync<JsonElement>();
         using var put = await client.PutAsync("/v1/files/after.txt", new StringContent("x"));
         using var plugins = await client.GetAsync("/v1/plugins");
+        var files = (await plugins.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("plugins").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "files");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, stats.StatusCode);
         Assert.Equal("unavailable", problem.GetProperty("code").GetString());
         Assert.Contains("files", problem.GetProperty("message").GetString());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, put.StatusCode);
         Assert.Equal(HttpStatusCode.OK, plugins.StatusCode);
+        Assert.Equal("crashed", files.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -136,9 +136,9 @@ public sealed class TransferApiTests
     }
 
     // The audit monitor flushes its log every second; this waits, bounded, for the record that ends the transfer.
-    private static async Task<List<JsonElement>> AuditRecordsAsync(HostProcess host, string transferId, string lastEvent)
+    internal static async Task<List<JsonElement>> AuditRecordsAsync(HostProcess host, string transferId, string lastEvent, string fileName = "audit.log")
     {
-        var path = Path.Combine(host.DataDir, "audit.log");
+        var path = Path.Combine(host.DataDir, fileName);
         using var deadline = new CancellationTokenSource(HostProcess.Timeout);
         while (true)
         {

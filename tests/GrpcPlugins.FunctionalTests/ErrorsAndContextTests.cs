@@ -125,10 +125,12 @@ public sealed class ErrorsAndContextTests
     }
 
     [Fact]
-    public async Task Store_PluginKilledMidCall_ThrowsUnavailableAndLaterCallsFailFast()
+    public async Task Store_PluginWithoutRestartsKilledMidCall_ThrowsUnavailableAndLaterCallsFailFast()
     {
         var logs = new CapturedLogs();
-        var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage), logs);
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+        options.RestartOnCrash = false;
+        var plugin = await TestPlugins.StartAsync(options, logs);
         await using var _ = plugin;
 
         var error = await Assert.ThrowsAsync<PluginException>(() =>

@@ -6,9 +6,11 @@ namespace GrpcPlugins.FunctionalTests;
 public sealed class OrphanTests
 {
     [Theory]
-    [InlineData("kill")]
-    [InlineData("exit")]
-    public async Task Host_EndsWithoutStoppingPlugin_PluginExitsAndRemovesSocket(string howHostEnds)
+    [InlineData("kill", "stdin")]
+    [InlineData("exit", "stdin")]
+    [InlineData("kill", "parent-death-signal")]
+    [InlineData("exit", "parent-death-signal")]
+    public async Task Host_EndsWithoutStoppingPlugin_PluginExitsAndRemovesSocket(string howHostEnds, string howPluginNotices)
     {
         var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         startInfo.ArgumentList.Add(TestPlugins.Dll("tests", "GrpcPlugins.TestHost"));
@@ -17,6 +19,11 @@ public sealed class OrphanTests
         if (howHostEnds == "exit")
         {
             startInfo.ArgumentList.Add("exit");
+        }
+
+        if (howPluginNotices == "parent-death-signal")
+        {
+            startInfo.ArgumentList.Add("no-stdin-watch");
         }
 
         using var host = Process.Start(startInfo)!;
@@ -39,8 +46,15 @@ public sealed class OrphanTests
             await plugin.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
         }
 
+        // Removing the folder is among the plugin's last acts; give it a moment before calling it left behind.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (Directory.Exists(socketFolder) && !deadline.IsCancellationRequested)
+        {
+            await Task.Delay(50);
+        }
+
         Assert.False(PluginTypesTests.ProcessIsAlive(pluginPid));
-        Assert.False(Directory.Exists(socketFolder));
+        Assert.False(Directory.Exists(socketFolder), $"The plugin's socket folder {socketFolder} was left behind.");
     }
 
     private static Process? TryGetProcess(int pid)

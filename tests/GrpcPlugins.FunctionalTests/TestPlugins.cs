@@ -1,5 +1,8 @@
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.FunctionalTests;
@@ -27,6 +30,29 @@ internal static class TestPlugins
         Args = [mode],
         StartTimeout = TimeSpan.FromMinutes(1),
     };
+
+    /// <summary>Builds an application that hosts test plugins through AddGrpcPlugins, configured by name.</summary>
+    public static IHost BuildHost(params (string Name, string Type, string Mode)[] plugins)
+    {
+        var dll = Dll("tests", "GrpcPlugins.TestPlugin");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(plugins.SelectMany(p => new Dictionary<string, string?>
+        {
+            [$"Plugins:{p.Name}:Type"] = p.Type,
+            [$"Plugins:{p.Name}:Command"] = dll,
+            [$"Plugins:{p.Name}:Args:0"] = p.Mode,
+        }));
+        builder.Services.AddGrpcPlugins(builder.Configuration);
+        return builder.Build();
+    }
+
+    /// <summary>Builds and starts an application that hosts test plugins.</summary>
+    public static async Task<IHost> StartHostAsync(params (string Name, string Type, string Mode)[] plugins)
+    {
+        var app = BuildHost(plugins);
+        await app.StartAsync().WaitAsync(Timeout);
+        return app;
+    }
 
     public static Task<PluginClient> StartAsync(PluginOptions options, ILoggerFactory? logs = null) =>
         PluginClient.StartAsync(options, loggerFactory: logs).WaitAsync(Timeout);

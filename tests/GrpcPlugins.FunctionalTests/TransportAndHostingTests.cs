@@ -1,6 +1,5 @@
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -87,21 +86,7 @@ public sealed class TransportAndHostingTests
     [Fact]
     public async Task AddGrpcPlugins_HostStartsAndStops_PluginsFollowTheApplication()
     {
-        var dll = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Plugins:users:Type"] = "Auth",
-            ["Plugins:users:Command"] = dll,
-            ["Plugins:users:Args:0"] = "auth",
-            ["Plugins:files:Type"] = "Storage",
-            ["Plugins:files:Command"] = dll,
-            ["Plugins:files:Args:0"] = "storage",
-        });
-        builder.Services.AddGrpcPlugins(builder.Configuration);
-        using var app = builder.Build();
-
-        await app.StartAsync().WaitAsync(TestPlugins.Timeout);
+        using var app = await TestPlugins.StartHostAsync(("users", "Auth", "auth"), ("files", "Storage", "storage"));
         var registry = app.Services.GetRequiredService<IPluginRegistry>();
         var pids = registry.Plugins.Select(p => p.ProcessId).ToList();
         var stats = await registry.Get("files").Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
@@ -118,19 +103,7 @@ public sealed class TransportAndHostingTests
     [Fact]
     public async Task AddGrpcPlugins_OnePluginFailsToStart_ApplicationStartFailsAndNoneIsLeft()
     {
-        var dll = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Plugins:good:Type"] = "Storage",
-            ["Plugins:good:Command"] = dll,
-            ["Plugins:good:Args:0"] = "storage",
-            ["Plugins:bad:Type"] = "Storage",
-            ["Plugins:bad:Command"] = dll,
-            ["Plugins:bad:Args:0"] = "exit-early",
-        });
-        builder.Services.AddGrpcPlugins(builder.Configuration);
-        using var app = builder.Build();
+        using var app = TestPlugins.BuildHost(("good", "Storage", "storage"), ("bad", "Storage", "exit-early"));
 
         var error = await Assert.ThrowsAsync<PluginException>(() => app.StartAsync().WaitAsync(TestPlugins.Timeout));
 

@@ -54,4 +54,26 @@ public sealed class OptionsTests
 
         Assert.Empty(options.Validate());
     }
+
+    [Theory]
+    [InlineData(4 * 1024 * 1024, 4 * 1024 * 1024)]
+    [InlineData(64 * 1024, 64 * 1024)]
+    [InlineData(1024, 0)]
+    public void Validate_ChunkSizeNotBelowMessageLimit_SaysSoWithBothSizes(int maxMessageSize, int chunkSize)
+    {
+        var options = new PluginOptions { Name = "files", Type = PluginType.Storage, Command = "x.dll", MaxMessageSize = maxMessageSize, ChunkSize = chunkSize };
+
+        var problem = Assert.Single(options.Validate());
+
+        Assert.Contains($"ChunkSize {chunkSize}", problem);
+        Assert.Contains($"MaxMessageSize ({maxMessageSize})", problem);
+    }
+
+    [Fact]
+    public void Validate_ChunkSizeWellBelowMessageLimit_IsValid()
+    {
+        var options = new PluginOptions { Name = "files", Type = PluginType.Storage, Command = "x.dll", MaxMessageSize = 1024 * 1024, ChunkSize = 1024 * 1024 - 1024 };
+
+        Assert.Empty(options.Validate());
+    }
 }

@@ -82,6 +82,35 @@ public sealed class PluginEnvironmentTests
         Assert.Contains("PLUGIN_MIN_PORT (300) is above PLUGIN_MAX_PORT (200)", error);
     }
 
+    [Fact]
+    public void Read_ClientCertificate_IsTheHostsCertificate()
+    {
+        using var host = PluginCertificates.Create("host");
+
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.ClientCertVariable, PluginCertificates.ToPem(host))), V1, out var error);
+
+        Assert.Equal(string.Empty, error);
+        Assert.Equal(host.RawData, env?.ClientCertificate?.RawData);
+    }
+
+    [Fact]
+    public void Read_NoClientCertificate_ServesPlaintext()
+    {
+        var env = PluginEnvironment.Read(Vars(), V1, out _);
+
+        Assert.NotNull(env);
+        Assert.Null(env.ClientCertificate);
+    }
+
+    [Fact]
+    public void Read_MalformedClientCertificate_RefusesRatherThanServePlaintext()
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.ClientCertVariable, "-----BEGIN CERTIFICATE-----\nbm9wZQ==\n-----END CERTIFICATE-----")), V1, out var error);
+
+        Assert.Null(env);
+        Assert.StartsWith($"The host's {PluginProtocol.ClientCertVariable} is unusable", error);
+    }
+
     private static Func<string, string?> Vars(params (string Key, string? Value)[] values)
     {
         var all = values.ToDictionary(v => v.Key, v => v.Value);

@@ -24,6 +24,11 @@ internal static class Misbehaviour
                 Console.WriteLine("1|7|unix|/nonexistent/plugin.sock|grpc|");
                 await Task.Delay(Timeout.Infinite);
                 return 0;
+            case "bad-cert":
+                // Answers an AutoMTLS request with a sixth field that is not a certificate.
+                Console.WriteLine("1|1|tcp|127.0.0.1:1|grpc|not-a-certificate!");
+                await Task.Delay(Timeout.Infinite);
+                return 0;
             case "netrpc":
                 Console.WriteLine("1|1|tcp|127.0.0.1:1234|netrpc|");
                 await Task.Delay(Timeout.Infinite);

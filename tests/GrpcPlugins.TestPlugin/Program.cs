@@ -23,6 +23,30 @@ switch (mode)
         Console.WriteLine("AcmeLib 2.1 (c) Acme Corp. All rights reserved.");
         await PluginServer.RunAsync(rest, p => p.AddStorage<MemoryStorage>());
         break;
+    case "liar":
+        // Sends messages bigger than a host's default limit, so its own limit is raised.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<LyingStorage>();
+            p.MaxMessageSize = 16 * 1024 * 1024;
+        });
+        break;
+    case "wrong-type":
+        // Serves storage but claims a type no host knows.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<MemoryStorage>();
+            p.Metadata.Type = (GrpcPlugins.Plugin.V1.PluginType)42;
+        });
+        break;
+    case "small-limit":
+        // Accepts no message over 16 KiB, smaller than the chunks a host sends by default.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<MemoryStorage>();
+            p.MaxMessageSize = 16 * 1024;
+        });
+        break;
     case "v2-only":
         await PluginServer.RunAsync(rest, p =>
         {
@@ -30,6 +54,12 @@ switch (mode)
             p.Metadata.ApiVersions.Clear();
             p.Metadata.ApiVersions.Add("v2");
         });
+        break;
+    case "connect-unix":
+        Environment.ExitCode = await Probes.ConnectUnixAsync(rest[0]);
+        break;
+    case "wrong-cert":
+        Environment.ExitCode = await Probes.WrongCertificateAsync();
         break;
     default:
         Environment.ExitCode = await Misbehaviour.RunAsync(mode);

@@ -11,10 +11,17 @@ using GrpcPlugins.Storage.V1;
 
 namespace GrpcPlugins.TestPlugin;
 
-/// <summary>Accepts alice/secret; Authorize answers with the context it received, so tests can check what reached the plugin.</summary>
+/// <summary>
+/// Accepts alice/secret; Authorize answers with the context it received, so tests can check what reached the plugin.
+/// Config changes it for auth-chain tests: <c>users</c> ("name:password,..."), <c>locked_user</c> (answered with
+/// PermissionDenied), <c>roles</c> and <c>token</c> (what a sign-in returns and Authorize accepts).
+/// With the config key "echo-env" it also lists the names of its environment variables.
+/// </summary>
 internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
 {
     private IReadOnlyDictionary<string, string> _config = new Dictionary<string, string>();
+
+    private string Token => _config.TryGetValue("token", out var token) ? token : "tok-alice";
 
     public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
@@ -29,16 +36,23 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
 
     public override Task<AuthenticateResponse> Authenticate(AuthenticateRequest request, ServerCallContext context)
     {
-        if (request is { Type: AuthType.Password, Username: "alice", Password: "secret" })
+        if (_config.TryGetValue("locked_user", out var locked) && request.Username == locked)
         {
+            throw new PluginException(PluginErrorCode.PermissionDenied, $"The account '{locked}' is locked.");
+        }
+
+        var users = (_config.TryGetValue("users", out var list) ? list : "alice:secret").Split(',');
+        if (request.Type == AuthType.Password && users.Contains($"{request.Username}:{request.Password}"))
+        {
+            var roles = (_config.TryGetValue("roles", out var named) ? named : "reader").Split(',');
             return Task.FromResult(new AuthenticateResponse
             {
                 Result = new AuthResult
                 {
-                    Token = "tok-alice",
+                    Token = Token,
                     RefreshToken = "ref-alice",
                     ExpiresAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)),
-                    User = new User { Id = "u-1", Username = "alice", Roles = { "reader" } },
+                    User = new User { Id = "u-1", Username = request.Username, Roles = { roles } },
                 },
             });
         }
@@ -54,7 +68,7 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
         }
 
-        if (request.Token != "tok-alice")
+        if (request.Token != Token)
         {
             throw new PluginException(PluginErrorCode.Unauthenticated, "The token is unknown or expired.");
         }
@@ -67,7 +81,14 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
             $"request={call.RequestId}",
             $"traceparent={context.RequestHeaders.GetValue("traceparent")}",
             $"deadline={(call.Deadline == DateTime.MaxValue ? "none" : "set")}",
+            $"activity={Activity.Current?.TraceId}/{Activity.Current?.ParentSpanId}/{Activity.Current?.GetTagItem("grpcplugins.transfer_id")}",
             $"config={string.Join(',', _config.Select(kv => kv.Key + "=" + kv.Value))}");
+        if (_config.ContainsKey("echo-env"))
+        {
+            // The names of every variable the plugin process received, so tests can check what the host passed on.
+            echo += ";env=" + string.Join(',', Environment.GetEnvironmentVariables().Keys.Cast<string>().Order(StringComparer.Ordinal));
+        }
+
         return new AuthorizeResponse { Allowed = request.Action == Auth.V1.Action.Read, User = new User { Id = "u-1" }, Reason = echo };
     }
 

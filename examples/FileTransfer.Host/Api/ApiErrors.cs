@@ -36,20 +36,32 @@ public static class ApiErrors
     /// <returns>The code's name.</returns>
     public static string CodeName(PluginErrorCode code) => JsonNamingPolicy.SnakeCaseLower.ConvertName(code.ToString());
 
-    /// <summary>A problem answer for a plugin error. Plugin-internal errors keep their message, which the SDK already stripped of details.</summary>
+    /// <summary>
+    /// A problem answer for a plugin error. Plugin-internal errors keep their message, which the SDK already stripped of details,
+    /// and are answered with 502 Bad Gateway: the plugin behind this host failed, not the host.
+    /// </summary>
     /// <param name="error">The error.</param>
     /// <returns>The answer.</returns>
-    public static IResult Problem(PluginException error) => Problem(error.Code, error.Message);
+    public static IResult Problem(PluginException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (error is { Code: PluginErrorCode.Internal, Source: PluginErrorSource.Plugin or PluginErrorSource.Downstream })
+        {
+            // The plugin failed or answered nonsense: this host is a gateway to it, so 502, not a 500 that blames the host.
+            return Problem(StatusCodes.Status502BadGateway, error.Code, error.Message);
+        }
+
+        return Problem(error.Code, error.Message);
+    }
 
     /// <summary>A problem answer for a code and message.</summary>
     /// <param name="code">The error code.</param>
     /// <param name="message">What went wrong and how to fix it.</param>
     /// <returns>The answer.</returns>
-    public static IResult Problem(PluginErrorCode code, string message)
-    {
-        var status = StatusFor(code);
-        return Results.Json(new ApiProblem(status, CodeName(code), message), statusCode: status, contentType: "application/problem+json");
-    }
+    public static IResult Problem(PluginErrorCode code, string message) => Problem(StatusFor(code), code, message);
+
+    private static IResult Problem(int status, PluginErrorCode code, string message) =>
+        Results.Json(new ApiProblem(status, CodeName(code), message), statusCode: status, contentType: "application/problem+json");
 
     /// <summary>Throws an invalid-argument error, answered with 400.</summary>
     /// <param name="message">What was wrong and how to fix it.</param>

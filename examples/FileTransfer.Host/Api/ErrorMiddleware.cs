@@ -17,11 +17,11 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         catch (PluginException ex) when (!context.Response.HasStarted)
         {
             LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
-            await ApiErrors.Problem(ex).ExecuteAsync(context);
+            await AnswerAsync(context, ApiErrors.Problem(ex));
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
-            await ApiErrors.Problem(PluginErrorCode.InvalidArgument, ex.Message).ExecuteAsync(context);
+            await AnswerAsync(context, ApiErrors.Problem(PluginErrorCode.InvalidArgument, ex.Message));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -30,8 +30,21 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         catch (Exception ex) when (!context.Response.HasStarted)
         {
             LogUnexpected(logger, context.Request.Method, context.Request.Path, ex);
-            await ApiErrors.Problem(PluginErrorCode.Internal, $"The host failed unexpectedly; the request id {context.TraceIdentifier} finds the details in its log.").ExecuteAsync(context);
+            await AnswerAsync(context, ApiErrors.Problem(PluginErrorCode.Internal, $"The host failed unexpectedly; the request id {context.TraceIdentifier} finds the details in its log."));
         }
+    }
+
+    // Headers set for the answer that failed (a download's Content-Length, say) must not describe the problem instead.
+    private static Task AnswerAsync(HttpContext context, IResult problem)
+    {
+        var requestId = context.Response.Headers[RequestIdMiddleware.Header].ToString();
+        context.Response.Clear();
+        if (requestId.Length > 0)
+        {
+            context.Response.Headers[RequestIdMiddleware.Header] = requestId;
+        }
+
+        return problem.ExecuteAsync(context);
     }
 
     [LoggerMessage(1, LogLevel.Information, "{Method} {Path} failed: {Code} {Message}")]

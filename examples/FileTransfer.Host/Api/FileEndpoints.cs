@@ -1,4 +1,5 @@
 using FileTransfer.Host.Services;
+using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Storage.V1;
 using Microsoft.AspNetCore.Http.Features;
@@ -49,8 +50,19 @@ public static class FileEndpoints
         }
 
         var metadata = new ObjectMetadata { Name = name, MimeType = ContentTypeFor(name, http.Request.ContentType), Size = http.Request.ContentLength ?? 0 };
-        var stored = await plugins.Storage.StoreAsync(metadata, http.Request.Body, http.RequestAborted);
+        StoreResponse stored;
+        try
+        {
+            stored = await plugins.Storage.StoreAsync(metadata, http.Request.Body, http.RequestAborted);
+        }
+        catch (PluginException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            await DrainAsync(http.Request.Body, http.RequestAborted);
+            throw;
+        }
+
         var file = FileDto.From(stored.Id, stored.Metadata ?? metadata);
+        FileTransferTelemetry.RecordBytes("upload", file.Size);
         return Results.Created($"/v1/files/{stored.Id}", file);
     }
 
@@ -84,6 +96,7 @@ public static class FileEndpoints
                 await whole.DisposeAsync();
                 await using var part = await storage.RetrieveAsync(id, r.From, r.Length, ct);
                 await part.Content.CopyToAsync(response.Body, ct);
+                FileTransferTelemetry.RecordBytes("download", r.Length);
             }
 
             return;
@@ -93,6 +106,34 @@ public static class FileEndpoints
         if (!HttpMethods.IsHead(http.Request.Method))
         {
             await whole.Content.CopyToAsync(response.Body, ct);
+            FileTransferTelemetry.RecordBytes("download", metadata.Size);
+        }
+    }
+
+    // An HTTP/1.1 client still sending its body may miss an early error answer when the connection closes under it;
+    // reading a bounded rest of the body first lets it see the error. Past the bound, the connection closes as before.
+    private static async Task DrainAsync(Stream body, CancellationToken ct)
+    {
+        const int MaxDrainBytes = 16 * 1024 * 1024;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var buffer = new byte[81920];
+        try
+        {
+            for (var drained = 0; drained < MaxDrainBytes;)
+            {
+                var read = await body.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                drained += read;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The client is gone or too slow; the error answer is all that is left to try.
         }
     }
 

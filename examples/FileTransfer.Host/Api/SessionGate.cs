@@ -1,3 +1,4 @@
+using FileTransfer.Host.Services;
 using GrpcPlugins;
 using GrpcPlugins.Auth.V1;
 using GrpcPlugins.Hosting;
@@ -57,8 +58,7 @@ public static class SessionGate
             return ApiErrors.Problem(PluginErrorCode.Unauthenticated, "This route needs a session: sign in with POST /v1/auth/login and send the token as 'Authorization: Bearer <token>'.");
         }
 
-        var options = http.RequestServices.GetRequiredService<IOptions<FileTransferOptions>>().Value;
-        var auth = http.RequestServices.GetRequiredService<IPluginRegistry>().Get(options.AuthPlugin).Auth;
+        var auth = http.RequestServices.GetRequiredService<PluginSelector>().Auth;
         var action = admin ? Action.Admin : ActionFor(http.Request.Method);
         AuthorizeResponse decision;
         try

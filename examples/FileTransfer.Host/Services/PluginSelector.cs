@@ -5,11 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace FileTransfer.Host.Services;
 
-/// <summary>Picks the plugins the host's routes use: the configured auth and storage plugins, and protocols by name.</summary>
-public sealed class PluginSelector(IPluginRegistry registry, IOptions<FileTransferOptions> options)
+/// <summary>
+/// Picks the plugins the host's routes use: all auth plugins as a chain in priority order, the configured storage
+/// plugin, monitors in priority order, and protocols by name.
+/// </summary>
+public sealed class PluginSelector(IPluginRegistry registry, AuthChain authChain, IOptions<FileTransferOptions> options)
 {
-    /// <summary>The auth plugin.</summary>
-    public IAuthPlugin Auth => registry.Get(options.Value.AuthPlugin).Auth;
+    /// <summary>The auth plugins, asked in priority order until one recognises the credentials.</summary>
+    public IAuthPlugin Auth => authChain;
 
     /// <summary>The storage plugin.</summary>
     public IStoragePlugin Storage => registry.Get(options.Value.StoragePlugin).Storage;

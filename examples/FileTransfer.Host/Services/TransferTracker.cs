@@ -123,6 +123,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     private void Follow(TransferRecord record) => _ = Task.Run(async () =>
     {
         using var scope = record.Context is null ? null : PluginContext.Begin(record.Context);
+        var ended = false;
         try
         {
             await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
@@ -131,9 +132,11 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
                 {
                     case TransferStatus.Completed:
                         monitors.Enqueue(MonitorEventKind.Completed, transfer);
+                        End("completed", transfer.BytesTransferred);
                         break;
                     case TransferStatus.Failed:
                         monitors.Enqueue(MonitorEventKind.Failed, transfer);
+                        End("failed", transfer.BytesTransferred);
                         break;
                     case TransferStatus.Active:
                         monitors.Enqueue(MonitorEventKind.Progress, transfer);
@@ -145,6 +148,19 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         {
             LogFollowFailed(logger, record.Id, ex.Message);
         }
+        finally
+        {
+            End("unknown", 0);
+        }
+
+        void End(string status, long bytes)
+        {
+            if (!ended)
+            {
+                ended = true;
+                FileTransferTelemetry.TransferEnded(record.StartedAt, status, bytes);
+            }
+        }
     });
 
     private string PublicBase(HttpContext http) =>
@@ -153,5 +169,8 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);
 
-    private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context);
+    private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context)
+    {
+        public long StartedAt { get; } = FileTransferTelemetry.TransferStarted();
+    }
 }

@@ -9,7 +9,7 @@ namespace GrpcPlugins.Sdk.Internal;
 /// becomes a status with the typed detail, anything unexpected becomes INTERNAL with no stack trace,
 /// and calls of the plugin's type before Init are refused.
 /// </summary>
-internal sealed class ErrorInterceptor(PluginState state, ILogger<ErrorInterceptor> logger) : Interceptor
+internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, ILogger<ErrorInterceptor> logger) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
@@ -37,6 +37,7 @@ internal sealed class ErrorInterceptor(PluginState state, ILogger<ErrorIntercept
 
     private async Task<T> GuardAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
+        TagServerSpan(context);
         if (!state.Initialized && !IsAlwaysAllowed(context.Method))
         {
             throw PluginErrors.ToRpcException(new PluginException(
@@ -51,6 +52,18 @@ internal sealed class ErrorInterceptor(PluginState state, ILogger<ErrorIntercept
         catch (PluginException ex)
         {
             throw PluginErrors.ToRpcException(ex);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && ex.Status.Detail.Contains("exceeds the maximum configured message size", StringComparison.Ordinal))
+        {
+            // gRPC's own words name no limit and no fix; the host's user needs both.
+            var direction = ex.Status.Detail.StartsWith("Sending", StringComparison.Ordinal) ? "send" : "receive";
+            SdkLog.MessageTooLarge(logger, context.Method, direction, plugin.MaxMessageSize);
+            throw PluginErrors.ToRpcException(new PluginException(
+                PluginErrorCode.ResourceExhausted,
+                $"The plugin refused to {direction} a message larger than its limit of {plugin.MaxMessageSize} bytes in {context.Method} (PluginBuilder.MaxMessageSize). Send smaller chunks (the host's ChunkSize), or raise the limit on both sides.")
+            {
+                Source = direction == "send" ? PluginErrorSource.Plugin : PluginErrorSource.Host,
+            });
         }
         catch (RpcException)
         {
@@ -75,4 +88,21 @@ internal sealed class ErrorInterceptor(PluginState state, ILogger<ErrorIntercept
 
     private static bool IsAlwaysAllowed(string method) =>
         method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal);
+
+    // The request's activity continues the host's trace (ASP.NET Core reads the traceparent the host sent); it gets
+    // the rpc.* attributes and the call's ids, as the host's client span does.
+    private static void TagServerSpan(ServerCallContext context)
+    {
+        if (System.Diagnostics.Activity.Current is not { } activity)
+        {
+            return;
+        }
+
+        var ids = context.GetPluginContext();
+        activity.SetTag("rpc.system", "grpc");
+        activity.SetTag("rpc.method", context.Method);
+        activity.SetTag("grpcplugins.transfer_id", ids.TransferId);
+        activity.SetTag("grpcplugins.user_id", ids.UserId);
+        activity.SetTag("grpcplugins.request_id", ids.RequestId);
+    }
 }

@@ -1,11 +1,17 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace GrpcPlugins.Sdk.Internal;
 
-/// <summary>What the host told the plugin through its environment, checked before anything starts.</summary>
+/// <summary>
+/// What the host told the plugin through its environment, checked before anything starts. <see cref="ClientCertificate"/>
+/// is the host's AutoMTLS certificate: when set, the plugin serves TLS and accepts only that client.
+/// </summary>
 internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, string SocketBaseDir, int MinPort, int MaxPort, bool WatchStdin)
 {
+    public X509Certificate2? ClientCertificate { get; init; }
+
     public const string NotFromHostMessage =
         "This is a plugin, started by a host: it is not meant to be run by hand. " +
         "Configure it in a GrpcPlugins host (the 'Plugins' section of appsettings.json), which starts it and talks to it over gRPC. " +
@@ -45,13 +51,25 @@ internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, str
             return null;
         }
 
+        X509Certificate2? clientCertificate = null;
+        var clientPem = variable(PluginProtocol.ClientCertVariable);
+        if (!string.IsNullOrWhiteSpace(clientPem) && !PluginCertificates.TryReadPem(clientPem, out clientCertificate, out var pemError))
+        {
+            // Serving plaintext to a host that asked for mutual TLS would silently drop the protection it asked for.
+            error = $"The host's {PluginProtocol.ClientCertVariable} is unusable: {pemError}. The host must pass its PEM client certificate, or none to turn AutoMTLS off.";
+            return null;
+        }
+
         return new PluginEnvironment(
             chosen.Value,
             useUnix,
             string.IsNullOrEmpty(baseDir) ? Path.GetTempPath() : baseDir,
             minPort,
             maxPort,
-            variable(PluginProtocol.StdinWatchVariable) != "0");
+            variable(PluginProtocol.StdinWatchVariable) != "0")
+        {
+            ClientCertificate = clientCertificate,
+        };
     }
 
     private static int? ChooseVersion(string? hostList, HashSet<int> ours, out string error)

@@ -18,4 +18,7 @@ internal static partial class SdkLog
 
     [LoggerMessage(5, LogLevel.Information, "Initialized with {Count} configuration values")]
     public static partial void Initialized(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Warning, "Call {Method} failed: a message to {Direction} was larger than MaxMessageSize ({Limit} bytes)")]
+    public static partial void MessageTooLarge(ILogger logger, string method, string direction, int limit);
 }

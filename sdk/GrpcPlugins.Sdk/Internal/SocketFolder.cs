@@ -85,15 +85,22 @@ internal sealed partial class SocketFolder : IDisposable
 
     public void Dispose()
     {
-        try
+        // The socket file may vanish under a recursive delete (Kestrel unlinks it, or a starting plugin removes the
+        // folder of one it takes for dead), which fails that attempt; a few tries leave no folder behind.
+        for (var attempt = 0; attempt < 3 && Directory.Exists(Path); attempt++)
         {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(20);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return;
+            }
         }
     }
 

@@ -18,7 +18,8 @@ internal sealed class AuthPluginClient(PluginClient plugin) : IAuthPlugin
         ArgumentNullException.ThrowIfNull(resource);
         return plugin.CallAsync(async (invoker, ct) =>
             await new AuthService.AuthServiceClient(invoker).AuthorizeAsync(new AuthorizeRequest { Token = token, Resource = resource, Action = action }, cancellationToken: ct),
-            cancellationToken);
+            cancellationToken,
+            "Authorize");
     }
 
     public Task<AuthResult> RefreshAsync(string refreshToken, CancellationToken cancellationToken = default)

@@ -30,4 +30,22 @@ internal static partial class HostingLog
 
     [LoggerMessage(9, LogLevel.Error, "Plugin {Plugin} failed to start: {Error}")]
     public static partial void StartFailed(ILogger logger, string plugin, string error);
+
+    [LoggerMessage(10, LogLevel.Warning, "Plugin {Plugin} is down ({Reason}); restart {Attempt} of at most {MaxRestarts} in {Window} in {Delay}")]
+    public static partial void Restarting(ILogger logger, string plugin, string reason, int attempt, int maxRestarts, System.TimeSpan window, System.TimeSpan delay);
+
+    [LoggerMessage(11, LogLevel.Error, "Plugin {Plugin} crashed {Restarts} times within {Window}; it stays down until an operator restarts it. Last error: {Error}")]
+    public static partial void GaveUp(ILogger logger, string plugin, int restarts, System.TimeSpan window, string error);
+
+    [LoggerMessage(12, LogLevel.Warning, "Plugin {Plugin} (process {Pid}) failed {Failures} health checks in a row; killing it as hung")]
+    public static partial void Hung(ILogger logger, string plugin, int pid, int failures);
+
+    [LoggerMessage(13, LogLevel.Information, "Plugin {Plugin} is serving again as process {Pid} (restart {RestartCount})")]
+    public static partial void Restarted(ILogger logger, string plugin, int pid, int restartCount);
+
+    [LoggerMessage(14, LogLevel.Information, "Retrying an idempotent call to plugin {Plugin} once it is back: {Error}")]
+    public static partial void RetryingCall(ILogger logger, string plugin, string error);
+
+    [LoggerMessage(EventId = 15, Message = "[{Plugin}] {Category}: {Message}")]
+    public static partial void PluginLog(ILogger logger, LogLevel level, string plugin, string category, string message);
 }

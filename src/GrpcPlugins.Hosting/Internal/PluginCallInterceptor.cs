@@ -6,25 +6,58 @@ namespace GrpcPlugins.Hosting.Internal;
 
 /// <summary>
 /// Adds what every plugin call carries: the <see cref="PluginContext"/> values and W3C trace context as
-/// metadata, and a default deadline for unary calls that have none.
+/// metadata, and a deadline for calls that have none: the method's own from <see cref="PluginOptions.MethodTimeouts"/>,
+/// else <see cref="PluginOptions.CallTimeout"/> for unary calls.
 /// </summary>
-internal sealed class PluginCallInterceptor(TimeSpan callTimeout) : Interceptor
+internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
 {
+    // Unary and client-streaming calls end with one answer, so each gets a client span and the call metrics.
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(request, WithContext(context, callTimeout));
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        var (call, response) = Observed(context, c => continuation(request, WithContext(c, options.TimeoutOf(c.Method.FullName) ?? options.CallTimeout)), c => c.ResponseAsync);
+        return new AsyncUnaryCall<TResponse>(response, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+    }
 
     public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(
-        ClientInterceptorContext<TRequest, TResponse> context, AsyncClientStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(WithContext(context, null));
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncClientStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var (call, response) = Observed(context, c => continuation(WithContext(c, options.TimeoutOf(c.Method.FullName))), c => c.ResponseAsync);
+        return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, response, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+    }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(request, WithContext(context, null));
+        continuation(request, WithContext(context, options.TimeoutOf(context.Method.FullName)));
 
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
         ClientInterceptorContext<TRequest, TResponse> context, AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(WithContext(context, null));
+        continuation(WithContext(context, options.TimeoutOf(context.Method.FullName)));
+
+    // Starts the call under its client span, so the traceparent sent is the span's, and puts the caller's activity back.
+    private (TCall Call, Task<TResponse> Response) Observed<TRequest, TResponse, TCall>(
+        ClientInterceptorContext<TRequest, TResponse> context, Func<ClientInterceptorContext<TRequest, TResponse>, TCall> start, Func<TCall, Task<TResponse>> response)
+        where TRequest : class
+        where TResponse : class
+    {
+        var caller = Activity.Current;
+        var startedAt = Stopwatch.GetTimestamp();
+        var activity = HostingTelemetry.StartCall(options.Name, context.Method, PluginContext.Current);
+        try
+        {
+            var call = start(context);
+            return (call, HostingTelemetry.ObserveAsync(response(call), options.Name, context.Method, activity, startedAt));
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
+        }
+        finally
+        {
+            Activity.Current = caller;
+        }
+    }
 
     internal static Metadata ContextHeaders(Metadata? existing)
     {

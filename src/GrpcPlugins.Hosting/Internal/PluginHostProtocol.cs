@@ -6,7 +6,9 @@ internal static class PluginHostProtocol
     /// <summary>The app protocol versions this host speaks, oldest first.</summary>
     public static readonly IReadOnlyList<int> SupportedAppVersions = [PluginProtocol.AppProtocolVersion];
 
-    public static string? CheckHandshake(HandshakeLine handshake)
+    /// <param name="handshake">The plugin's handshake.</param>
+    /// <param name="autoMtls">Whether the host passed its client certificate, and so requires the plugin's certificate.</param>
+    public static string? CheckHandshake(HandshakeLine handshake, bool autoMtls = false)
     {
         if (handshake.CoreVersion != PluginProtocol.CoreProtocolVersion)
         {
@@ -20,6 +22,30 @@ internal static class PluginHostProtocol
             return $"chose API version v{handshake.AppVersion}, but this host speaks {Names(SupportedAppVersions)}. Upgrade {upgrade}.";
         }
 
+        return CheckCertificate(handshake, autoMtls);
+    }
+
+    private static string? CheckCertificate(HandshakeLine handshake, bool autoMtls)
+    {
+        var hasCertificate = !string.IsNullOrWhiteSpace(handshake.ServerCertificate);
+        if (!autoMtls)
+        {
+            return hasCertificate
+                ? $"answered with a TLS certificate in its handshake, but the host did not ask for AutoMTLS ({PluginProtocol.ClientCertVariable} was not set). Set the plugin's AutoMtls to true, or fix the plugin."
+                : null;
+        }
+
+        if (!hasCertificate)
+        {
+            return $"did not answer the host's AutoMTLS request ({PluginProtocol.ClientCertVariable}) with a certificate in its handshake's sixth field. Rebuild the plugin with a current SDK, or set its AutoMtls to false to talk to it in plaintext.";
+        }
+
+        if (!PluginCertificates.TryReadHandshakeField(handshake.ServerCertificate, out var certificate, out var error))
+        {
+            return $"printed a malformed AutoMTLS certificate in its handshake: {error}. The sixth field must be the plugin's DER certificate in base64 without padding.";
+        }
+
+        certificate?.Dispose();
         return null;
     }
 

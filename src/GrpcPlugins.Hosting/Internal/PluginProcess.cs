@@ -43,14 +43,14 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
     }
 
-    public static PluginProcess Start(ProcessStartInfo startInfo, string name, ILogger logger)
+    public static async Task<PluginProcess> StartAsync(ProcessStartInfo startInfo, string name, ILogger logger)
     {
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var plugin = new PluginProcess(process, name, logger);
         process.Exited += (_, _) => plugin.OnExited();
         try
         {
-            process.Start();
+            await ProcessSpawner.StartAsync(process).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
@@ -129,8 +129,9 @@ internal sealed class PluginProcess : IAsyncDisposable
         {
             _process.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {
+            // Already closed, or the process is gone.
         }
     }
 
@@ -178,7 +179,7 @@ internal sealed class PluginProcess : IAsyncDisposable
                     }
                 }
 
-                HostingLog.PluginStderr(_logger, _name, line);
+                PluginLogLine.Forward(_logger, _name, Id, line);
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)

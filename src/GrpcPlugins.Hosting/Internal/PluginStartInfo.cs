@@ -1,11 +1,22 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 
 namespace GrpcPlugins.Hosting.Internal;
 
-/// <summary>Builds the <see cref="ProcessStartInfo"/> of a plugin: its command, arguments and protocol environment.</summary>
+/// <summary>
+/// Builds the <see cref="ProcessStartInfo"/> of a plugin: its command (checked against its pinned checksum), arguments,
+/// and an environment of only the protocol's variables, the plugin's own, and the host variables the allow-list names.
+/// </summary>
 internal static class PluginStartInfo
 {
-    public static ProcessStartInfo Create(PluginOptions plugin, GrpcPluginsOptions host)
+    /// <summary>Whether AutoMTLS applies: as configured, else on for TCP and off for Unix sockets.</summary>
+    public static bool UsesAutoMtls(PluginOptions plugin) =>
+        plugin.AutoMtls ?? (plugin.Transport == HandshakeLine.TcpNetwork || !System.Net.Sockets.Socket.OSSupportsUnixDomainSockets);
+
+    /// <param name="plugin">The plugin to start.</param>
+    /// <param name="host">The host's settings.</param>
+    /// <param name="clientCertificate">The host's AutoMTLS certificate, passed to the plugin; null for plaintext.</param>
+    public static ProcessStartInfo Create(PluginOptions plugin, GrpcPluginsOptions host, X509Certificate2? clientCertificate = null)
     {
         var command = Path.IsPathRooted(plugin.Command) || !plugin.Command.Contains(Path.DirectorySeparatorChar)
             ? plugin.Command
@@ -29,11 +40,17 @@ internal static class PluginStartInfo
                 { Source = PluginErrorSource.Host, PluginName = plugin.Name };
             }
 
+            PluginChecksum.Verify(plugin, command);
             startInfo.FileName = DotnetHost();
             startInfo.ArgumentList.Add(command);
         }
         else
         {
+            if (!string.IsNullOrEmpty(plugin.Checksum))
+            {
+                PluginChecksum.Verify(plugin, FindOnPath(command) ?? command);
+            }
+
             startInfo.FileName = command;
         }
 
@@ -43,6 +60,12 @@ internal static class PluginStartInfo
         }
 
         var env = startInfo.Environment;
+        env.Clear();
+        foreach (var (key, value) in PluginEnvironmentFilter.Inherited(host, Environment.GetEnvironmentVariables()))
+        {
+            env[key] = value;
+        }
+
         foreach (var (key, value) in plugin.Environment)
         {
             env[key] = value;
@@ -50,7 +73,14 @@ internal static class PluginStartInfo
 
         env[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
         env[PluginProtocol.ProtocolVersionsVariable] = string.Join(',', PluginHostProtocol.SupportedAppVersions);
+        env[PluginProtocol.HostPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env.Remove(PluginProtocol.StdinWatchVariable);
+        env.Remove(PluginProtocol.ClientCertVariable);
+        if (clientCertificate is not null)
+        {
+            env[PluginProtocol.ClientCertVariable] = PluginCertificates.ToPem(clientCertificate);
+        }
+
         if (!string.IsNullOrEmpty(host.SocketDirectory))
         {
             env[PluginProtocol.UnixSocketDirVariable] = host.SocketDirectory;
@@ -62,6 +92,21 @@ internal static class PluginStartInfo
         }
 
         return startInfo;
+    }
+
+    // A bare command name runs from PATH, so that is the file whose checksum counts.
+    private static string? FindOnPath(string command)
+    {
+        if (Path.IsPathRooted(command) || command.Contains(Path.DirectorySeparatorChar))
+        {
+            return command;
+        }
+
+        var extensions = OperatingSystem.IsWindows() ? new[] { string.Empty, ".exe" } : [string.Empty];
+        return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(dir => extensions.Select(ext => Path.Combine(dir, command + ext)))
+            .FirstOrDefault(File.Exists);
     }
 
     // The dotnet that runs this host also runs .dll plugins, so both use the same runtime.

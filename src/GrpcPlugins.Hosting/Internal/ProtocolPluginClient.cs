@@ -23,7 +23,7 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
     public Task<Transfer> StatusAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).StatusAsync(new StatusRequest { Id = id }, cancellationToken: ct)).Transfer, "Status"), cancellationToken);
+        return plugin.CallAsync(async (invoker, ct) => Require((await Client(invoker).StatusAsync(new StatusRequest { Id = id }, cancellationToken: ct)).Transfer, "Status"), cancellationToken, "Status");
     }
 
     public Task<Transfer> CancelAsync(string id, CancellationToken cancellationToken = default)
@@ -47,8 +47,8 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
     public async IAsyncEnumerable<Transfer> WatchTransferAsync(string id, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        plugin.EnsureRunning();
-        using var call = Client(plugin.Invoker).WatchTransfer(new WatchTransferRequest { Id = id }, cancellationToken: cancellationToken);
+        // A watch lasts as long as the transfer, so it takes no bulkhead slot.
+        using var call = Client(plugin.RunningInvoker()).WatchTransfer(new WatchTransferRequest { Id = id }, cancellationToken: cancellationToken);
         while (true)
         {
             bool more;

@@ -20,6 +20,11 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 await ChunkWriter.CopyAsync(content, call.RequestStream, c => new StoreRequest { Chunk = c }, plugin.Options.ChunkSize, cancellationToken: ct).ConfigureAwait(false);
                 await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             }
+            catch (RpcException ex) when (PluginReplies.Oversize(ex, plugin.Options) is { } oversize)
+            {
+                // The host's own limit refused the message, so the plugin never saw it and will not answer; disposing the call cancels it.
+                throw oversize;
+            }
             catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException && !ct.IsCancellationRequested)
             {
                 // The plugin ended the call early; its answer says why better than the failed write does.
@@ -30,7 +35,7 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
             var response = await call.ResponseAsync.ConfigureAwait(false);
             if (string.IsNullOrEmpty(response.Id))
             {
-                throw new PluginException(PluginErrorCode.Internal, $"Plugin '{plugin.Name}' answered Store without an id, so the content cannot be found again. The plugin is broken; check its log.") { PluginName = plugin.Name };
+                throw PluginReplies.Broken(plugin.Name, "answered Store without an id, so the content cannot be found again.");
             }
 
             return response;
@@ -48,12 +53,19 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false)
                     || call.ResponseStream.Current.PartCase != RetrieveResponse.PartOneofCase.Metadata)
                 {
-                    throw new PluginException(PluginErrorCode.Internal, $"Plugin '{plugin.Name}' answered Retrieve without metadata first, as the contract requires. The plugin is broken; check its log.") { PluginName = plugin.Name };
+                    throw PluginReplies.Broken(plugin.Name, "answered Retrieve without metadata first, as the contract requires.");
+                }
+
+                if (call.ResponseStream.Current.Metadata.Size < 0)
+                {
+                    throw PluginReplies.Broken(plugin.Name, $"answered Retrieve of '{id}' with a negative size ({call.ResponseStream.Current.Metadata.Size}).");
                 }
 
                 var content = new ChunkReadStream<RetrieveResponse>(
                     call.ResponseStream,
-                    m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk ? m.Chunk : null,
+                    m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk
+                        ? m.Chunk
+                        : throw PluginReplies.Broken(plugin.Name, $"sent a {m.PartCase} message after the first in Retrieve of '{id}', where only chunks may follow."),
                     ex => ex is RpcException rpc ? plugin.TranslateAsync(rpc).GetAwaiter().GetResult() : ex);
                 return new PluginDownload(call.ResponseStream.Current.Metadata, content, call);
             }
@@ -62,7 +74,7 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 call.Dispose();
                 throw;
             }
-        }, cancellationToken);
+        }, cancellationToken, "Retrieve");
     }
 
     public Task DeleteAsync(string id, CancellationToken cancellationToken = default)
@@ -74,9 +86,27 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
     public Task<ListResponse> ListAsync(ListRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return plugin.CallAsync(async (invoker, ct) => await Client(invoker).ListAsync(request, cancellationToken: ct), cancellationToken);
+        return plugin.CallAsync(async (invoker, ct) => CheckList(await Client(invoker).ListAsync(request, cancellationToken: ct)), cancellationToken, "List");
+    }
+
+    private ListResponse CheckList(ListResponse page)
+    {
+        for (var i = 0; i < page.Items.Count; i++)
+        {
+            var item = page.Items[i];
+            var problem = string.IsNullOrEmpty(item.Id) ? "has no id"
+                : item.Metadata is null ? "has no metadata"
+                : item.Metadata.Size < 0 ? $"has a negative size ({item.Metadata.Size})"
+                : null;
+            if (problem is not null)
+            {
+                throw PluginReplies.Broken(plugin.Name, $"answered List with item {i} ('{item.Id}') that {problem}.");
+            }
+        }
+
+        return page;
     }
 
     public Task<StatsResponse> StatsAsync(CancellationToken cancellationToken = default) =>
-        plugin.CallAsync(async (invoker, ct) => await Client(invoker).StatsAsync(new StatsRequest(), cancellationToken: ct), cancellationToken);
+        plugin.CallAsync(async (invoker, ct) => await Client(invoker).StatsAsync(new StatsRequest(), cancellationToken: ct), cancellationToken, "Stats");
 }

@@ -1,0 +1,433 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using FileTransfer.Host.Api;
+using GrpcPlugins;
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Packaging;
+using Microsoft.Extensions.Options;
+
+namespace FileTransfer.Host.Services;
+
+/// <summary>
+/// Installs, starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
+/// <see cref="FileTransferOptions.PluginsPath"/> with their saved state, and come back at host start as they were left;
+/// built-in plugins come from the configuration and can only be started and stopped.
+/// </summary>
+public sealed partial class PluginManager : IHostedService
+{
+    private readonly IPluginRegistry _registry;
+    private readonly GrpcPluginsOptions _hostOptions;
+    private readonly FileTransferOptions _options;
+    private readonly ILogger<PluginManager> _logger;
+    private readonly ConcurrentDictionary<string, Runtime> _runtime = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SemaphoreSlim _changes = new(1, 1);
+
+    /// <summary>Creates the manager.</summary>
+    /// <param name="registry">The host's plugins.</param>
+    /// <param name="hostOptions">The plugin settings, with the built-in plugins.</param>
+    /// <param name="options">The host's settings.</param>
+    /// <param name="logger">Logs starts that fail at host start.</param>
+    public PluginManager(IPluginRegistry registry, IOptions<GrpcPluginsOptions> hostOptions, IOptions<FileTransferOptions> options, ILogger<PluginManager> logger)
+    {
+        _registry = registry;
+        _hostOptions = hostOptions.Value;
+        _options = options.Value;
+        _logger = logger;
+        var packages = _options.Packages;
+        var verifier = new PackageVerifierOptions
+        {
+            AllowUnsigned = packages.AllowUnsigned,
+            HostVersion = HostVersion,
+            MaxEntries = packages.MaxEntries,
+            MaxEntryBytes = packages.MaxEntryBytes,
+            MaxTotalBytes = packages.MaxTotalBytes,
+        }.TrustKeyFiles(packages.TrustedKeys);
+        Directory = new PluginDirectory(_options.PluginsPath, verifier);
+    }
+
+    /// <summary>This host's version, as packages' <c>hostVersions</c> see it: the GrpcPlugins.Hosting version.</summary>
+    public static PluginVersion HostVersion { get; } = PluginVersion.Parse(typeof(PluginClient).Assembly.GetName().Version!.ToString(3));
+
+    /// <summary>The installed packages.</summary>
+    public PluginDirectory Directory { get; }
+
+    /// <summary>The name of this node, as reported per plugin.</summary>
+    public static string NodeName => Environment.MachineName;
+
+    /// <summary>Starts the package plugins saved as running. One that fails is logged and shown crashed; the host still starts.</summary>
+    /// <param name="cancellationToken">Abandons the starts.</param>
+    /// <returns>A task that completes when every start has finished or failed.</returns>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var plugin in Directory.List().Where(p => p.State.Status == InstalledStatus.Running))
+        {
+            try
+            {
+                await StartPackageAsync(plugin, cancellationToken);
+            }
+            catch (PluginException ex)
+            {
+                LogStartFailed(_logger, plugin.Manifest.Name, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Nothing to do: the registry stops every plugin, built-in or installed, with the host.</summary>
+    /// <param name="cancellationToken">Unused.</param>
+    /// <returns>A completed task.</returns>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Every plugin, built-in and installed, sorted by type, priority and name.</summary>
+    /// <returns>The plugins.</returns>
+    public IReadOnlyList<PluginDto> List()
+    {
+        var builtins = _registry.Plugins.Where(p => IsBuiltin(p.Name)).Select(p => Describe(p, null));
+        var packages = Directory.List().Select(p => Describe(Listed(p.Manifest.Name), p));
+        return [.. builtins.Concat(packages).OrderBy(p => p.Type, StringComparer.Ordinal).ThenBy(p => p.Priority).ThenBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>One plugin.</summary>
+    /// <param name="name">Its name.</param>
+    /// <returns>The plugin.</returns>
+    /// <exception cref="PluginException">There is no plugin of that name (NotFound).</exception>
+    public PluginDto Get(string name) => IsBuiltin(name)
+        ? Describe(_registry.Get(name), null)
+        : Describe(Listed(name), Directory.Get(name));
+
+    /// <summary>Verifies and installs an uploaded package, stopped.</summary>
+    /// <param name="body">The package's bytes.</param>
+    /// <param name="cancellationToken">Abandons the upload.</param>
+    /// <returns>The installed plugin.</returns>
+    /// <exception cref="PackageException">The package is refused; nothing was installed.</exception>
+    public async Task<PluginDto> InstallAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var uploads = System.IO.Directory.CreateDirectory(Path.Combine(_options.DataPath, "plugin-uploads")).FullName;
+        var path = Path.Combine(uploads, Guid.NewGuid().ToString("N") + ".zip");
+        try
+        {
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await CopyLimitedAsync(body, file, _options.Packages.MaxPackageBytes, cancellationToken);
+            }
+
+            await _changes.WaitAsync(cancellationToken);
+            try
+            {
+                var verified = Directory.Installer.Verifier.Verify(path);
+                if (verified.Manifest.Types.Count != 1)
+                {
+                    throw new PackageException(PackageProblem.ManifestInvalid, $"'{verified.Manifest.Name}' lists the types {string.Join(", ", verified.Manifest.Types).ToLowerInvariant()}; this host runs each plugin as one type. Package one type per plugin.");
+                }
+
+                var installed = Directory.Install(path, IsBuiltin);
+                _runtime.TryRemove(installed.Manifest.Name, out _);
+                return Describe(null, installed);
+            }
+            finally
+            {
+                _changes.Release();
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Starts, stops or disables a plugin, and saves the choice for a package plugin.</summary>
+    /// <param name="name">Its name.</param>
+    /// <param name="status">running, stopped or disabled.</param>
+    /// <param name="cancellationToken">Abandons a start.</param>
+    /// <returns>The plugin once the change is done.</returns>
+    /// <exception cref="PluginException">No such plugin, a bad status, a built-in plugin disabled, or the start failed.</exception>
+    public async Task<PluginDto> SetStatusAsync(string name, string? status, CancellationToken cancellationToken)
+    {
+        var wanted = status switch
+        {
+            "running" => InstalledStatus.Running,
+            "stopped" => InstalledStatus.Stopped,
+            "disabled" => InstalledStatus.Disabled,
+            _ => throw ApiErrors.BadRequest($"\"status\" is {(status is null ? "missing" : $"\"{status}\"")}: send {{\"status\": \"running\"}}, \"stopped\" or \"disabled\"."),
+        };
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            if (IsBuiltin(name))
+            {
+                await SetBuiltinStatusAsync(name, wanted, cancellationToken);
+                return Get(name);
+            }
+
+            var plugin = Directory.SetStatus(name, wanted);
+            if (wanted == InstalledStatus.Running)
+            {
+                if (Listed(name) is not { State: PluginState.Running or PluginState.Starting })
+                {
+                    await StartPackageAsync(plugin, cancellationToken);
+                }
+            }
+            else if (Listed(name) is not null)
+            {
+                await _registry.StopAsync(name, cancellationToken);
+            }
+
+            return Get(name);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Stops a package plugin and removes its folder and state.</summary>
+    /// <param name="name">Its name.</param>
+    /// <param name="cancellationToken">Skips the plugin's shutdown grace period.</param>
+    /// <returns>A task that completes when the plugin is gone.</returns>
+    /// <exception cref="PluginException">No such plugin, or a built-in one (FailedPrecondition).</exception>
+    public async Task UninstallAsync(string name, CancellationToken cancellationToken)
+    {
+        RefuseBuiltin(name, "uninstalled");
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            Directory.Get(name);
+            await _registry.RemoveAsync(name, cancellationToken);
+            Directory.Uninstall(name);
+            _runtime.TryRemove(name, out _);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Checks a new configuration against the package's schema, saves it, and gives it to the running plugin: by Init,
+    /// or by a restart when the package asks for one. If the plugin refuses it, the previous configuration is restored.
+    /// </summary>
+    /// <param name="name">Its name.</param>
+    /// <param name="config">The new configuration.</param>
+    /// <param name="cancellationToken">Abandons the change.</param>
+    /// <returns>The plugin with its new configuration.</returns>
+    /// <exception cref="PluginException">No such plugin, a built-in one, a configuration the schema refuses (the old one stays), or the plugin refused it.</exception>
+    public async Task<PluginDto> SetConfigAsync(string name, JsonObject config, CancellationToken cancellationToken)
+    {
+        RefuseBuiltin(name, "reconfigured through the API; change its Config in appsettings.json");
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            var old = Directory.Get(name);
+            var updated = Directory.SetConfig(name, config);
+            if (Listed(name) is not { State: PluginState.Running } client)
+            {
+                return Get(name);
+            }
+
+            try
+            {
+                if (updated.Manifest.Reconfigure == ReconfigureMode.Restart)
+                {
+                    await _registry.StopAsync(name, cancellationToken);
+                    await StartPackageAsync(updated, cancellationToken);
+                }
+                else
+                {
+                    var strings = ConfigStrings(updated.State.Config);
+                    await client.ReconfigureAsync(strings, cancellationToken);
+                    if (_runtime.TryGetValue(name, out var runtime) && runtime.Options is { } options)
+                    {
+                        // Later restarts of this instance use the configuration it runs with now.
+                        options.Config = strings;
+                    }
+                }
+            }
+            catch (PluginException)
+            {
+                Directory.Store.Set(old.Manifest.Name, old.State);
+                throw;
+            }
+
+            return Get(name);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private async Task SetBuiltinStatusAsync(string name, InstalledStatus wanted, CancellationToken cancellationToken)
+    {
+        if (wanted == InstalledStatus.Disabled)
+        {
+            RefuseBuiltin(name, "disabled; stop it, or remove it from the Plugins section of appsettings.json");
+        }
+
+        var client = _registry.Get(name);
+        if (wanted == InstalledStatus.Stopped)
+        {
+            await _registry.StopAsync(name, cancellationToken);
+        }
+        else if (client.State is not (PluginState.Running or PluginState.Starting))
+        {
+            var options = _hostOptions.Plugins[name];
+            await StartTrackedAsync(options, cancellationToken);
+        }
+    }
+
+    private Task StartPackageAsync(InstalledPlugin plugin, CancellationToken cancellationToken)
+    {
+        var manifest = plugin.Manifest;
+        var problems = PluginConfig.Problems(manifest.ConfigSchema, plugin.State.Config);
+        if (problems.Count > 0)
+        {
+            var error = new PackageException(PackageProblem.ConfigInvalid, $"'{manifest.Name}' cannot start: its configuration does not match its schema: {string.Join("; ", problems)}. Set it with PUT /v1/plugins/{manifest.Name}/config.");
+            Track(manifest.Name).LastError = error.Message;
+            throw error;
+        }
+
+        var options = new PluginOptions
+        {
+            Name = manifest.Name,
+            Type = manifest.Types[0],
+            Priority = manifest.Priority,
+            Command = Path.Combine(plugin.Folder, manifest.Entrypoint.Command),
+            Args = [.. manifest.Entrypoint.Args],
+            Config = ConfigStrings(plugin.State.Config),
+            WorkingDirectory = plugin.Folder,
+        };
+        return StartTrackedAsync(options, cancellationToken);
+    }
+
+    private async Task StartTrackedAsync(PluginOptions options, CancellationToken cancellationToken)
+    {
+        var runtime = Track(options.Name);
+        runtime.Starting = true;
+        runtime.Options = options;
+        try
+        {
+            await _registry.StartAsync(options, cancellationToken);
+            runtime.LastError = null;
+        }
+        catch (PluginException ex)
+        {
+            runtime.LastError = ex.Message;
+            throw;
+        }
+        finally
+        {
+            runtime.Starts++;
+            runtime.Starting = false;
+        }
+    }
+
+    // Package settings may name folders under the data folder as {DataDir}, as the built-in plugins' settings do.
+    private Dictionary<string, string> ConfigStrings(JsonObject config) =>
+        PluginConfig.ToStrings(config).ToDictionary(p => p.Key, p => p.Value.Replace("{DataDir}", _options.DataPath, StringComparison.Ordinal));
+
+    private PluginDto Describe(PluginClient? client, InstalledPlugin? package)
+    {
+        var name = client?.Name ?? package!.Manifest.Name;
+        _runtime.TryGetValue(name, out var runtime);
+        var running = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping;
+        var status = package?.State.Status == InstalledStatus.Disabled ? "disabled"
+            : runtime?.Starting == true ? "starting"
+            : client?.State switch
+            {
+                PluginState.Running => "running",
+                PluginState.Starting => "starting",
+                PluginState.Crashed => "crashed",
+                null when runtime?.LastError is not null && package?.State.Status == InstalledStatus.Running => "crashed",
+                _ => "stopped",
+            };
+        var lastError = runtime?.LastError ?? client?.LastError;
+        var pid = running ? client!.ProcessId : (int?)null;
+        // Starts an operator asked for after the first, plus the supervisor's restarts of the current client.
+        var restarts = Math.Max(0, (runtime?.Starts ?? (client is null ? 0 : 1)) - 1) + (client?.RestartCount ?? 0);
+        var reported = client?.Metadata;
+        var manifest = package?.Manifest;
+        var metadata = new PluginMetadataDto(
+            manifest?.Name ?? (string.IsNullOrEmpty(reported?.Name) ? name : reported.Name),
+            manifest?.Version.ToString() ?? reported?.Version ?? string.Empty,
+            manifest?.Description ?? reported?.Description ?? string.Empty,
+            manifest?.Authors,
+            manifest is null ? null : new BuilderDto(manifest.Builder.Name, manifest.Builder.Contact),
+            manifest?.SourceUrl.ToString(),
+            manifest?.BuildTime,
+            manifest?.Types.Select(Lower).ToList() ?? [Lower(client!.Type)],
+            reported is { ApiVersions.Count: > 0 } ? [.. reported.ApiVersions] : manifest?.ApiVersions ?? [],
+            manifest?.HostVersions.Text,
+            reported?.Capabilities.Select(c => c.ToString()).ToList() ?? [],
+            manifest?.Signature?.KeyId);
+        return new PluginDto(
+            name,
+            metadata.Types[0],
+            package is null ? "builtin" : "package",
+            manifest?.Priority ?? PluginOptions.DefaultPriority,
+            status,
+            pid,
+            restarts,
+            lastError,
+            metadata,
+            package?.State.Config,
+            manifest?.ConfigSchema,
+            [new NodeStatusDto(NodeName, status, pid, restarts, lastError)]);
+    }
+
+    private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    private bool IsBuiltin(string name) => _hostOptions.Plugins.ContainsKey(name);
+
+    private void RefuseBuiltin(string name, string what)
+    {
+        if (IsBuiltin(name))
+        {
+            throw new PluginException(PluginErrorCode.FailedPrecondition, $"'{name}' is a built-in plugin from the host's configuration and cannot be {what}.")
+            {
+                Source = PluginErrorSource.Host,
+                PluginName = name,
+            };
+        }
+    }
+
+    private Runtime Track(string name) => _runtime.GetOrAdd(name, _ => new Runtime());
+
+    private static string Lower<T>(T value)
+        where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    private static async Task CopyLimitedAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > limit)
+            {
+                throw new PackageException(PackageProblem.TooLarge, $"The package is larger than {limit} bytes, the most this host accepts (FileTransfer:Packages:MaxPackageBytes).");
+            }
+
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        if (total == 0)
+        {
+            throw new PackageException(PackageProblem.InvalidArchive, "The upload is empty: send the package's bytes as the request body.");
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Installed plugin {Plugin} did not start with the host: {Error}")]
+    private static partial void LogStartFailed(ILogger logger, string plugin, string error);
+
+    /// <summary>What the host knows of a plugin beyond its client: its last error, how often it started, whether it is starting.</summary>
+    private sealed class Runtime
+    {
+        public bool Starting { get; set; }
+
+        public int Starts { get; set; }
+
+        public string? LastError { get; set; }
+
+        public PluginOptions? Options { get; set; }
+    }
+}

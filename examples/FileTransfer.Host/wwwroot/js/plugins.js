@@ -1,0 +1,185 @@
+// The admin's plugin list: polled every two seconds so states (starting, running, crashed, ...) stay current,
+// with package upload and start, stop, disable and uninstall buttons.
+
+import { api } from './api.js';
+import { badge, busy, el, notify, showError } from './ui.js';
+
+const pollMs = 2000;
+const rows = new Map();
+let timer = null;
+let lastPollError = '';
+
+const section = () => document.getElementById('plugins');
+const tbody = () => document.getElementById('plugin-rows');
+const path = (name) => `/v1/plugins/${encodeURIComponent(name)}`;
+// The list before issue 6's plugin management called the state "state"; the EMQX-shaped one calls it "status".
+const statusOf = (plugin) => plugin.status ?? plugin.state ?? 'unknown';
+
+export function startPlugins() {
+  section().hidden = false;
+  refreshPlugins();
+  timer ??= setInterval(refreshPlugins, pollMs);
+}
+
+export function stopPlugins() {
+  clearInterval(timer);
+  timer = null;
+  rows.clear();
+  tbody().replaceChildren();
+  section().hidden = true;
+}
+
+export async function refreshPlugins() {
+  try {
+    const list = await api('/v1/plugins');
+    // Signed out while the request was under way: the section is closed and stays empty.
+    if (timer === null) {
+      return;
+    }
+    render(list);
+    lastPollError = '';
+  } catch (error) {
+    if (error.status === 403) {
+      // Not an admin after all (roles changed): plugin management is not for this user.
+      stopPlugins();
+      return;
+    }
+    // A failing poll repeats every two seconds; say so once, not every time.
+    if (error.message !== lastPollError && timer !== null) {
+      lastPollError = error.message;
+      showError(error);
+    }
+  }
+}
+
+function render(list) {
+  document.getElementById('plugins-node').textContent = list.node ? `on node ${list.node}` : '';
+  const names = new Set();
+  for (const plugin of list.plugins ?? []) {
+    names.add(plugin.name);
+    const row = rows.get(plugin.name) ?? createRow(plugin.name);
+    update(row, plugin);
+  }
+  for (const [name, row] of rows) {
+    if (!names.has(name)) {
+      row.tr.remove();
+      rows.delete(name);
+    }
+  }
+  // Reorder only when the order changed: moving a row would take the keyboard focus off its buttons.
+  const wanted = (list.plugins ?? []).map((p) => rows.get(p.name).tr);
+  const body = tbody();
+  if (wanted.some((tr, i) => body.children[i] !== tr)) {
+    body.replaceChildren(...wanted);
+  }
+  document.getElementById('plugins-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshed every ${pollMs / 1000} seconds.`;
+}
+
+function createRow(name) {
+  const cells = {};
+  for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'pid', 'restarts', 'lastError']) {
+    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : {});
+  }
+  const row = { tr: null, cells, busy: false, plugin: null };
+  const action = (label, handler) => el('button', {
+    type: 'button',
+    text: label,
+    'aria-label': `${label} ${name}`,
+    onclick: (event) => act(row, event.currentTarget, handler),
+  });
+  row.buttons = {
+    start: action('Start', () => setStatus(name, 'running')),
+    stop: action('Stop', () => confirmAuth(row, 'Stop') && setStatus(name, 'stopped')),
+    disable: action('Disable', () => confirmAuth(row, 'Disable') && setStatus(name, 'disabled')),
+    uninstall: action('Uninstall', () => uninstall(name)),
+  };
+  row.tr = el('tr', { 'data-plugin': name }, ...Object.values(cells), el('td', { class: 'actions' }, ...Object.values(row.buttons)));
+  rows.set(name, row);
+  return row;
+}
+
+function update(row, plugin) {
+  const status = statusOf(plugin);
+  const { cells } = row;
+  row.plugin = plugin;
+  cells.name.textContent = plugin.name;
+  cells.name.title = plugin.metadata?.description ?? '';
+  cells.type.textContent = plugin.type ?? '';
+  cells.version.textContent = plugin.metadata?.version ?? '';
+  cells.source.textContent = plugin.source ?? '';
+  cells.priority.textContent = plugin.priority ?? '';
+  if (cells.state.textContent !== status) {
+    cells.state.replaceChildren(badge(status));
+  }
+  cells.pid.textContent = plugin.pid ?? '';
+  cells.restarts.textContent = plugin.restartCount ?? '';
+  cells.lastError.textContent = plugin.lastError ?? '';
+  if (!row.busy) {
+    enableFor(row, plugin, status);
+  }
+}
+
+// Buttons that cannot apply are disabled, with the reason as a tooltip; the API still decides and says why not.
+function enableFor(row, plugin, status) {
+  const builtin = plugin.source === 'builtin';
+  const { start, stop, disable, uninstall } = row.buttons;
+  start.disabled = status === 'running' || status === 'starting';
+  stop.disabled = status === 'stopped' || status === 'disabled';
+  disable.disabled = status === 'disabled' || builtin;
+  uninstall.disabled = builtin;
+  const why = builtin ? 'Built-in plugins come from appsettings.json: they can be stopped and started, not disabled or uninstalled.' : '';
+  disable.title = why;
+  uninstall.title = why;
+}
+
+async function act(row, button, handler) {
+  row.busy = true;
+  for (const other of Object.values(row.buttons)) {
+    other.disabled = true;
+  }
+  try {
+    await busy(button, handler);
+  } finally {
+    row.busy = false;
+    await refreshPlugins();
+  }
+}
+
+// Every request, including the one that would start it again, is checked by an auth plugin.
+function confirmAuth(row, verb) {
+  return row.plugin?.type !== 'auth' || confirm(`${verb} the auth plugin ${row.plugin.name}? Requests it decides, including signing in and starting it again, then fail, and you may need to restart the host.`);
+}
+
+async function setStatus(name, status) {
+  const plugin = await api(path(name), { method: 'PUT', json: { status } });
+  notify(`Plugin ${name} is ${statusOf(plugin ?? {}) === 'unknown' ? `set to ${status}` : statusOf(plugin)}.`);
+}
+
+async function uninstall(name) {
+  if (!confirm(`Uninstall plugin ${name}? It is stopped and its files and settings are removed.`)) {
+    return;
+  }
+  await api(path(name), { method: 'DELETE' });
+  notify(`Plugin ${name} was uninstalled.`);
+}
+
+/** Installs the package chosen in the package form. */
+export async function installPackage(form) {
+  const file = form.elements.package.files[0];
+  if (!file) {
+    showError({ message: 'Choose a plugin package (.zip) first.' });
+    return;
+  }
+  const button = form.querySelector('button[type=submit]');
+  const plugin = await busy(button, () => api('/v1/plugins/upload', {
+    method: 'POST',
+    body: file,
+    headers: { 'Content-Type': 'application/zip' },
+  }));
+  if (plugin) {
+    const version = plugin.metadata?.version ? ` ${plugin.metadata.version}` : '';
+    notify(`Installed ${plugin.name}${version}; it is ${statusOf(plugin)}. Use its Start button to run it.`);
+    form.reset();
+  }
+  await refreshPlugins();
+}

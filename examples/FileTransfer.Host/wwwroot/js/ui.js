@@ -1,0 +1,84 @@
+// Small DOM helpers shared by the dashboard's sections.
+
+const errorBox = () => document.getElementById('error');
+const noticeBox = () => document.getElementById('notice');
+
+/** Creates an element. attrs: text, class, on<event> handlers, booleans (hidden, disabled) and other attributes. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) {
+      continue;
+    }
+    if (key === 'text') {
+      node.textContent = value;
+    } else if (key === 'class') {
+      node.className = value;
+    } else if (key.startsWith('on')) {
+      node.addEventListener(key.slice(2), value);
+    } else {
+      node.setAttribute(key, value === true ? '' : value);
+    }
+  }
+  node.append(...children);
+  return node;
+}
+
+/** Shows an error where screen readers announce it: the API's message, then its status and code. */
+export function showError(error) {
+  const box = errorBox();
+  const where = error.status ? `HTTP ${error.status}${error.code ? `, ${error.code}` : ''}` : error.code;
+  box.textContent = where ? `${error.message}\n(${where})` : error.message;
+  box.hidden = false;
+  noticeBox().textContent = '';
+}
+
+export function clearError() {
+  const box = errorBox();
+  box.textContent = '';
+  box.hidden = true;
+}
+
+/** Confirms that something worked. */
+export function notify(text) {
+  clearError();
+  noticeBox().textContent = text;
+}
+
+/** Runs an action for a button: the button is disabled meanwhile, and a failure is shown. */
+export async function busy(button, action) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await action();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
+export function formatBytes(bytes) {
+  if (bytes === null || bytes === undefined) {
+    return '';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = Number(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleString() : '';
+}
+
+/** A state badge: its text is the state, its colour comes from the stylesheet. */
+export function badge(state) {
+  return el('span', { class: `state state-${state}`, text: state });
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GrpcPlugins.Cli.Internal;
+
+/// <summary>The plugin management routes of a running host (see examples/FileTransfer.Host/README.md), with an admin token.</summary>
+internal sealed class HostApi : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public HostApi(string host, string? token)
+    {
+        if (!Uri.TryCreate(host.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            throw new CliError($"--host '{host}' is not an http or https address such as http://127.0.0.1:5080.", ExitCodes.Usage);
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new CliError($"--host needs an admin token: pass --token or set {CliCommands.TokenVariable} (get one from POST /v1/auth/login as an admin).", ExitCodes.Auth);
+        }
+
+        Host = baseUri.ToString().TrimEnd('/');
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(5) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public string Host { get; }
+
+    public Task<JsonElement> ListAsync(CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, "v1/plugins", null, cancellationToken);
+
+    public Task<JsonElement> GetAsync(string name, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, Route(name), null, cancellationToken);
+
+    public async Task<JsonElement> UploadAsync(string packagePath, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(packagePath);
+        using var content = new StreamContent(file);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return await SendAsync(HttpMethod.Post, "v1/plugins/upload", content, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<JsonElement> SetStatusAsync(string name, string status, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, Route(name), JsonContent.Create(new { status }), cancellationToken);
+
+    public Task<JsonElement> UninstallAsync(string name, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, Route(name), null, cancellationToken);
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Route(string name) => "v1/plugins/" + Uri.EscapeDataString(name);
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliError($"cannot reach the host at {Host}: {ex.Message}. Is it running?");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+            }
+
+            var message = text;
+            try
+            {
+                var problem = JsonDocument.Parse(text).RootElement;
+                message = $"{problem.GetProperty("code").GetString()}: {problem.GetProperty("message").GetString()}";
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // Not the host's problem JSON (a proxy's page, say); show what came.
+            }
+
+            throw new CliError($"{Host} answered {(int)response.StatusCode}: {message}", response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.Auth,
+                HttpStatusCode.NotFound => ExitCodes.NotFound,
+                HttpStatusCode.BadRequest => ExitCodes.Refused,
+                HttpStatusCode.Conflict => ExitCodes.Conflict,
+                _ => ExitCodes.Failure,
+            });
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using GrpcPlugins.Cli.Internal;
+
+return await CliCommands.RunAsync(args);

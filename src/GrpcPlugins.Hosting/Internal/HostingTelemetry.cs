@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Grpc.Core;
+
+namespace GrpcPlugins.Hosting.Internal;
+
+/// <summary>
+/// The host's OpenTelemetry signals: a client span per plugin call, and the call, duration, restart and state
+/// metrics. Names follow the rpc.* semantic conventions where they exist.
+/// </summary>
+internal static class HostingTelemetry
+{
+    public const string Name = "GrpcPlugins.Hosting";
+
+    public static readonly ActivitySource Source = new(Name, typeof(HostingTelemetry).Assembly.GetName().Version?.ToString());
+
+    private static readonly Meter Meter = new(Name, typeof(HostingTelemetry).Assembly.GetName().Version?.ToString());
+    private static readonly ConcurrentDictionary<PluginClient, byte> Live = new();
+
+    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("grpcplugins.plugin.calls", "{call}", "Calls from the host to its plugins, by plugin, method and gRPC status.");
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("grpcplugins.plugin.call.duration", "s", "How long calls from the host to its plugins took.");
+    private static readonly Counter<long> Restarts = Meter.CreateCounter<long>("grpcplugins.plugin.restarts", "{restart}", "Restarts of plugins by their supervisor or an operator.");
+
+    static HostingTelemetry()
+    {
+        Meter.CreateObservableGauge(
+            "grpcplugins.plugin.state",
+            () => Live.Keys.Select(p => new Measurement<int>(1, new("grpcplugins.plugin.name", p.Name), new("grpcplugins.plugin.state", p.State.ToString().ToLowerInvariant()))),
+            "{plugin}",
+            "The state of each plugin: 1 for its current state.");
+    }
+
+    public static void Track(PluginClient plugin) => Live[plugin] = 0;
+
+    public static void Untrack(PluginClient plugin) => Live.TryRemove(plugin, out _);
+
+    public static void RecordRestart(string plugin, string reason) =>
+        Restarts.Add(1, new("grpcplugins.plugin.name", plugin), new("grpcplugins.plugin.restart.reason", reason));
+
+    /// <summary>Starts the client span of a call, leaving the caller's current activity as it was.</summary>
+    public static Activity? StartCall(string plugin, IMethod method, PluginContext? context)
+    {
+        var activity = Source.StartActivity(method.ServiceName + "/" + method.Name, ActivityKind.Client);
+        if (activity is null)
+        {
+            return null;
+        }
+
+        activity.SetTag("rpc.system", "grpc");
+        activity.SetTag("rpc.service", method.ServiceName);
+        activity.SetTag("rpc.method", method.Name);
+        activity.SetTag("grpcplugins.plugin.name", plugin);
+        activity.SetTag("grpcplugins.transfer_id", context?.TransferId);
+        activity.SetTag("grpcplugins.user_id", context?.UserId);
+        activity.SetTag("grpcplugins.request_id", context?.RequestId);
+        return activity;
+    }
+
+    /// <summary>Ends a call's span and records its metrics when its answer (or failure) arrives.</summary>
+    public static async Task<T> ObserveAsync<T>(Task<T> response, string plugin, IMethod method, Activity? activity, long startedAt)
+    {
+        var status = StatusCode.OK;
+        try
+        {
+            return await response.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            status = ex.StatusCode;
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Status.Detail);
+            throw;
+        }
+        finally
+        {
+            var tags = new TagList
+            {
+                { "grpcplugins.plugin.name", plugin },
+                { "rpc.system", "grpc" },
+                { "rpc.service", method.ServiceName },
+                { "rpc.method", method.Name },
+                { "rpc.grpc.status_code", (int)status },
+            };
+            Calls.Add(1, tags);
+            Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
+            activity?.SetTag("rpc.grpc.status_code", (int)status);
+            activity?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.Logging;
+
+namespace GrpcPlugins.Hosting.Internal;
+
+/// <summary>
+/// One launch of a plugin: its process, the channel to it and what it reported at start. A
+/// <see cref="PluginClient"/> replaces its instance when the plugin crashes and is restarted.
+/// </summary>
+internal sealed class PluginInstance : IAsyncDisposable
+{
+    private readonly PluginOptions _options;
+    private readonly PluginProcess _process;
+    private readonly GrpcChannel _channel;
+    private readonly ILogger _logger;
+    private readonly X509Certificate2? _clientCertificate;
+
+    private PluginInstance(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger, X509Certificate2? clientCertificate)
+    {
+        _options = options;
+        _process = process;
+        _logger = logger;
+        _clientCertificate = clientCertificate;
+        Handshake = handshake;
+        _channel = PluginChannel.Create(handshake, options, clientCertificate);
+        Invoker = _channel.Intercept(new PluginCallInterceptor(options));
+    }
+
+    public HandshakeLine Handshake { get; }
+
+    public PluginMetadata Metadata { get; private set; } = new();
+
+    public CallInvoker Invoker { get; }
+
+    public int ProcessId => _process.Id;
+
+    public Task<int> Exited => _process.Exited;
+
+    public string StderrTail => _process.StderrTail;
+
+    /// <summary>Launches the plugin, reads its handshake, waits for health, checks its metadata and calls Init.</summary>
+    public static async Task<PluginInstance> StartAsync(
+        PluginOptions options, GrpcPluginsOptions hostOptions, IReadOnlyDictionary<string, string> config, ILogger logger, CancellationToken cancellationToken)
+    {
+        // AutoMTLS: a new ephemeral certificate for each launch, owned by the instance for as long as its channel lives.
+        var clientCertificate = PluginStartInfo.UsesAutoMtls(options) ? PluginCertificates.Create("grpcplugins-host") : null;
+        ProcessStartInfo startInfo;
+        try
+        {
+            startInfo = PluginStartInfo.Create(options, hostOptions, clientCertificate);
+        }
+        catch
+        {
+            clientCertificate?.Dispose();
+            throw;
+        }
+
+        HostingLog.Starting(logger, options.Name, startInfo.FileName + " " + string.Join(' ', startInfo.ArgumentList));
+        var process = await PluginProcess.StartAsync(startInfo, options.Name, logger).ConfigureAwait(false);
+        PluginInstance? instance = null;
+        try
+        {
+            using var startTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            startTimer.CancelAfter(options.StartTimeout);
+            var handshake = await process.ReadHandshakeAsync(options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            if (PluginHostProtocol.CheckHandshake(handshake, clientCertificate is not null) is { } mismatch)
+            {
+                throw process.Failure(PluginErrorCode.FailedPrecondition, mismatch);
+            }
+
+            instance = new PluginInstance(options, process, handshake, logger, clientCertificate);
+            await instance.InitializeAsync(config, startTimer.Token, cancellationToken).ConfigureAwait(false);
+            HostingLog.Started(logger, options.Name, instance.Metadata.Version, instance.Metadata.Type.ToString(), process.Id, handshake.Network, handshake.Address, handshake.AppVersion);
+            return instance;
+        }
+        catch (Exception ex)
+        {
+            HostingLog.StartFailed(logger, options.Name, ex.Message);
+            instance?._channel.Dispose();
+            clientCertificate?.Dispose();
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Sends a configuration through Init, as at start.</summary>
+    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken) =>
+        InitAsync(Invoker, Handshake.AppVersion, config, cancellationToken);
+
+    /// <summary>Sends a configuration through Init on the given invoker, for the API version the handshake chose.</summary>
+    public static async Task InitAsync(CallInvoker invoker, int appVersion, IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        var init = new InitRequest { ApiVersion = PluginProtocol.ApiVersionName(appVersion) };
+        foreach (var (key, value) in config)
+        {
+            init.Config[key] = value;
+        }
+
+        await new PluginService.PluginServiceClient(invoker).InitAsync(init, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks the plugin's health service once; false when it is not serving or does not answer in time.</summary>
+    /// <param name="timeout">How long the check may take.</param>
+    /// <param name="cancellationToken">Abandons the check.</param>
+    /// <param name="throwOnCertificateRejection">Throw, rather than answer false, when AutoMTLS refused the plugin's certificate: that never heals.</param>
+    public async Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken, bool throwOnCertificateRejection = false)
+    {
+        try
+        {
+            var reply = await new Health.HealthClient(_channel).CheckAsync(
+                new HealthCheckRequest { Service = PluginProtocol.HealthServiceName },
+                deadline: DateTime.UtcNow + timeout,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested && !(throwOnCertificateRejection && PluginChannel.IsCertificateRejection(ex)))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Kills the process at once, as for a plugin that no longer answers.</summary>
+    public void Kill() => _process.Kill();
+
+    /// <summary>Stops the plugin: Shutdown, then up to the grace period for it to exit, then a kill.</summary>
+    public async Task StopAsync(bool askFirst, CancellationToken cancellationToken)
+    {
+        HostingLog.Stopping(_logger, _options.Name, ProcessId);
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(_options.ShutdownGracePeriod);
+        if (askFirst && !_process.Exited.IsCompleted)
+        {
+            try
+            {
+                await new PluginService.PluginServiceClient(_channel)
+                    .ShutdownAsync(new ShutdownRequest { Reason = "the host is stopping the plugin" }, cancellationToken: grace.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                HostingLog.ShutdownCallFailed(_logger, _options.Name, ex.Status.Detail);
+            }
+        }
+
+        _process.CloseStdin();
+        if (await Task.WhenAny(_process.Exited, Task.Delay(Timeout.Infinite, grace.Token).ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false) != _process.Exited)
+        {
+            HostingLog.Killing(_logger, _options.Name, _options.ShutdownGracePeriod, ProcessId);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync().ConfigureAwait(false);
+        _channel.Dispose();
+        _clientCertificate?.Dispose();
+    }
+
+    public PluginException Failure(PluginErrorCode code, string what) => _process.Failure(code, what);
+
+    /// <summary>Turns a failed call into a <see cref="PluginException"/>, saying so when the plugin died during it.</summary>
+    public async Task<PluginException> TranslateAsync(RpcException exception)
+    {
+        if (exception.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled && PluginErrors.TryGetRpcStatus(exception) is null)
+        {
+            // A transport error is often the plugin dying; give its exit a moment to be seen so the error says so.
+            await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false);
+            if (_process.Exited.IsCompleted)
+            {
+                return _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
+            }
+        }
+
+        return PluginReplies.Oversize(exception, _options) ?? PluginErrors.FromRpcException(exception, _options.Name);
+    }
+
+    private async Task InitializeAsync(IReadOnlyDictionary<string, string> config, CancellationToken startToken, CancellationToken callerToken)
+    {
+        try
+        {
+            await WaitForHealthAsync(startToken).ConfigureAwait(false);
+            var lifecycle = new PluginService.PluginServiceClient(Invoker);
+            var metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
+            Metadata = metadata ?? throw _process.Failure(PluginErrorCode.Internal, "answered GetMetadata without metadata.");
+            if (metadata.Type != _options.Type)
+            {
+                throw _process.Failure(PluginErrorCode.FailedPrecondition, $"is a {Describe(metadata.Type)} plugin, but it is configured as {Describe(_options.Type)}. Fix the plugin's Type or Command.");
+            }
+
+            if (PluginHostProtocol.CheckApiVersions(metadata.ApiVersions, Handshake.AppVersion) is { } versionProblem)
+            {
+                throw _process.Failure(PluginErrorCode.FailedPrecondition, versionProblem);
+            }
+
+            await InitAsync(config, startToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException && startToken.IsCancellationRequested && !callerToken.IsCancellationRequested)
+        {
+            var detail = ex is RpcException rpc ? $" ({rpc.Status.Detail})" : string.Empty;
+            throw _process.Failure(PluginErrorCode.Timeout, $"did not become healthy and initialized within {_options.StartTimeout.TotalSeconds:0.#} s{detail}.");
+        }
+        catch (RpcException ex) when (PluginChannel.IsCertificateRejection(ex))
+        {
+            throw _process.Failure(
+                PluginErrorCode.FailedPrecondition,
+                $"answered on {Handshake.Address} with a TLS certificate other than the one in its handshake, so the host refused the connection (AutoMTLS pins it). Another process may be listening on that address, or the plugin is broken; check what listens there, or rebuild the plugin with a current SDK.");
+        }
+        catch (RpcException ex)
+        {
+            var error = await TranslateAsync(ex).ConfigureAwait(false);
+            throw _process.Failure(error.Code, $"failed to start: {error.Message}");
+        }
+    }
+
+    private async Task WaitForHealthAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process.Exited.IsCompleted)
+            {
+                throw _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} before it became healthy.");
+            }
+
+            if (await IsHealthyAsync(TimeSpan.FromSeconds(2), cancellationToken, throwOnCertificateRejection: true).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 200));
+        }
+    }
+
+    internal static string Describe(PluginType type) => type.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,519 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using GrpcPlugins.Packaging.Internal;
+using GrpcPlugins.Plugin.V1;
+
+namespace GrpcPlugins.Packaging;
+
+/// <summary>Who built a package, from <c>plugin.json</c>'s <c>builder</c>.</summary>
+/// <param name="Name">The builder's name.</param>
+/// <param name="Contact">How to reach the builder: an email address or a web site.</param>
+public sealed record PluginBuilder(string Name, string Contact);
+
+/// <summary>How the host starts the plugin, from <c>plugin.json</c>'s <c>entrypoint</c>.</summary>
+/// <param name="Command">The executable or <c>.dll</c>, relative to the package root; it must be one of the package's files.</param>
+/// <param name="Args">Arguments passed to it.</param>
+public sealed record PluginEntrypoint(string Command, IReadOnlyList<string> Args);
+
+/// <summary>The signature of a manifest, from <c>plugin.json</c>'s <c>signature</c>.</summary>
+/// <param name="Algorithm">Always <see cref="PackageSigner.Algorithm"/>.</param>
+/// <param name="KeyId">The id of the signing key (see <see cref="PackageSigner.KeyId(string)"/>).</param>
+/// <param name="Value">The ECDSA P-256 signature over <see cref="PluginManifest.CanonicalBytes"/>, base64 (r and s, 64 bytes).</param>
+public sealed record PluginSignature(string Algorithm, string KeyId, string Value);
+
+/// <summary>How a running plugin takes a new configuration.</summary>
+public enum ReconfigureMode
+{
+    /// <summary>The host calls Init again with the new configuration.</summary>
+    Init,
+
+    /// <summary>The host restarts the plugin, which reads the new configuration at its Init.</summary>
+    Restart,
+}
+
+/// <summary>
+/// A package's <c>plugin.json</c>: who made the plugin, what it is, how to start it, which hosts it supports, its
+/// config schema, the SHA-256 of every file and an optional signature. <see cref="Parse(ReadOnlySpan{byte})"/> checks
+/// every field and reports all problems at once.
+/// </summary>
+public sealed partial class PluginManifest
+{
+    /// <summary>The manifest's file name at the package root.</summary>
+    public const string FileName = "plugin.json";
+
+    /// <summary>The largest <c>plugin.json</c> read, in bytes.</summary>
+    public const int MaxBytes = 1024 * 1024;
+
+    private PluginManifest(JsonObject json) => Json = json;
+
+    /// <summary>The plugin's name: unique on a host, 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
+    public string Name { get; private init; } = string.Empty;
+
+    /// <summary>The plugin's version.</summary>
+    public PluginVersion Version { get; private init; }
+
+    /// <summary>What the plugin does, in a sentence.</summary>
+    public string Description { get; private init; } = string.Empty;
+
+    /// <summary>The authors, free text such as "Jane Doe &lt;jane@example.com&gt;".</summary>
+    public IReadOnlyList<string> Authors { get; private init; } = [];
+
+    /// <summary>Who built the package.</summary>
+    public PluginBuilder Builder { get; private init; } = new(string.Empty, string.Empty);
+
+    /// <summary>Where the plugin's source code is.</summary>
+    public Uri SourceUrl { get; private init; } = null!;
+
+    /// <summary>When the package was built.</summary>
+    public DateTimeOffset BuildTime { get; private init; }
+
+    /// <summary>The plugin types it implements; at least one.</summary>
+    public IReadOnlyList<PluginType> Types { get; private init; } = [];
+
+    /// <summary>How to start it.</summary>
+    public PluginEntrypoint Entrypoint { get; private init; } = new(string.Empty, []);
+
+    /// <summary>The plugin API versions it speaks, such as "v1".</summary>
+    public IReadOnlyList<string> ApiVersions { get; private init; } = [];
+
+    /// <summary>The host versions it supports.</summary>
+    public VersionConstraint HostVersions { get; private init; } = null!;
+
+    /// <summary>Its place among plugins of its type: lower runs first; the host's built-in plugins use 1000. Required.</summary>
+    public int Priority { get; private init; }
+
+    /// <summary>The JSON Schema its configuration must match, with defaults; null when it takes no configuration.</summary>
+    public JsonObject? ConfigSchema { get; private init; }
+
+    /// <summary>How a new configuration reaches the running plugin. Defaults to <see cref="ReconfigureMode.Init"/>.</summary>
+    public ReconfigureMode Reconfigure { get; private init; }
+
+    /// <summary>The SHA-256 (lowercase hex) of every file in the package but <c>plugin.json</c>, keyed by path with '/' separators.</summary>
+    public IReadOnlyDictionary<string, string> Files { get; private init; } = new Dictionary<string, string>();
+
+    /// <summary>The signature; null when the package is unsigned.</summary>
+    public PluginSignature? Signature { get; private init; }
+
+    /// <summary>The manifest as read, with any fields this version does not know.</summary>
+    public JsonObject Json { get; }
+
+    /// <summary>
+    /// The bytes a signature covers: the manifest without <c>signature</c>, with object keys sorted by ordinal and no
+    /// whitespace. Every field, including the file checksums, is covered.
+    /// </summary>
+    /// <returns>The canonical UTF-8 bytes.</returns>
+    public byte[] CanonicalBytes() => CanonicalJson.Write(Json, skipTopLevel: "signature");
+
+    /// <summary>The manifest as indented UTF-8 JSON, as written to <c>plugin.json</c>.</summary>
+    /// <returns>The bytes.</returns>
+    public byte[] ToUtf8Bytes() => JsonSerializer.SerializeToUtf8Bytes(Json, CanonicalJson.Indented);
+
+    /// <summary>Reads and checks a manifest.</summary>
+    /// <param name="utf8">The content of <c>plugin.json</c>.</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="PackageException">The JSON is malformed, or fields are missing or malformed (<see cref="PackageProblem.ManifestInvalid"/>); <see cref="PackageException.Reasons"/> lists each.</exception>
+    public static PluginManifest Parse(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxBytes)
+        {
+            throw new PackageException(PackageProblem.TooLarge, $"{FileName} is {utf8.Length} bytes; the most allowed is {MaxBytes}. Keep large data in the package's files.");
+        }
+
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new PackageException(PackageProblem.ManifestInvalid, $"{FileName} is not valid JSON: {ex.Message} Fix the file and pack again.", ex);
+        }
+
+        if (node is not JsonObject json)
+        {
+            throw new PackageException(PackageProblem.ManifestInvalid, $"{FileName} must hold a JSON object, not {Kind(node)}.");
+        }
+
+        return FromJson(json);
+    }
+
+    /// <summary>Reads and checks a manifest from a JSON object, as <see cref="Parse(ReadOnlySpan{byte})"/> does.</summary>
+    /// <param name="json">The manifest; it is copied.</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="PackageException">Fields are missing or malformed.</exception>
+    public static PluginManifest FromJson(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var reader = new ManifestReader((JsonObject)json.DeepClone());
+        var manifest = reader.Read();
+        if (reader.Problems.Count > 0)
+        {
+            throw new PackageException(
+                PackageProblem.ManifestInvalid,
+                $"{FileName} has {reader.Problems.Count} problem(s): {string.Join(" ", reader.Problems)}")
+            {
+                Reasons = reader.Problems,
+            };
+        }
+
+        return manifest;
+    }
+
+    internal static string Kind(JsonNode? node) => node?.GetValueKind() switch
+    {
+        null or JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        _ => "true or false",
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    internal static partial Regex NamePattern();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    internal static partial Regex Sha256Pattern();
+
+    [GeneratedRegex("^v[1-9][0-9]{0,3}$")]
+    internal static partial Regex ApiVersionPattern();
+
+    /// <summary>Reads the fields one by one, noting every problem rather than stopping at the first.</summary>
+    private sealed class ManifestReader(JsonObject json)
+    {
+        public List<string> Problems { get; } = [];
+
+        public PluginManifest Read()
+        {
+            var name = String("name", "the plugin's unique name, such as \"audit-s3\"");
+            if (name.Length > 0 && !NamePattern().IsMatch(name))
+            {
+                Problems.Add($"'name' is \"{name}\": use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            }
+
+            var versionText = String("version", "such as \"1.0.0\"");
+            var version = default(PluginVersion);
+            if (versionText.Length > 0 && !PluginVersion.TryParse(versionText, out version))
+            {
+                Problems.Add($"'version' is \"{versionText}\": write one to three numbers and an optional label, such as \"1.4.2\".");
+            }
+
+            var description = String("description", "a sentence saying what the plugin does");
+            var authors = StringList("authors", "such as [\"Jane Doe <jane@example.com>\"]", allowEmpty: false);
+            var builder = Builder();
+            var sourceUrl = Url();
+            var buildTime = BuildTime();
+            var types = Types();
+            var entrypoint = Entrypoint();
+            var apiVersions = StringList("apiVersions", "such as [\"v1\"]", allowEmpty: false);
+            foreach (var bad in apiVersions.Where(v => !ApiVersionPattern().IsMatch(v)))
+            {
+                Problems.Add($"'apiVersions' holds \"{bad}\": API versions are written \"v1\", \"v2\", ...");
+            }
+
+            var hostVersions = HostVersions();
+            var priority = Priority();
+            var schema = ConfigSchemaField();
+            var reconfigure = ReconfigureField();
+            var files = FilesField();
+            if (entrypoint.Command.Length > 0 && files.Count > 0 && !files.ContainsKey(entrypoint.Command))
+            {
+                Problems.Add($"'entrypoint.command' is \"{entrypoint.Command}\", which is not one of 'files': name a file of the package, such as \"MyPlugin.dll\".");
+            }
+
+            return new PluginManifest(json)
+            {
+                Name = name,
+                Version = version,
+                Description = description,
+                Authors = authors,
+                Builder = builder,
+                SourceUrl = sourceUrl!,
+                BuildTime = buildTime,
+                Types = types,
+                Entrypoint = entrypoint,
+                ApiVersions = apiVersions,
+                HostVersions = hostVersions!,
+                Priority = priority,
+                ConfigSchema = schema,
+                Reconfigure = reconfigure,
+                Files = files,
+                Signature = SignatureField(),
+            };
+        }
+
+        private string String(string field, string hint, JsonObject? parent = null, string? path = null)
+        {
+            var node = (parent ?? json)[field];
+            path ??= field;
+            if (node is null)
+            {
+                Problems.Add($"'{path}' is missing: add it ({hint}).");
+                return string.Empty;
+            }
+
+            if (node.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(node.GetValue<string>()))
+            {
+                Problems.Add($"'{path}' must be a non-empty string ({hint}), not {Kind(node)}.");
+                return string.Empty;
+            }
+
+            return node.GetValue<string>();
+        }
+
+        private List<string> StringList(string field, string hint, bool allowEmpty, JsonObject? parent = null, string? path = null)
+        {
+            var node = (parent ?? json)[field];
+            path ??= field;
+            if (node is null)
+            {
+                if (!allowEmpty)
+                {
+                    Problems.Add($"'{path}' is missing: add it ({hint}).");
+                }
+
+                return [];
+            }
+
+            if (node is not JsonArray array || array.Any(i => i?.GetValueKind() != JsonValueKind.String))
+            {
+                Problems.Add($"'{path}' must be an array of strings ({hint}).");
+                return [];
+            }
+
+            if (!allowEmpty && array.Count == 0)
+            {
+                Problems.Add($"'{path}' is empty: list at least one ({hint}).");
+            }
+
+            return [.. array.Select(i => i!.GetValue<string>())];
+        }
+
+        private JsonObject? Object(string field, string hint, bool required)
+        {
+            var node = json[field];
+            if (node is null)
+            {
+                if (required)
+                {
+                    Problems.Add($"'{field}' is missing: add it ({hint}).");
+                }
+
+                return null;
+            }
+
+            if (node is not JsonObject obj)
+            {
+                Problems.Add($"'{field}' must be an object ({hint}), not {Kind(node)}.");
+                return null;
+            }
+
+            return obj;
+        }
+
+        private PluginBuilder Builder()
+        {
+            const string Hint = "{\"name\": \"...\", \"contact\": \"email or web site\"}";
+            var obj = Object("builder", Hint, required: true);
+            return obj is null
+                ? new PluginBuilder(string.Empty, string.Empty)
+                : new PluginBuilder(String("name", Hint, obj, "builder.name"), String("contact", Hint, obj, "builder.contact"));
+        }
+
+        private Uri? Url()
+        {
+            var text = String("sourceUrl", "the address of the plugin's source code");
+            if (text.Length > 0 && !(Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "https" or "http"))
+            {
+                Problems.Add($"'sourceUrl' is \"{text}\": write an absolute http or https address.");
+                return null;
+            }
+
+            return text.Length > 0 ? new Uri(text) : null;
+        }
+
+        private DateTimeOffset BuildTime()
+        {
+            var text = String("buildTime", "an ISO 8601 time such as \"2026-01-31T12:00:00Z\"");
+            var time = default(DateTimeOffset);
+            if (text.Length > 0 && !DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out time))
+            {
+                Problems.Add($"'buildTime' is \"{text}\": write an ISO 8601 time such as \"2026-01-31T12:00:00Z\".");
+                return default;
+            }
+
+            return time;
+        }
+
+        private List<PluginType> Types()
+        {
+            const string Hint = "one or more of \"auth\", \"storage\", \"protocol\", \"monitor\"";
+            var types = new List<PluginType>();
+            foreach (var text in StringList("types", Hint, allowEmpty: false))
+            {
+                if (Enum.TryParse<PluginType>(text, ignoreCase: true, out var type) && type != PluginType.Unspecified && Enum.IsDefined(type) && text.All(char.IsAsciiLetter))
+                {
+                    if (types.Contains(type))
+                    {
+                        Problems.Add($"'types' lists \"{text}\" twice.");
+                    }
+
+                    types.Add(type);
+                }
+                else
+                {
+                    Problems.Add($"'types' holds \"{text}\": use {Hint}.");
+                }
+            }
+
+            return types;
+        }
+
+        private PluginEntrypoint Entrypoint()
+        {
+            const string Hint = "{\"command\": \"MyPlugin.dll\", \"args\": []}";
+            var obj = Object("entrypoint", Hint, required: true);
+            if (obj is null)
+            {
+                return new PluginEntrypoint(string.Empty, []);
+            }
+
+            var command = String("command", Hint, obj, "entrypoint.command");
+            var args = StringList("args", Hint, allowEmpty: true, obj, "entrypoint.args");
+            return new PluginEntrypoint(command, args);
+        }
+
+        private VersionConstraint? HostVersions()
+        {
+            var text = String("hostVersions", "the host versions supported, such as \"~> 1.0\" or \">= 1.0, < 3\"");
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return VersionConstraint.Parse(text);
+            }
+            catch (FormatException ex)
+            {
+                Problems.Add($"'hostVersions': {ex.Message}");
+                return null;
+            }
+        }
+
+        private int Priority()
+        {
+            var node = json["priority"];
+            if (node is null)
+            {
+                Problems.Add("'priority' is missing: state the plugin's place among plugins of its type (lower runs first; the host's built-in plugins use 1000), so order is never left to luck.");
+                return 0;
+            }
+
+            if (node.GetValueKind() != JsonValueKind.Number || !node.AsValue().TryGetValue<int>(out var priority))
+            {
+                Problems.Add($"'priority' must be a whole number such as 500, not {Kind(node)} {node.ToJsonString()}.");
+                return 0;
+            }
+
+            return priority;
+        }
+
+        private JsonObject? ConfigSchemaField()
+        {
+            var schema = Object("configSchema", "a JSON Schema of type object, with defaults", required: false);
+            if (schema is null)
+            {
+                return null;
+            }
+
+            foreach (var problem in ConfigSchemaCheck.Problems(schema))
+            {
+                Problems.Add("'configSchema' " + problem);
+            }
+
+            return schema;
+        }
+
+        private ReconfigureMode ReconfigureField()
+        {
+            var node = json["reconfigure"];
+            if (node is null)
+            {
+                return ReconfigureMode.Init;
+            }
+
+            if (node.GetValueKind() == JsonValueKind.String && node.GetValue<string>() is "init" or "restart")
+            {
+                return node.GetValue<string>() == "init" ? ReconfigureMode.Init : ReconfigureMode.Restart;
+            }
+
+            Problems.Add($"'reconfigure' must be \"init\" or \"restart\", not {node.ToJsonString()}.");
+            return ReconfigureMode.Init;
+        }
+
+        private Dictionary<string, string> FilesField()
+        {
+            var obj = Object("files", "each file's path and SHA-256; `grpcplugins pack` writes it", required: true);
+            var files = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (obj is null)
+            {
+                return files;
+            }
+
+            if (obj.Count == 0)
+            {
+                Problems.Add("'files' is empty: a package holds at least its entrypoint; `grpcplugins pack` lists the files.");
+            }
+
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (path, hash) in obj)
+            {
+                if (EntryPaths.Problem(path) is { } pathProblem)
+                {
+                    Problems.Add($"'files' lists \"{path}\", which {pathProblem}.");
+                }
+                else if (path.Equals(FileName, StringComparison.OrdinalIgnoreCase))
+                {
+                    Problems.Add($"'files' lists {FileName} itself; it covers the other files only.");
+                }
+                else if (!seen.Add(path))
+                {
+                    Problems.Add($"'files' lists \"{path}\" twice (names differing only in case clash on some systems).");
+                }
+
+                if (hash?.GetValueKind() != JsonValueKind.String || !Sha256Pattern().IsMatch(hash.GetValue<string>()))
+                {
+                    Problems.Add($"'files' gives \"{path}\" the checksum {hash?.ToJsonString() ?? "null"}: write its SHA-256 as 64 lowercase hex digits.");
+                    continue;
+                }
+
+                files[path] = hash.GetValue<string>();
+            }
+
+            return files;
+        }
+
+        private PluginSignature? SignatureField()
+        {
+            const string Hint = "{\"algorithm\": \"ecdsa-p256-sha256\", \"keyId\": \"...\", \"value\": \"base64\"}; `grpcplugins pack --key` writes it";
+            var obj = Object("signature", Hint, required: false);
+            if (obj is null)
+            {
+                return null;
+            }
+
+            var algorithm = String("algorithm", Hint, obj, "signature.algorithm");
+            var keyId = String("keyId", Hint, obj, "signature.keyId");
+            var value = String("value", Hint, obj, "signature.value");
+            if (algorithm.Length > 0 && algorithm != PackageSigner.Algorithm)
+            {
+                Problems.Add($"'signature.algorithm' is \"{algorithm}\": only \"{PackageSigner.Algorithm}\" is supported.");
+            }
+
+            return new PluginSignature(algorithm, keyId, value);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+
+namespace GrpcPlugins.Benchmarks.Internal;
+
+/// <summary>The whole-process run: every measure in turn, one table, one Markdown report.</summary>
+internal static class Suite
+{
+    public static async Task<int> RunAsync(string command, SuiteSettings settings)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(settings.WorkDirectory, "grpcplugins-bench-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var report = new Report(command, Machine.Describe(folder), DateTimeOffset.UtcNow);
+        if (Environment.ProcessorCount <= 2)
+        {
+            report.Note($"This machine has {Environment.ProcessorCount} cores, and host, plugins and load generator share them; other work on the machine during the run makes the numbers noisier.");
+        }
+
+        var loadAtStart = LoadAverage();
+
+        try
+        {
+            GoPeer.Result? go = null;
+            if (settings.GoPeer && settings.Runs("go"))
+            {
+                go = await Step("go-plugin peer", () => GoPeer.RunAsync(settings, report));
+            }
+
+            if (settings.Runs("unary"))
+            {
+                await Step("unary", () => UnaryMeasures.RunAsync(settings, report, go));
+            }
+
+            if (settings.Runs("cold"))
+            {
+                await Step("cold start", () => UnaryMeasures.RunColdStartAsync(settings, report, go));
+            }
+
+            if (settings.Runs("stream"))
+            {
+                await Step("streams", () => StreamMeasures.RunAsync(settings, report, go, folder));
+            }
+
+            if (settings.Runs("fanout"))
+            {
+                await Step("monitor fan-out", () => FanOutMeasure.RunAsync(settings, report, folder));
+            }
+
+            if (settings.Runs("host"))
+            {
+                await Step("file-transfer host", () => HostMeasure.RunAsync(settings, report, folder));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        report.Note($"Load average (1 min) from /proc/loadavg: {loadAtStart} at the start of the run, {LoadAverage()} at its end; above the core count, other work was competing for the CPU.");
+        if (settings.ChunkSize is { } chunk)
+        {
+            report.Note($"Host chunk size for Store: {chunk} bytes.");
+        }
+
+        report.Print();
+        var tuningFile = Path.Combine(Paths.RepoRoot, "tests", "Benchmarks", "TUNING.md");
+        var tuning = settings.Smoke || !File.Exists(tuningFile) ? null : await File.ReadAllTextAsync(tuningFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.Output)!);
+        await File.WriteAllTextAsync(settings.Output, report.ToMarkdown(tuning));
+        Console.WriteLine($"Wrote {settings.Output}");
+
+        // Every measure must have produced its rows; a timing is never a failure.
+        return report.Rows.Any(r => double.IsNaN(r.Value)) ? 1 : 0;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
+    private static async Task<T> Step<T>(string name, Func<Task<T>> step)
+    {
+        Console.Error.WriteLine($"== {name}");
+        var watch = Stopwatch.StartNew();
+        var result = await step();
+        Console.Error.WriteLine($"   {name}: {watch.Elapsed.TotalSeconds:0.0} s");
+        return result;
+    }
+
+    private static Task Step(string name, Func<Task> step) => Step(name, async () =>
+    {
+        await step();
+        return true;
+    });
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using GrpcPlugins.Packaging;
+
+namespace FileTransfer.FunctionalTests;
+
+/// <summary>
+/// The web dashboard in a real browser: Debian's chromium driven by playwright-core (tests/tools), against a real host.
+/// The browser steps are in tests/tools/dashboard.browser.mjs; this test starts the host, runs them, and checks the
+/// screenshot they leave in tests/artifacts/dashboard.png.
+/// </summary>
+public sealed class DashboardTests
+{
+    private static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(120);
+
+    private static string Tools => Path.Combine(HostProcess.RepoRoot, "tests", "tools");
+
+    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
+
+    [Fact]
+    public async Task Dashboard_AdminAndReaderInChromium_SeePluginsFilesAndTransfers()
+    {
+        // Arrange
+        RequireBrowserTools();
+        await using var host = await HostProcess.StartAsync(settings: "--FileTransfer:Packages:AllowUnsigned=true");
+        await AuthApiTests.AddUserAsync(host, "rita", "reader", "ritas-password");
+        var package = PackAuditMonitorCopy(host.DataDir);
+        var screenshot = Path.Combine(HostProcess.RepoRoot, "tests", "artifacts", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        File.Delete(screenshot);
+
+        // Act
+        var (exitCode, output) = await RunNodeAsync(
+            Path.Combine(Tools, "dashboard.browser.mjs"),
+            new Dictionary<string, string>
+            {
+                ["FT_URL"] = host.BaseUrl,
+                ["FT_ADMIN_PASSWORD"] = HostProcess.AdminPassword,
+                ["FT_READER"] = "rita",
+                ["FT_READER_PASSWORD"] = "ritas-password",
+                ["FT_SCREENSHOT"] = screenshot,
+                ["FT_PACKAGE"] = package,
+                ["FT_PACKAGE_NAME"] = "audit-copy",
+                ["CHROMIUM"] = Chromium,
+            });
+
+        // Assert
+        Assert.True(exitCode == 0, $"The browser test failed (exit {exitCode}):\n{output}\nHost output:\n{host.Output}");
+        Assert.Contains("ok - admin sees the plugins users, files, http, audit running", output, StringComparison.Ordinal);
+        Assert.Contains("ok - rita (not an admin) sees the file list but no plugin management", output, StringComparison.Ordinal);
+        Assert.Contains("ok - installed audit-copy from the page, started, disabled and uninstalled it", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the page logged no script errors", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(host.DataDir, "plugins", "audit-copy")), "The uninstalled plugin's folder is still there.");
+        Assert.True(new FileInfo(screenshot).Length > 0, $"No screenshot at {screenshot}.");
+    }
+
+    [Fact]
+    public async Task Get_RootAndUnknownRoutes_ServesDashboardAndJson404()
+    {
+        // Arrange
+        await using var host = await HostProcess.StartAsync();
+
+        // Act
+        using var root = await host.Http.GetAsync("/");
+        var html = await root.Content.ReadAsStringAsync();
+        using var script = await host.Http.GetAsync("/js/app.js");
+        using var unknownApi = await host.Http.GetAsync("/v1/no-such-route");
+        var problem = await unknownApi.Content.ReadFromJsonAsync<JsonElement>();
+        using var unknownPage = await host.Http.GetAsync("/no-such-page");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        Assert.Equal("text/html", root.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<script type=\"module\" src=\"js/app.js\"></script>", html, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", root.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode);
+        Assert.Equal("application/problem+json", unknownApi.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("not_found", problem.GetProperty("code").GetString());
+        Assert.Contains("GET /v1/no-such-route", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknownPage.StatusCode);
+        Assert.Equal("application/problem+json", unknownPage.Content.Headers.ContentType?.MediaType);
+    }
+
+    // An unsigned package of the AuditMonitor example under another name: a real plugin the page can install and run.
+    private static string PackAuditMonitorCopy(string workDir)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(workDir, "audit-copy-package")).FullName;
+        var built = Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!;
+        foreach (var file in Directory.EnumerateFiles(built, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(built, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        File.WriteAllText(Path.Combine(folder, PluginManifest.FileName), JsonSerializer.Serialize(new
+        {
+            name = "audit-copy",
+            version = "1.2.0",
+            description = "A second audit log, installed from the dashboard test",
+            authors = new[] { "GrpcPlugins tests" },
+            builder = new { name = "GrpcPlugins tests", contact = "https://github.com/grpcplugins" },
+            sourceUrl = "https://github.com/grpcplugins",
+            types = new[] { "monitor" },
+            entrypoint = new { command = "AuditMonitor.dll", args = Array.Empty<string>() },
+            apiVersions = new[] { "v1" },
+            hostVersions = ">= 0.1",
+            priority = 500,
+            configSchema = new
+            {
+                type = "object",
+                properties = new { audit_log = new { type = "string", @default = Path.Combine(workDir, "audit-copy.log") } },
+            },
+        }));
+        var package = Path.Combine(workDir, "audit-copy.zip");
+        PackageBuilder.Pack(folder, package);
+        return package;
+    }
+
+    // Missing tools fail the test with the way to install them; tests/run-all.sh installs both.
+    private static void RequireBrowserTools()
+    {
+        var missing = new List<string>();
+        if (!File.Exists(Chromium))
+        {
+            missing.Add($"chromium at {Chromium} (Debian: sudo apt-get install chromium; or set CHROMIUM to a Chromium binary)");
+        }
+
+        if (!Directory.Exists(Path.Combine(Tools, "node_modules", "playwright-core")))
+        {
+            missing.Add($"playwright-core (cd {Tools} && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install)");
+        }
+
+        Assert.True(missing.Count == 0, "The dashboard browser test needs " + string.Join(" and ", missing) + ". bash tests/run-all.sh installs them.");
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunNodeAsync(string script, Dictionary<string, string> environment)
+    {
+        var startInfo = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Tools };
+        startInfo.ArgumentList.Add(script);
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var output = new StringBuilder();
+        var stdout = PumpAsync(process.StandardOutput, output);
+        var stderr = PumpAsync(process.StandardError, output);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(BrowserTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // Node and the chromium it launched go together, so no browser outlives the test.
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The browser test did not finish within {BrowserTimeout}:\n{output}");
+        }
+
+        await Task.WhenAll(stdout, stderr).WaitAsync(BrowserTimeout);
+        return (process.ExitCode, output.ToString());
+    }
+
+    private static async Task PumpAsync(StreamReader reader, StringBuilder into)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (into)
+            {
+                into.AppendLine(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace FileTransfer.FunctionalTests;
+
+/// <summary>
+/// Plugin packages end to end: the grpcplugins tool makes a key and a signed package of a real plugin, the host
+/// installs it through its API, runs it, hands it transfer events, stops and uninstalls it, and keeps its state across restarts.
+/// </summary>
+public sealed class PluginPackageTests
+{
+    private static string ToolDll => Path.Combine(HostProcess.RepoRoot, "src", "GrpcPlugins.Cli", "bin", HostProcess.Configuration, "net10.0", "grpcplugins.dll");
+
+    [Fact]
+    public async Task SignedPackage_InstallStartUseStopUninstall_StateHoldsAcrossRestarts()
+    {
+        var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
+        var package = await PackAuditCopyAsync(work, sign: true);
+        var dataDir = Directory.CreateTempSubdirectory("ft-host-").FullName;
+        var trust = $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(work, "builder.pub.pem")}";
+
+        JsonElement uploaded, started, listed, afterRestart;
+        string transferId, rejectedConfig;
+        HttpStatusCode rejectedStatus;
+        JsonElement configAfterReject;
+        int firstPid;
+        await using (var host = await HostProcess.StartAsync(dataDir, null, trust))
+        {
+            var token = await host.LoginAsync();
+            using var admin = host.Client(token);
+            uploaded = await SendAsync(admin, HttpMethod.Post, "/v1/plugins/upload", ZipContent(package), HttpStatusCode.Created);
+            started = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/audit-copy", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+            firstPid = started.GetProperty("pid").GetInt32();
+
+            // Use it: a transfer (to this same host) sends the monitor its events, which it writes to its own log.
+            var fileId = await TransferApiTests.PutAsync(admin, "watched.bin", 256 * 1024, seed: 3);
+            using var start = await admin.PostAsJsonAsync("/v1/transfers", new { fileId, destination = host.BaseUrl, destinationToken = token });
+            transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            await TransferApiTests.AuditRecordsAsync(host, transferId, "transfer.completed", "audit-copy.log").WaitAsync(HostProcess.Timeout);
+
+            using var badConfig = await admin.PutAsync("/v1/plugins/audit-copy/config", JsonContent.Create(new { audit_log = "{DataDir}/other.log", flush_interval_ms = "soon" }));
+            rejectedStatus = badConfig.StatusCode;
+            rejectedConfig = (await badConfig.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString()!;
+            configAfterReject = (await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/audit-copy")).GetProperty("config");
+            listed = (await admin.GetFromJsonAsync<JsonElement>("/v1/plugins")).GetProperty("plugins");
+        }
+
+        Assert.False(ProcessIsAlive(firstPid));
+        await using (var host = await HostProcess.StartAsync(dataDir, null, trust))
+        {
+            var token = await host.LoginAsync();
+            using var admin = host.Client(token);
+            afterRestart = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/audit-copy");
+            var stop = await RunToolAsync(work, "stop", "audit-copy", "--host", host.BaseUrl, "--token", token);
+            var stopped = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/audit-copy");
+            var uninstall = await RunToolAsync(work, "uninstall", "audit-copy", "--host", host.BaseUrl, "--token", token);
+            using var gone = await admin.GetAsync("/v1/plugins/audit-copy");
+
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+            Assert.Equal("stopped", stopped.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, stopped.GetProperty("pid").ValueKind);
+            Assert.False(ProcessIsAlive(afterRestart.GetProperty("pid").GetInt32()));
+            Assert.True(uninstall.ExitCode == 0, uninstall.ToString());
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            Assert.False(Directory.Exists(Path.Combine(dataDir, "plugins", "audit-copy")));
+        }
+
+        await using (var host = await HostProcess.StartAsync(dataDir, null, trust))
+        {
+            using var admin = host.Client(await host.LoginAsync());
+            var names = (await admin.GetFromJsonAsync<JsonElement>("/v1/plugins")).GetProperty("plugins").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+            Assert.Equal(["audit", "files", "http", "users"], names.Order(StringComparer.Ordinal));
+        }
+
+        Assert.Equal("stopped", uploaded.GetProperty("status").GetString());
+        Assert.Equal("package", uploaded.GetProperty("source").GetString());
+        Assert.Equal(500, uploaded.GetProperty("priority").GetInt32());
+        Assert.Equal(16, uploaded.GetProperty("metadata").GetProperty("signedBy").GetString()!.Length);
+        Assert.Equal("running", started.GetProperty("status").GetString());
+        Assert.Equal("1.2.0", started.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal(["v1"], started.GetProperty("metadata").GetProperty("apiVersions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("running", started.GetProperty("nodeStatus")[0].GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, rejectedStatus);
+        Assert.Contains("flush_interval_ms", rejectedConfig);
+        Assert.Equal("{DataDir}/audit-copy.log", configAfterReject.GetProperty("audit_log").GetString());
+        Assert.Equal(["audit-copy", "audit"], listed.EnumerateArray().Where(p => p.GetProperty("type").GetString() == "monitor").Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal("running", afterRestart.GetProperty("status").GetString());
+        Assert.NotEqual(firstPid, afterRestart.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
+    public async Task Upload_BadPackagesAndBuiltinChanges_ClearErrorsAndPluginsFolderUnchanged()
+    {
+        var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
+        var unsigned = await PackAuditCopyAsync(work, sign: false);
+        await using var host = await HostProcess.StartAsync();
+        using var admin = host.Client(await host.LoginAsync());
+        var pluginsDir = Path.Combine(host.DataDir, "plugins");
+        var before = Snapshot(pluginsDir);
+
+        using var unsignedUpload = await admin.PostAsync("/v1/plugins/upload", ZipContent(unsigned));
+        using var garbage = await admin.PostAsync("/v1/plugins/upload", new ByteArrayContent("not a zip"u8.ToArray()));
+        using var deleteBuiltin = await admin.DeleteAsync("/v1/plugins/files");
+        using var disableBuiltin = await admin.PutAsync("/v1/plugins/files", JsonContent.Create(new { status = "disabled" }));
+        using var badStatus = await admin.PutAsync("/v1/plugins/files", JsonContent.Create(new { status = "paused" }));
+        using var unknown = await admin.GetAsync("/v1/plugins/nope");
+
+        Assert.Equal(HttpStatusCode.BadRequest, unsignedUpload.StatusCode);
+        Assert.Contains("not signed", await MessageAsync(unsignedUpload));
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+        Assert.Contains("not a readable zip", await MessageAsync(garbage));
+        Assert.Equal(HttpStatusCode.Conflict, deleteBuiltin.StatusCode);
+        Assert.Contains("built-in", await MessageAsync(deleteBuiltin));
+        Assert.Equal(HttpStatusCode.Conflict, disableBuiltin.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(before, Snapshot(pluginsDir));
+        Assert.Equal("running", (await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/files")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Tool_LocalFolder_VerbsChangeFolderAndExitCodesSayWhy()
+    {
+        var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
+        var package = await PackAuditCopyAsync(work, sign: true);
+        string[] local = ["--plugins-dir", "plugins", "--trusted-key", "builder.pub.pem"];
+
+        var untrusted = await RunToolAsync(work, "install", package, "--plugins-dir", "plugins");
+        var verify = await RunToolAsync(work, ["verify", package, .. local]);
+        var install = await RunToolAsync(work, ["install", package, .. local]);
+        var again = await RunToolAsync(work, ["install", package, .. local]);
+        var disable = await RunToolAsync(work, ["disable", "audit-copy", .. local]);
+        var disabledState = await File.ReadAllTextAsync(Path.Combine(work, "plugins", ".state.json"));
+        var enable = await RunToolAsync(work, ["enable", "audit-copy", .. local]);
+        var list = await RunToolAsync(work, ["list", .. local]);
+        var uninstall = await RunToolAsync(work, ["uninstall", "audit-copy", .. local]);
+        var missing = await RunToolAsync(work, ["uninstall", "audit-copy", .. local]);
+        var usage = await RunToolAsync(work, "install");
+
+        Assert.Equal(5, untrusted.ExitCode);
+        Assert.Contains("does not trust", untrusted.Stderr);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("signed by trusted key", verify.Stdout);
+        Assert.True(install.ExitCode == 0, install.ToString());
+        Assert.Equal(6, again.ExitCode);
+        Assert.Contains("installed already", again.Stderr);
+        Assert.True(disable.ExitCode == 0, disable.ToString());
+        Assert.Contains("\"status\": \"disabled\"", disabledState);
+        Assert.True(enable.ExitCode == 0, enable.ToString());
+        Assert.Contains("audit-copy", list.Stdout);
+        Assert.Contains("stopped", list.Stdout);
+        Assert.True(uninstall.ExitCode == 0, uninstall.ToString());
+        Assert.False(Directory.Exists(Path.Combine(work, "plugins", "audit-copy")));
+        Assert.Equal(4, missing.ExitCode);
+        Assert.Equal(2, usage.ExitCode);
+    }
+
+    /// <summary>Copies the built AuditMonitor, writes its plugin.json, and packs it with the grpcplugins tool (signed with a new key when asked).</summary>
+    private static async Task<string> PackAuditCopyAsync(string work, bool sign)
+    {
+        var source = Path.Combine(work, "audit-copy");
+        CopyFolder(Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!, source);
+        var manifest = new JsonObject
+        {
+            ["name"] = "audit-copy",
+            ["version"] = "1.2.0",
+            ["description"] = "Writes transfer events to a second audit log",
+            ["authors"] = new JsonArray("Jane Doe <jane@example.com>"),
+            ["builder"] = new JsonObject { ["name"] = "Example Builds", ["contact"] = "builds@example.com" },
+            ["sourceUrl"] = "https://example.com/audit-copy",
+            ["types"] = new JsonArray("monitor"),
+            ["entrypoint"] = new JsonObject { ["command"] = "AuditMonitor.dll" },
+            ["apiVersions"] = new JsonArray("v1"),
+            ["hostVersions"] = ">= 1.0, < 2",
+            ["priority"] = 500,
+            ["configSchema"] = JsonNode.Parse("""
+                {"type": "object", "required": ["audit_log"], "properties": {
+                  "audit_log": {"type": "string", "default": "{DataDir}/audit-copy.log"},
+                  "flush_interval_ms": {"type": "string", "pattern": "^[0-9]+$", "default": "100"}}}
+                """),
+        };
+        await File.WriteAllTextAsync(Path.Combine(source, "plugin.json"), manifest.ToJsonString());
+        var package = Path.Combine(work, sign ? "audit-copy.zip" : "audit-copy-unsigned.zip");
+        List<string> args = ["pack", source, "-o", package];
+        if (sign)
+        {
+            var keygen = await RunToolAsync(work, "keygen", "-o", "builder");
+            Assert.True(keygen.ExitCode == 0, keygen.ToString());
+            args.AddRange(["--key", "builder.key.pem"]);
+        }
+
+        var pack = await RunToolAsync(work, [.. args]);
+        Assert.True(pack.ExitCode == 0, pack.ToString());
+        return package;
+    }
+
+    private static Task<FtResult> RunToolAsync(string workDir, params string[] args) =>
+        FtCli.RunDllAsync(ToolDll, args, workDir, new Dictionary<string, string?> { ["GRPCPLUGINS_HOST"] = null, ["GRPCPLUGINS_TOKEN"] = null, ["GRPCPLUGINS_DIR"] = null });
+
+    private static async Task<JsonElement> SendAsync(HttpClient client, HttpMethod method, string path, HttpContent content, HttpStatusCode expected)
+    {
+        using var response = await client.SendAsync(new HttpRequestMessage(method, path) { Content = content });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static ByteArrayContent ZipContent(string path)
+    {
+        var content = new ByteArrayContent(File.ReadAllBytes(path));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return content;
+    }
+
+    private static async Task<string> MessageAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString()!;
+
+    private static string Snapshot(string folder) => !Directory.Exists(folder)
+        ? "(none)"
+        : string.Join('\n', Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static bool ProcessIsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

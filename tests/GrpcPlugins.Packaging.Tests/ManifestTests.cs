@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Plugin.V1;
+
+namespace GrpcPlugins.Packaging.Tests;
+
+public sealed class ManifestTests
+{
+    [Fact]
+    public void Parse_FullManifest_EveryFieldRead()
+    {
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
+        json["reconfigure"] = "restart";
+
+        var manifest = PluginManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString()));
+
+        Assert.Equal("sample", manifest.Name);
+        Assert.Equal("1.0.0", manifest.Version.ToString());
+        Assert.Equal(["Jane Doe <jane@example.com>"], manifest.Authors);
+        Assert.Equal(new PluginBuilder("Builds", "builds@example.com"), manifest.Builder);
+        Assert.Equal("https://example.com/sample", manifest.SourceUrl.ToString());
+        Assert.Equal(new DateTimeOffset(2026, 1, 31, 12, 0, 0, TimeSpan.Zero), manifest.BuildTime);
+        Assert.Equal([PluginType.Monitor], manifest.Types);
+        Assert.Equal("Sample.dll", manifest.Entrypoint.Command);
+        Assert.Equal(["v1"], manifest.ApiVersions);
+        Assert.True(manifest.HostVersions.IsSatisfiedBy(PluginVersion.Parse("1.9")));
+        Assert.Equal(500, manifest.Priority);
+        Assert.Equal(ReconfigureMode.Restart, manifest.Reconfigure);
+        Assert.Null(manifest.Signature);
+    }
+
+    [Fact]
+    public void Parse_EmptyObject_ListsEveryMissingField()
+    {
+        var error = Assert.Throws<PackageException>(() => PluginManifest.Parse("{}"u8));
+
+        Assert.Equal(PackageProblem.ManifestInvalid, error.Problem);
+        foreach (var field in new[] { "name", "version", "description", "authors", "builder", "sourceUrl", "buildTime", "types", "entrypoint", "apiVersions", "hostVersions", "priority", "files" })
+        {
+            Assert.Contains(error.Reasons, r => r.StartsWith($"'{field}' is missing", StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData("name", "\"../x\"", "'name' is \"../x\"")]
+    [InlineData("version", "\"one\"", "'version' is \"one\"")]
+    [InlineData("types", "[\"database\"]", "'types' holds \"database\"")]
+    [InlineData("hostVersions", "\"=> 1.0\"", "'hostVersions'")]
+    [InlineData("priority", "\"high\"", "'priority' must be a whole number")]
+    [InlineData("sourceUrl", "\"ftp://x\"", "'sourceUrl' is \"ftp://x\"")]
+    [InlineData("apiVersions", "[\"1\"]", "'apiVersions' holds \"1\"")]
+    [InlineData("configSchema", "{\"type\": \"string\"}", "'configSchema' must have \"type\": \"object\"")]
+    [InlineData("configSchema", "{\"type\": \"object\", \"$ref\": \"https://example.com/s.json\"}", "only local references")]
+    [InlineData("files", "{\"../a\": \"00\"}", "zip-slip")]
+    [InlineData("buildTime", "\"yesterday\"", "'buildTime' is \"yesterday\"")]
+    [InlineData("reconfigure", "\"reload\"", "'reconfigure' must be")]
+    public void Parse_MalformedField_NamesFieldAndFix(string field, string value, string expected)
+    {
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
+        json[field] = JsonNode.Parse(value);
+
+        var error = Assert.Throws<PackageException>(() => PluginManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString())));
+
+        Assert.Contains(error.Reasons, r => r.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("not json")]
+    [InlineData("{\"name\": \"a\", \"name\": \"b\"}")]
+    public void Parse_NotAnObject_ManifestInvalid(string text)
+    {
+        var error = Assert.Throws<PackageException>(() => PluginManifest.Parse(Encoding.UTF8.GetBytes(text)));
+
+        Assert.Equal(PackageProblem.ManifestInvalid, error.Problem);
+    }
+
+    [Fact]
+    public void CanonicalBytes_KeyOrderAndWhitespace_SameBytes()
+    {
+        var a = PluginManifest.FromJson(Complete());
+        var reordered = new JsonObject(Complete().Reverse().Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        var b = PluginManifest.Parse(Encoding.UTF8.GetBytes(reordered.ToJsonString(new() { WriteIndented = true })));
+
+        Assert.Equal(a.CanonicalBytes(), b.CanonicalBytes());
+    }
+
+    [Fact]
+    public void Sign_ThenVerify_ValidOnlyForSigningKey()
+    {
+        var (privateKey, publicKey) = PackageSigner.CreateKey();
+        var signed = PackageSigner.Sign(PluginManifest.FromJson(Complete()), privateKey);
+        var other = PackageSigner.CreateKey().PublicKeyPem;
+
+        Assert.True(PackageSigner.IsValid(signed, publicKey));
+        Assert.False(PackageSigner.IsValid(signed, other));
+        Assert.Equal(PackageSigner.KeyId(publicKey), signed.Signature!.KeyId);
+        Assert.Equal(PackageSigner.KeyId(privateKey), PackageSigner.KeyId(publicKey));
+    }
+
+    [Theory]
+    [InlineData("~> 1.2", "1.2.0", true)]
+    [InlineData("~> 1.2", "1.9.9", true)]
+    [InlineData("~> 1.2", "2.0.0", false)]
+    [InlineData("~> 1.2", "1.1.9", false)]
+    [InlineData("~> 1.2.3", "1.2.9", true)]
+    [InlineData("~> 1.2.3", "1.3.0", false)]
+    [InlineData(">= 1.0, < 2", "1.5.0", true)]
+    [InlineData(">= 1.0, < 2", "2.0.0", false)]
+    [InlineData("> 1.0", "1.0.0", false)]
+    [InlineData("<= 1.0", "1.0.0", true)]
+    [InlineData("== 1.0.0", "1.0", true)]
+    [InlineData("1.0.0", "1.0.1", false)]
+    [InlineData(">= 1.0", "1.0.0-beta", false)]
+    [InlineData("< 1.0", "1.0.0-beta", true)]
+    public void VersionConstraint_Operators_MatchRebarSemantics(string constraint, string version, bool expected)
+    {
+        Assert.Equal(expected, VersionConstraint.Parse(constraint).IsSatisfiedBy(PluginVersion.Parse(version)));
+    }
+
+    [Theory]
+    [InlineData("=> 1.0")]
+    [InlineData(">= ")]
+    [InlineData("~> 1.x")]
+    [InlineData(">= 1.0,, < 2")]
+    public void VersionConstraint_Malformed_FormatExceptionNamesOperators(string constraint)
+    {
+        var error = Assert.Throws<FormatException>(() => VersionConstraint.Parse(constraint));
+
+        Assert.Contains("~>, >=, >, <=, < or ==", error.Message);
+    }
+
+    [Fact]
+    public void PluginConfig_DefaultsAndStrings_InitMapHasEverySetting()
+    {
+        var manifest = PluginManifest.FromJson(Complete());
+
+        var config = PluginConfig.Check(manifest, new JsonObject { ["name"] = "x" });
+        var strings = PluginConfig.ToStrings(config);
+
+        Assert.Equal("8080", strings["port"]);
+        Assert.Equal("x", strings["name"]);
+    }
+
+    private static JsonObject Complete()
+    {
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64), ["lib/data.bin"] = new string('b', 64) };
+        return json;
+    }
+}

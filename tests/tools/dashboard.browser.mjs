@@ -1,0 +1,219 @@
+// Browser test of the dashboard (examples/FileTransfer.Host/wwwroot) in Debian's chromium, driven by playwright-core.
+// Run by tests/FileTransfer.FunctionalTests/DashboardTests.cs against a real host it started; it can also be run by
+// hand against any host:
+//   FT_URL=http://127.0.0.1:5080 FT_ADMIN_PASSWORD=... FT_READER=bob FT_READER_PASSWORD=... node tests/tools/dashboard.browser.mjs
+// Environment: FT_URL, FT_ADMIN_PASSWORD (user "admin"), optional FT_READER and FT_READER_PASSWORD (a user without
+// the admin role), optional FT_PACKAGE and FT_PACKAGE_NAME (a plugin package .zip the host accepts, and its name),
+// optional FT_SCREENSHOT (default tests/artifacts/dashboard.png), CHROMIUM (default /usr/bin/chromium).
+// Prints one "ok - ..." line per check and exits non-zero at the first failure.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const baseUrl = required('FT_URL');
+const adminPassword = required('FT_ADMIN_PASSWORD');
+const screenshot = resolve(process.env.FT_SCREENSHOT ?? join(here, '..', 'artifacts', 'dashboard.png'));
+const builtIn = ['users', 'files', 'http', 'audit'];
+const wait = { timeout: 20_000 };
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`Set ${name}; see the comment at the top of ${fileURLToPath(import.meta.url)}.`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function ok(text) {
+  console.log(`ok - ${text}`);
+}
+
+// The API's own answer, to compare with what the page shows.
+async function apiJson(path, init = {}) {
+  const response = await fetch(new URL(path, baseUrl), init);
+  return { status: response.status, body: await response.json() };
+}
+
+async function signIn(page, username, password) {
+  await page.goto(baseUrl);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(`Signed in as ${username}`).first().waitFor(wait);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  // Chromium's sandbox refuses to run as root, as CI containers do.
+  args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+});
+const work = mkdtempSync(join(tmpdir(), 'ft-dashboard-'));
+let page;
+try {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
+  page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      consoleErrors.push(message.text());
+    }
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+
+  // A wrong password: the API's problem message is shown in the alert region.
+  await page.goto(baseUrl);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const refused = await apiJson('/v1/auth/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'not-the-password' }),
+  });
+  assert.equal(refused.status, 401);
+  const alert = page.getByRole('alert');
+  await alert.getByText(refused.body.message, { exact: false }).waitFor(wait);
+  assert.match(await alert.innerText(), /HTTP 401, unauthenticated/);
+  ok('a wrong password shows the API\'s message in the alert region');
+
+  // Admin: the plugin list with the four built-in plugins running.
+  await signIn(page, 'admin', adminPassword);
+  const plugins = page.getByRole('region', { name: /Plugins/ });
+  for (const name of builtIn) {
+    await plugins.locator(`tr[data-plugin="${name}"] .state-running`).waitFor(wait);
+  }
+  ok(`admin sees the plugins ${builtIn.join(', ')} running`);
+
+  // Upload a file through the form; it appears in the file list.
+  const content = Buffer.from(`dashboard test ${Date.now()}\n`.repeat(2000));
+  const fileName = `dashboard-${Date.now()}.txt`;
+  const source = join(work, fileName);
+  writeFileSync(source, content);
+  const files = page.getByRole('region', { name: /Files/ });
+  await files.getByLabel('File to upload').setInputFiles(source);
+  await files.getByRole('button', { name: 'Upload', exact: true }).click();
+  const fileRow = files.locator('tbody tr', { hasText: fileName });
+  await fileRow.waitFor(wait);
+  await page.getByRole('status').getByText(`Uploaded ${fileName}`).waitFor(wait);
+  ok(`uploaded ${fileName} (${content.length} bytes) and it is listed`);
+
+  // Download it: the same bytes come back.
+  const [download] = await Promise.all([
+    page.waitForEvent('download', wait),
+    files.getByRole('button', { name: `Download ${fileName}` }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), fileName);
+  const saved = join(work, 'downloaded');
+  await download.saveAs(saved);
+  const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
+  assert.equal(sha(readFileSync(saved)), sha(content));
+  ok('downloaded it with the same SHA-256');
+
+  // A package the host refuses: the page shows the API's message.
+  const badPackage = join(work, 'not-a-package.zip');
+  writeFileSync(badPackage, 'this is not a zip file');
+  await plugins.getByLabel('Plugin package (.zip)').setInputFiles(badPackage);
+  // The answer the page received is the one it must show: pass it through and keep a copy.
+  let upload;
+  await page.route('**/v1/plugins/upload', async (route) => {
+    const response = await route.fetch();
+    upload = { status: response.status(), body: await response.json() };
+    await route.fulfill({ response });
+  });
+  await plugins.getByRole('button', { name: 'Install package' }).click();
+  await page.waitForFunction(() => !document.getElementById('error').hidden, null, wait);
+  await page.unroute('**/v1/plugins/upload');
+  assert.ok(upload.status >= 400, `the host accepted a bad package: ${JSON.stringify(upload.body)}`);
+  await alert.getByText(upload.body.message, { exact: false }).waitFor(wait);
+  assert.match(await alert.innerText(), new RegExp(`HTTP ${upload.status}, ${upload.body.code}`));
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('ft.session')).token);
+  ok(`a bad package shows the API's answer (${upload.status} ${upload.body.code})`);
+
+  // Transfers: one to this same host, followed to completion with its progress bar full.
+  const transfers = page.getByRole('region', { name: /Transfers/ });
+  await transfers.getByLabel('File', { exact: true }).selectOption({ label: fileName });
+  await transfers.getByLabel('Destination host URL').fill(baseUrl);
+  await transfers.getByLabel('Destination token (optional)').fill(token);
+  await transfers.getByRole('button', { name: 'Send file' }).click();
+  const bar = transfers.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` });
+  await transfers.locator('li .state-completed').waitFor(wait);
+  assert.equal(await bar.evaluate((element) => element.value), 1);
+  // The copy it received is listed beside the original without a reload.
+  await files.locator('tbody tr', { hasText: fileName }).nth(1).waitFor(wait);
+  ok('a transfer to this host completes, its progress bar is full, and the received copy is listed');
+
+  // Live state: stopping a plugin from the page shows it stopped, starting it shows it running again, when the host
+  // has the plugin management routes; on a host without them, the page shows the API's "no route" answer.
+  const auditRow = plugins.locator('tr[data-plugin="audit"]');
+  const route = await apiJson('/v1/plugins/audit', { headers: { Authorization: `Bearer ${token}` } });
+  if (route.status === 200) {
+    await auditRow.getByRole('button', { name: 'Stop audit' }).click();
+    await auditRow.locator('.state-stopped').waitFor(wait);
+    await auditRow.getByRole('button', { name: 'Start audit' }).click();
+    await auditRow.locator('.state-running').waitFor(wait);
+    ok('stopping and starting the audit plugin from the page shows stopped, then running');
+  } else {
+    await auditRow.getByRole('button', { name: 'Stop audit' }).click();
+    await alert.getByText(`No API route matches PUT /v1/plugins/audit`, { exact: false }).waitFor(wait);
+    ok('without the plugin management routes, Stop shows the API\'s 404 answer');
+  }
+
+  // A real package: install it from the page, start it, disable it and uninstall it, watching its state.
+  const packagePath = process.env.FT_PACKAGE;
+  if (packagePath) {
+    const name = required('FT_PACKAGE_NAME');
+    const row = plugins.locator(`tr[data-plugin="${name}"]`);
+    await plugins.getByLabel('Plugin package (.zip)').setInputFiles(packagePath);
+    await plugins.getByRole('button', { name: 'Install package' }).click();
+    await page.getByRole('status').getByText(`Installed ${name}`).waitFor(wait);
+    await row.locator('.state-stopped').waitFor(wait);
+    await row.getByRole('button', { name: `Start ${name}` }).click();
+    await row.locator('.state-running').waitFor(wait);
+    assert.match(await row.locator('td').nth(6).innerText(), /^\d+$/, 'a running plugin shows its process id');
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-package-running.png'), fullPage: true });
+    await row.getByRole('button', { name: `Disable ${name}` }).click();
+    await row.locator('.state-disabled').waitFor(wait);
+    page.once('dialog', (dialog) => dialog.accept());
+    await row.getByRole('button', { name: `Uninstall ${name}` }).click();
+    await row.waitFor({ ...wait, state: 'detached' });
+    const gone = await apiJson(`/v1/plugins/${name}`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(gone.status, 404, `after Uninstall the API still has ${name}: ${JSON.stringify(gone.body)}`);
+    ok(`installed ${name} from the page, started, disabled and uninstalled it`);
+  }
+
+  await page.getByRole('button', { name: 'Install package' }).scrollIntoViewIfNeeded();
+  mkdirSync(dirname(screenshot), { recursive: true });
+  await page.screenshot({ path: screenshot, fullPage: true });
+  ok(`screenshot saved to ${screenshot}`);
+
+  // A user without the admin role sees files and transfers, not plugin management.
+  const reader = process.env.FT_READER;
+  if (reader) {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Username').waitFor(wait);
+    await signIn(page, reader, required('FT_READER_PASSWORD'));
+    await files.locator('tbody tr', { hasText: fileName }).first().waitFor(wait);
+    assert.equal(await page.getByRole('region', { name: /Plugins/ }).count(), 0, 'the plugin section is visible to a non-admin');
+    assert.equal(await page.getByRole('button', { name: 'Install package' }).count(), 0);
+    ok(`${reader} (not an admin) sees the file list but no plugin management`);
+  }
+
+  assert.deepEqual(consoleErrors.filter((text) => !text.includes('Failed to load resource')), [], 'the page logged errors');
+  ok('the page logged no script errors');
+} catch (error) {
+  if (page) {
+    const failed = screenshot.replace(/\.png$/, '-failed.png');
+    mkdirSync(dirname(failed), { recursive: true });
+    await page.screenshot({ path: failed, fullPage: true }).catch(() => {});
+    console.error(`Screenshot of the failure: ${failed}`);
+  }
+  throw error;
+} finally {
+  await browser.close();
+}
