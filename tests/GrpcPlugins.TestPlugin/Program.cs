@@ -18,6 +18,9 @@ switch (mode)
     case "monitor":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<CountingMonitor>());
         break;
+    case "monitor-v2":
+        await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
+        break;
     case "banner":
         // A library that prints a banner before the handshake, as some do.
         Console.WriteLine("AcmeLib 2.1 (c) Acme Corp. All rights reserved.");

@@ -15,7 +15,7 @@ internal sealed record SuiteSettings
 
     public int MonitorPlugins { get; init; } = 3;
 
-    public int FanOutEvents { get; init; } = 30_000;
+    public int FanOutEvents { get; init; } = 300_000;
 
     public int HostTransfers { get; init; } = 64;
 
