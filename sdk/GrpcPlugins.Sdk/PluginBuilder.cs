@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using GrpcPlugins.Auth.V1;
 using GrpcPlugins.Plugin.V1;
@@ -15,6 +16,10 @@ namespace GrpcPlugins.Sdk;
 /// </summary>
 public sealed class PluginBuilder
 {
+    // What gRPC's MapGrpcService and DI need of a service type, kept by the trimmer so that plugins can be NativeAOT.
+    private const DynamicallyAccessedMemberTypes ServiceMembers =
+        DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods;
+
     private Type? _serviceType;
     private Action<IEndpointRouteBuilder>? _mapService;
     private int _maxMessageSize = 4 * 1024 * 1024;
@@ -66,19 +71,19 @@ public sealed class PluginBuilder
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's AuthService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddAuth<TService>()
+    public PluginBuilder AddAuth<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : AuthService.AuthServiceBase => Add<TService>(PluginType.Auth);
 
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's StorageService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddStorage<TService>()
+    public PluginBuilder AddStorage<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : StorageService.StorageServiceBase => Add<TService>(PluginType.Storage);
 
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's ProtocolService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddProtocol<TService>()
+    public PluginBuilder AddProtocol<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : ProtocolService.ProtocolServiceBase => Add<TService>(PluginType.Protocol);
 
     /// <summary>
@@ -90,7 +95,7 @@ public sealed class PluginBuilder
     /// <typeparam name="TService">The service implementation, derived from the v2 or the v1 MonitorServiceBase.</typeparam>
     /// <returns>This builder.</returns>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> derives from neither MonitorServiceBase.</exception>
-    public PluginBuilder AddMonitor<TService>()
+    public PluginBuilder AddMonitor<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : class
     {
         int[] versions = typeof(TService).IsSubclassOf(typeof(Monitor.V2.MonitorService.MonitorServiceBase)) ? [2]
@@ -112,7 +117,7 @@ public sealed class PluginBuilder
     internal void MapService(IEndpointRouteBuilder endpoints) => _mapService!(endpoints);
 
     // Auth, storage and protocol contracts are the same in every API version, so those plugins speak them all.
-    private PluginBuilder Add<TService>(PluginType type, IEnumerable<int>? apiVersions = null)
+    private PluginBuilder Add<[DynamicallyAccessedMembers(ServiceMembers)] TService>(PluginType type, IEnumerable<int>? apiVersions = null)
         where TService : class
     {
         if (_serviceType is not null)

@@ -23,6 +23,9 @@ internal sealed record SuiteSettings
 
     public bool GoPeer { get; init; } = true;
 
+    /// <summary>Whether to publish the test plugin with NativeAOT and measure its cold start too.</summary>
+    public bool NativeAot { get; init; } = true;
+
     /// <summary>The host's Store chunk size; null keeps the PluginOptions default.</summary>
     public int? ChunkSize { get; init; }
 
@@ -50,6 +53,7 @@ internal sealed record SuiteSettings
         HostTransfers = 4,
         HostTransferBytes = 1L << 20,
         GoPeer = false,
+        NativeAot = false,
         Output = Path.Combine(Path.GetTempPath(), "grpcplugins-benchmarks-smoke.md"),
     };
 
