@@ -50,12 +50,13 @@ switch (mode)
             p.MaxMessageSize = 16 * 1024;
         });
         break;
-    case "v2-only":
+    case "v3-only":
+        // Built for an API version newer than any host of this release speaks.
         await PluginServer.RunAsync(rest, p =>
         {
             p.AddStorage<MemoryStorage>();
             p.Metadata.ApiVersions.Clear();
-            p.Metadata.ApiVersions.Add("v2");
+            p.Metadata.ApiVersions.Add("v3");
         });
         break;
     case "connect-unix":
