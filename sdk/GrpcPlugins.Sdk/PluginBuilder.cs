@@ -6,6 +6,7 @@ using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Storage.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using GrpcPlugins.Sdk.Internal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GrpcPlugins.Sdk;
@@ -88,9 +89,10 @@ public sealed class PluginBuilder
 
     /// <summary>
     /// Serves <typeparamref name="TService"/> as the plugin's MonitorService. A service derived from
-    /// <c>GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase</c> takes events in batches and speaks API version v2;
-    /// one derived from <c>GrpcPlugins.Monitor.V1.MonitorService.MonitorServiceBase</c> takes one call per event and
-    /// speaks v1, which every host of this release still serves.
+    /// <c>GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase</c> takes events in batches; it speaks API v2, and v1
+    /// too, for older hosts, through a bridge that turns each v1 call into a one-event batch. A service derived from
+    /// <c>GrpcPlugins.Monitor.V1.MonitorService.MonitorServiceBase</c> takes one call per event and speaks only v1,
+    /// which every host of this release still serves.
     /// </summary>
     /// <typeparam name="TService">The service implementation, derived from the v2 or the v1 MonitorServiceBase.</typeparam>
     /// <returns>This builder.</returns>
@@ -98,11 +100,26 @@ public sealed class PluginBuilder
     public PluginBuilder AddMonitor<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : class
     {
-        int[] versions = typeof(TService).IsSubclassOf(typeof(Monitor.V2.MonitorService.MonitorServiceBase)) ? [2]
-            : typeof(TService).IsSubclassOf(typeof(Monitor.V1.MonitorService.MonitorServiceBase)) ? [1]
-            : throw new InvalidOperationException(
+        if (typeof(TService).IsSubclassOf(typeof(Monitor.V1.MonitorService.MonitorServiceBase)))
+        {
+            return Add<TService>(PluginType.Monitor, [1]);
+        }
+
+        if (!typeof(TService).IsSubclassOf(typeof(Monitor.V2.MonitorService.MonitorServiceBase)))
+        {
+            throw new InvalidOperationException(
                 $"{typeof(TService).Name} is not a monitor service: derive it from GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase (events in batches), or from the V1 base of older plugins.");
-        return Add<TService>(PluginType.Monitor, versions);
+        }
+
+        Add<TService>(PluginType.Monitor, [1, 2]);
+        Services.AddSingleton(sp => new MonitorV1Bridge((Monitor.V2.MonitorService.MonitorServiceBase)(object)sp.GetRequiredService<TService>()));
+        var mapMonitor = _mapService!;
+        _mapService = endpoints =>
+        {
+            mapMonitor(endpoints);
+            endpoints.MapGrpcService<MonitorV1Bridge>();
+        };
+        return this;
     }
 
     /// <summary>Adds capabilities to the plugin's metadata.</summary>

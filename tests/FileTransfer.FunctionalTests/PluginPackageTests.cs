@@ -81,7 +81,7 @@ public sealed class PluginPackageTests
         Assert.Equal(16, uploaded.GetProperty("metadata").GetProperty("signedBy").GetString()!.Length);
         Assert.Equal("running", started.GetProperty("status").GetString());
         Assert.Equal("1.2.0", started.GetProperty("metadata").GetProperty("version").GetString());
-        Assert.Equal(["v2"], started.GetProperty("metadata").GetProperty("apiVersions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(["v1", "v2"], started.GetProperty("metadata").GetProperty("apiVersions").EnumerateArray().Select(v => v.GetString()));
         Assert.Equal("running", started.GetProperty("nodeStatus")[0].GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, rejectedStatus);
         Assert.Contains("flush_interval_ms", rejectedConfig);

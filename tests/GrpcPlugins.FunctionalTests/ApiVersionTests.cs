@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
@@ -45,7 +50,7 @@ public sealed class ApiVersionTests
 
         // Assert
         Assert.Equal(2, plugin.Handshake.AppVersion);
-        Assert.Equal(["v2"], plugin.Metadata.ApiVersions);
+        Assert.Equal(["v1", "v2"], plugin.Metadata.ApiVersions);
         await logs.WaitForAsync("monitor batch: 3 events", TestPlugins.Timeout);
         await logs.WaitForAsync("monitor event: TransferStarted t-1 request=req-1", TestPlugins.Timeout);
         await logs.WaitForAsync("monitor event: TransferProgress t-2 request=req-2", TestPlugins.Timeout);
@@ -77,6 +82,44 @@ public sealed class ApiVersionTests
         Assert.False(logs.Contains("monitor batch:"));
     }
 
+    [Fact]
+    public async Task MonitorOfV2_StartedByAHostThatSpeaksOnlyV1_ChoosesV1AndTakesEachV1CallAsAnEvent()
+    {
+        // Arrange: a host of an older release, written out by hand: it offers only API v1 and knows only the v1 monitor.
+        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        startInfo.ArgumentList.Add(TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin"));
+        startInfo.ArgumentList.Add("monitor-v2");
+        startInfo.Environment[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
+        startInfo.Environment[PluginProtocol.ProtocolVersionsVariable] = "1";
+        using var process = Process.Start(startInfo)!;
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
+        process.BeginErrorReadLine();
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TestPlugins.Timeout);
+            Assert.True(HandshakeLine.TryParse(line, out var handshake, out var error), error);
+            using var channel = UnixChannel(handshake!.Address);
+            var metadata = await new PluginService.PluginServiceClient(channel).GetMetadataAsync(new GetMetadataRequest()).ResponseAsync.WaitAsync(TestPlugins.Timeout);
+            await new PluginService.PluginServiceClient(channel).InitAsync(new InitRequest { ApiVersion = "v1" }).ResponseAsync.WaitAsync(TestPlugins.Timeout);
+
+            // Act
+            var headers = new Metadata { { PluginProtocol.RequestIdHeader, "req-old" } };
+            await new Monitor.V1.MonitorService.MonitorServiceClient(channel)
+                .TransferStartedAsync(new Monitor.V1.TransferStartedRequest { Transfer = new Transfer { Id = "t-old" } }, headers).ResponseAsync.WaitAsync(TestPlugins.Timeout);
+
+            // Assert
+            Assert.Equal(1, handshake.AppVersion);
+            Assert.Equal(["v1", "v2"], metadata.Metadata.ApiVersions);
+            await WaitForAsync(stderr, "monitor event: TransferStarted t-old request=req-old");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
+        }
+    }
+
     // Three events of three requests, each made in its request's context as a host makes them.
     private static List<MonitorEvent> ThreeEvents()
     {
@@ -97,6 +140,36 @@ public sealed class ApiVersionTests
         }
 
         return events;
+    }
+
+    private static GrpcChannel UnixChannel(string socketPath) => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        },
+    });
+
+    private static async Task WaitForAsync(StringBuilder output, string text)
+    {
+        using var timeout = new CancellationTokenSource(TestPlugins.Timeout);
+        while (true)
+        {
+            lock (output)
+            {
+                if (output.ToString().Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(50, timeout.Token);
+        }
     }
 
     private static int IndexOf(CapturedLogs logs, string text) =>

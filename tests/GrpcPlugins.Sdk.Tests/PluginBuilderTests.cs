@@ -25,4 +25,46 @@ public sealed class PluginBuilderTests
 
         Assert.Equal(16 * 1024, builder.MaxMessageSize);
     }
+
+    [Fact]
+    public void AddMonitor_V2Service_SpeaksV1AndV2()
+    {
+        var builder = new PluginBuilder(new ServiceCollection()).AddMonitor<BatchMonitor>();
+
+        Assert.Equal(["v1", "v2"], builder.Metadata.ApiVersions);
+        Assert.Equal(Plugin.V1.PluginType.Monitor, builder.Metadata.Type);
+    }
+
+    [Fact]
+    public void AddMonitor_V1Service_SpeaksOnlyV1()
+    {
+        var builder = new PluginBuilder(new ServiceCollection()).AddMonitor<OldMonitor>();
+
+        Assert.Equal(["v1"], builder.Metadata.ApiVersions);
+    }
+
+    [Fact]
+    public void AddMonitor_NotAMonitorService_ThrowsNamingTheBaseToDeriveFrom()
+    {
+        var builder = new PluginBuilder(new ServiceCollection());
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddMonitor<PluginBuilderTests>());
+
+        Assert.Contains("PluginBuilderTests is not a monitor service", error.Message, StringComparison.Ordinal);
+        Assert.Contains("GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddStorage_AnyStorage_SpeaksEveryVersionOfThisRelease()
+    {
+        var builder = new PluginBuilder(new ServiceCollection()).AddStorage<NoStorage>();
+
+        Assert.Equal(["v1", "v2"], builder.Metadata.ApiVersions);
+    }
+
+    private sealed class BatchMonitor : Monitor.V2.MonitorService.MonitorServiceBase;
+
+    private sealed class OldMonitor : Monitor.V1.MonitorService.MonitorServiceBase;
+
+    private sealed class NoStorage : Storage.V1.StorageService.StorageServiceBase;
 }
