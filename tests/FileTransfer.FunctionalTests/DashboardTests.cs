@@ -51,6 +51,7 @@ public sealed class DashboardTests
         Assert.True(exitCode == 0, $"The browser test failed (exit {exitCode}):\n{output}\nHost output:\n{host.Output}");
         Assert.Contains("ok - admin sees the plugins users, files, http, audit running", output, StringComparison.Ordinal);
         Assert.Contains("ok - rita (not an admin) sees the file list but no plugin management", output, StringComparison.Ordinal);
+        Assert.Contains("ok - rita sees the transfer the admin started, listed by the host with its progress bar full", output, StringComparison.Ordinal);
         Assert.Contains("ok - installed audit-copy from the page, started, disabled and uninstalled it", output, StringComparison.Ordinal);
         Assert.Contains("ok - the page logged no script errors", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(host.DataDir, "plugins", "audit-copy")), "The uninstalled plugin's folder is still there.");

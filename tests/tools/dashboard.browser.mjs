@@ -202,6 +202,12 @@ try {
     assert.equal(await page.getByRole('region', { name: /Plugins/ }).count(), 0, 'the plugin section is visible to a non-admin');
     assert.equal(await page.getByRole('button', { name: 'Install package' }).count(), 0);
     ok(`${reader} (not an admin) sees the file list but no plugin management`);
+
+    // The host lists its transfers: the one the admin started shows here too, completed, with its bar full.
+    const listed = transfers.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` }) });
+    await listed.locator('.state-completed').first().waitFor(wait);
+    assert.equal(await listed.first().getByRole('progressbar').evaluate((element) => element.value), 1);
+    ok(`${reader} sees the transfer the admin started, listed by the host with its progress bar full`);
   }
 
   assert.deepEqual(consoleErrors.filter((text) => !text.includes('Failed to load resource')), [], 'the page logged errors');
