@@ -177,6 +177,20 @@ try {
     await row.locator('.state-running').waitFor(wait);
     assert.match(await row.locator('td').nth(6).innerText(), /^\d+$/, 'a running plugin shows its process id');
     await page.screenshot({ path: screenshot.replace(/\.png$/, '-package-running.png'), fullPage: true });
+
+    // A newer version of the running plugin: uploading it upgrades in place, and the row shows it running again.
+    const upgradePath = process.env.FT_PACKAGE_UPGRADE;
+    if (upgradePath) {
+      const oldPid = await row.locator('td').nth(6).innerText();
+      await plugins.getByLabel('Plugin package (.zip)').setInputFiles(upgradePath);
+      await plugins.getByRole('button', { name: 'Install package' }).click();
+      const notice = await page.getByRole('status').getByText(new RegExp(`Upgraded ${name} from \\S+ to \\S+; it is running`)).textContent(wait);
+      await row.locator('td').nth(6).filter({ hasNotText: oldPid }).waitFor(wait);
+      await row.locator('.state-running').waitFor(wait);
+      const version = await row.locator('td').nth(2).innerText();
+      assert.ok(notice.includes(`to ${version}`), `the notice "${notice}" does not name the version the row shows (${version})`);
+      ok(`uploading ${name} ${version} upgraded the running plugin in place: running, new version, new process`);
+    }
     await row.getByRole('button', { name: `Disable ${name}` }).click();
     await row.locator('.state-disabled').waitFor(wait);
     page.once('dialog', (dialog) => dialog.accept());
