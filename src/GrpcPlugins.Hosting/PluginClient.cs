@@ -274,6 +274,7 @@ public sealed class PluginClient : IAsyncDisposable
 
         var slotHandedOver = false;
         RateLimitLease? lease = null;
+        PluginClient? forwardTo;
         try
         {
             // Only an idempotent call waits for a restart, so only it needs a budget beyond the caller's token.
@@ -282,7 +283,14 @@ public sealed class PluginClient : IAsyncDisposable
 
             while (true)
             {
-                var instance = await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false);
+                // A call that has not reached the plugin yet (it queued in the bulkhead, or waits to be retried) goes
+                // to the successor once there is one, rather than to a plugin about to stop.
+                if (await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false) is not { } instance)
+                {
+                    forwardTo = Volatile.Read(ref _successor)!;
+                    break;
+                }
+
                 try
                 {
                     var result = await call(instance.Invoker, cancellationToken).ConfigureAwait(false);
@@ -317,6 +325,8 @@ public sealed class PluginClient : IAsyncDisposable
                 LeaveCall();
             }
         }
+
+        return await forwardTo.CallAsync(call, cancellationToken, idempotentMethod).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -327,6 +337,9 @@ public sealed class PluginClient : IAsyncDisposable
     internal async Task RetireAsync(PluginClient successor)
     {
         Interlocked.Exchange(ref _successor, successor);
+
+        // Calls waiting for this plugin to come back wake up and go to the successor.
+        SetState(null);
         var inFlight = Volatile.Read(ref _inFlight);
         if (inFlight > 0)
         {
@@ -393,7 +406,8 @@ public sealed class PluginClient : IAsyncDisposable
         { Source = PluginErrorSource.Host, PluginName = Name };
     }
 
-    private async Task<PluginInstance> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
+    // The instance to call, or null once the plugin has a successor to call instead.
+    private async Task<PluginInstance?> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
     {
         while (true)
         {
@@ -401,6 +415,11 @@ public sealed class PluginClient : IAsyncDisposable
             lock (_stateLock)
             {
                 changed = _stateChanged.Task;
+            }
+
+            if (Volatile.Read(ref _successor) is not null)
+            {
+                return null;
             }
 
             var state = State;
@@ -440,12 +459,13 @@ public sealed class PluginClient : IAsyncDisposable
         return error;
     }
 
-    private void SetState(PluginState state)
+    // Sets the state (null keeps it) and wakes the calls waiting for a change.
+    private void SetState(PluginState? state)
     {
         TaskCompletionSource changed;
         lock (_stateLock)
         {
-            _state = state;
+            _state = state ?? _state;
             changed = _stateChanged;
             _stateChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }

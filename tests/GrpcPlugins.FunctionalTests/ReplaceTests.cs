@@ -98,6 +98,33 @@ public sealed class ReplaceTests
         Assert.False(PluginTypesTests.ProcessIsAlive(old.ProcessId));
     }
 
+    [Fact]
+    public async Task StopAsync_DownloadInFlight_FinishesWhileNewCallsGetUnavailable()
+    {
+        using var app = await TestPlugins.StartHostAsync();
+        var registry = app.Services.GetRequiredService<IPluginRegistry>();
+        var plugin = await registry.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "store")).WaitAsync(TestPlugins.Timeout);
+        var content = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
+        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "big.bin" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
+        var download = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout);
+        var head = new byte[64 * 1024];
+        await download.Content.ReadExactlyAsync(head).AsTask().WaitAsync(TestPlugins.Timeout);
+
+        var stopping = registry.StopAsync("store");
+        await WaitUntilAsync(() => plugin.State is PluginState.Stopping or PluginState.Stopped);
+        var refused = await Assert.ThrowsAsync<PluginException>(() => plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout));
+        using var rest = new MemoryStream();
+        await download.Content.CopyToAsync(rest).WaitAsync(TestPlugins.Timeout);
+        await download.DisposeAsync();
+        await stopping.WaitAsync(TestPlugins.Timeout);
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(PluginErrorCode.Unavailable, refused.Code);
+        Assert.Contains("is stopping or stopped, and takes no new calls", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData([.. head, .. rest.ToArray()]));
+        Assert.False(PluginTypesTests.ProcessIsAlive(plugin.ProcessId));
+    }
+
     [Theory]
     [InlineData("exit-early", "exited with code 3")]
     [InlineData("reject", "Config refused: not this one")]
