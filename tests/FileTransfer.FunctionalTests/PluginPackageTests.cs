@@ -203,6 +203,52 @@ public sealed class PluginPackageTests
     }
 
     [Fact]
+    public async Task Upload_NewerAuthPluginWhileRequestsUseIt_NoRequestFailsAndNewVersionAnswersAfter()
+    {
+        var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
+        var v1 = await PackEchoAuthAsync(work, "1.0.0");
+        var v2 = await PackEchoAuthAsync(work, "1.1.0");
+        var trust = $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(work, "builder.pub.pem")}";
+        await using var host = await HostProcess.StartAsync(null, null, trust);
+        using var admin = host.Client(await host.LoginAsync());
+        await SendAsync(admin, HttpMethod.Post, "/v1/plugins/upload", ZipContent(v1), HttpStatusCode.Created);
+        var before = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/echo-auth", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+
+        // Every request with this token is authorized by echo-auth (the built-in auth plugin does not know it).
+        using var alice = host.Client("tok-alice");
+        using var stop = new CancellationTokenSource();
+        var answers = new List<HttpStatusCode>();
+        var requests = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await alice.GetAsync("/v1/files");
+                lock (answers)
+                {
+                    answers.Add(response.StatusCode);
+                }
+            }
+        })).ToList();
+        await WaitUntilAsync(() => Count(answers) >= 20);
+        var beforeUpgrade = Count(answers);
+        var upgraded = await SendAsync(admin, HttpMethod.Post, "/v1/plugins/upload", ZipContent(v2), HttpStatusCode.OK);
+        var duringUpgrade = Count(answers);
+        await WaitUntilAsync(() => Count(answers) >= duringUpgrade + 20);
+        await stop.CancelAsync();
+        await Task.WhenAll(requests).WaitAsync(HostProcess.Timeout);
+        using var afterwards = await alice.GetAsync("/v1/files");
+
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.True(duringUpgrade > beforeUpgrade, "No request was answered while the upgrade ran.");
+        Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
+        Assert.Equal("1.0.0", before.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal("1.1.0", upgraded.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal("running", upgraded.GetProperty("status").GetString());
+        Assert.False(ProcessIsAlive(before.GetProperty("pid").GetInt32()));
+        Assert.True(ProcessIsAlive(upgraded.GetProperty("pid").GetInt32()));
+    }
+
+    [Fact]
     public async Task Upload_BadPackagesAndBuiltinChanges_ClearErrorsAndPluginsFolderUnchanged()
     {
         var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
@@ -308,6 +354,37 @@ public sealed class PluginPackageTests
                   "flush_interval_ms": {"type": "string", "pattern": "^[0-9]+$", "default": "100"}}}
                 """),
         };
+        return await PackAsync(work, source, manifest, sign);
+    }
+
+    /// <summary>
+    /// Packs the GrpcPlugins.TestPlugin build as the auth plugin "echo-auth" (priority 10, ahead of the built-in "users"):
+    /// it accepts the token "tok-alice" for reading and passes every other token down the chain.
+    /// </summary>
+    private static async Task<string> PackEchoAuthAsync(string work, string version)
+    {
+        var source = Path.Combine(work, "echo-auth-" + version);
+        CopyFolder(Path.GetDirectoryName(TestPluginDll)!, source);
+        var manifest = new JsonObject
+        {
+            ["name"] = "echo-auth",
+            ["version"] = version,
+            ["description"] = "Accepts one fixed token, for upgrade tests",
+            ["authors"] = new JsonArray("GrpcPlugins tests"),
+            ["builder"] = new JsonObject { ["name"] = "GrpcPlugins tests", ["contact"] = "tests@example.com" },
+            ["sourceUrl"] = "https://example.com/echo-auth",
+            ["types"] = new JsonArray("auth"),
+            ["entrypoint"] = new JsonObject { ["command"] = "GrpcPlugins.TestPlugin.dll", ["args"] = new JsonArray("auth") },
+            ["apiVersions"] = new JsonArray("v1"),
+            ["hostVersions"] = ">= 0.1",
+            ["priority"] = 10,
+        };
+        return await PackAsync(work, source, manifest, sign: true);
+    }
+
+    /// <summary>Writes plugin.json into a folder and packs it with the grpcplugins tool, signed (with a key made on the first call) when asked.</summary>
+    private static async Task<string> PackAsync(string work, string source, JsonObject manifest, bool sign)
+    {
         await File.WriteAllTextAsync(Path.Combine(source, "plugin.json"), manifest.ToJsonString());
         var package = Path.Combine(work, Path.GetFileName(source) + (sign ? ".zip" : "-unsigned.zip"));
         List<string> args = ["pack", source, "-o", package];
@@ -326,6 +403,8 @@ public sealed class PluginPackageTests
         Assert.True(pack.ExitCode == 0, pack.ToString());
         return package;
     }
+
+    private static string TestPluginDll => Path.Combine(HostProcess.RepoRoot, "tests", "GrpcPlugins.TestPlugin", "bin", HostProcess.Configuration, "net10.0", "GrpcPlugins.TestPlugin.dll");
 
     private static Task<FtResult> RunToolAsync(string workDir, params string[] args) =>
         FtCli.RunDllAsync(ToolDll, args, workDir, new Dictionary<string, string?> { ["GRPCPLUGINS_HOST"] = null, ["GRPCPLUGINS_TOKEN"] = null, ["GRPCPLUGINS_DIR"] = null });
@@ -359,6 +438,23 @@ public sealed class PluginPackageTests
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
+        }
+    }
+
+    private static int Count<T>(List<T> list)
+    {
+        lock (list)
+        {
+            return list.Count;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(HostProcess.Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, deadline.Token);
         }
     }
 
