@@ -173,16 +173,13 @@ public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier ve
         }
     }
 
-    /// <summary>Removes an installed plugin's folder: renamed aside first, so it vanishes at once, then deleted.</summary>
+    /// <summary>
+    /// Removes the folder named after a plugin: renamed aside first, so it vanishes at once, then deleted. A plugin that
+    /// was upgraded lives in another folder; <see cref="PluginDirectory.Uninstall"/> knows which.
+    /// </summary>
     /// <param name="name">The plugin's name.</param>
     /// <exception cref="PackageException">No plugin of that name is installed (<see cref="PackageProblem.NotInstalled"/>).</exception>
-    public void Uninstall(string name)
-    {
-        var folder = InstalledFolder(name);
-        var trash = Path.Combine(PluginsDirectory, TrashPrefix + Guid.NewGuid().ToString("N"));
-        Directory.Move(folder, trash);
-        Directory.Delete(trash, recursive: true);
-    }
+    public void Uninstall(string name) => RemoveFolder(InstalledFolder(name));
 
     /// <summary>Reads an installed plugin's manifest.</summary>
     /// <param name="name">The plugin's name.</param>

@@ -247,8 +247,19 @@ public sealed class PluginDirectory
         return new InstalledPlugin(manifest, state.Folder is null ? Installer.FolderOf(manifest.Name) : folder, state);
     }
 
-    // A plugin lives in the folder named after it until an upgrade moves it to the one its state names.
-    private string FolderOf(string name, InstalledPluginState? state) => state?.Folder is { } folder
-        ? Path.GetFullPath(Path.Combine(Installer.PluginsDirectory, folder))
-        : Installer.FolderOf(name);
+    // A plugin lives in the folder named after it until an upgrade moves it to the one its state names, which must be
+    // one of the upgrade folders: a state file edited to name another place is refused, not followed.
+    private string FolderOf(string name, InstalledPluginState? state)
+    {
+        if (state?.Folder is not { } folder)
+        {
+            return Installer.FolderOf(name);
+        }
+
+        var versions = Path.Combine(Installer.PluginsDirectory, PackageInstaller.VersionsFolderName) + Path.DirectorySeparatorChar;
+        var full = Path.GetFullPath(Path.Combine(Installer.PluginsDirectory, folder));
+        return full.StartsWith(versions, StringComparison.Ordinal) && full.Length > versions.Length && !full[versions.Length..].Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? full
+            : throw new PackageException(PackageProblem.ManifestInvalid, $"The state file {Store.Path} says plugin '{name}' is in \"{folder}\", which is not a folder under {versions}. Fix or delete that entry; deleting the file leaves every installed plugin stopped with its default configuration.");
+    }
 }

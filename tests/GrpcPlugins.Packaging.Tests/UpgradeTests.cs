@@ -146,6 +146,23 @@ public sealed class UpgradeTests : IDisposable
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_packages.PluginsDir, PackageInstaller.VersionsFolderName)));
     }
 
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData(".versions/../../outside")]
+    [InlineData("/etc")]
+    [InlineData(".versions")]
+    public void Get_StateNamesFolderOutsideVersions_RefusedNotFollowed(string folder)
+    {
+        var directory = Open();
+        directory.Install(_packages.Pack());
+        directory.Store.Change("sample", s => s with { Folder = folder });
+
+        var error = Assert.Throws<PackageException>(() => Open().Get("sample"));
+
+        Assert.Equal(PackageProblem.ManifestInvalid, error.Problem);
+        Assert.Contains(".state.json", error.Message, StringComparison.Ordinal);
+    }
+
     private PluginDirectory Open() => new(_packages.PluginsDir, _packages.Trusting());
 
     private static JsonObject Version(string version, string? extraSetting = null)
