@@ -128,16 +128,20 @@ public sealed class ReplaceTests
     [Theory]
     [InlineData("exit-early", "exited with code 3")]
     [InlineData("reject", "Config refused: not this one")]
-    public async Task ReplaceAsync_NewInstanceFailsToStart_RolledBackAndOldKeepsServing(string failure, string expected)
+    [InlineData("unhealthy", "health")]
+    public async Task ReplaceAsync_NewInstanceFailsToStartOrHealthCheck_RolledBackAndOldKeepsServing(string failure, string expected)
     {
         using var app = await TestPlugins.StartHostAsync();
         var registry = app.Services.GetRequiredService<IPluginRegistry>();
         var old = await registry.StartAsync(Echo("1")).WaitAsync(TestPlugins.Timeout);
-        var broken = failure == "exit-early" ? TestPlugins.TestPlugin("exit-early", PluginType.Auth, "echo") : Echo("2");
+        var broken = failure == "reject" ? Echo("2") : TestPlugins.TestPlugin(failure, PluginType.Auth, "echo");
         if (failure == "reject")
         {
             broken.Config["reject"] = "not this one";
         }
+
+        // A plugin that never reports healthy is given up on after its start timeout.
+        broken.StartTimeout = TimeSpan.FromSeconds(5);
 
         var error = await Assert.ThrowsAsync<PluginException>(() => registry.ReplaceAsync(broken).WaitAsync(TestPlugins.Timeout));
         var after = await registry.Get("echo").Auth.AuthorizeAsync("tok-alice", "files/1", Action.Read).WaitAsync(TestPlugins.Timeout);
