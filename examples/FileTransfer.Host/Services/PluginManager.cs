@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace FileTransfer.Host.Services;
 
 /// <summary>
-/// Installs, starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
+/// Installs, upgrades (without downtime), starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
 /// <see cref="FileTransferOptions.PluginsPath"/> with their saved state, and come back at host start as they were left;
 /// built-in plugins come from the configuration and can only be started and stopped.
 /// </summary>
