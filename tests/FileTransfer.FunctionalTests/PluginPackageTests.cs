@@ -249,6 +249,31 @@ public sealed class PluginPackageTests
     }
 
     [Fact]
+    public async Task Upload_NewerVersionOfPluginThatFailedToStart_NewVersionStarts()
+    {
+        var work = Directory.CreateTempSubdirectory("ft-package-").FullName;
+        var broken = await PackAuditCopyAsync(work, sign: true, "1.2.0", folder => File.Delete(Path.Combine(folder, "GrpcPlugins.Sdk.dll")));
+        var fixedVersion = await PackAuditCopyAsync(work, sign: true, "1.2.1");
+        var trust = $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(work, "builder.pub.pem")}";
+        await using var host = await HostProcess.StartAsync(null, null, trust);
+        using var admin = host.Client(await host.LoginAsync());
+        await SendAsync(admin, HttpMethod.Post, "/v1/plugins/upload", ZipContent(broken), HttpStatusCode.Created);
+        using (var start = await admin.PutAsync("/v1/plugins/audit-copy", JsonContent.Create(new { status = "running" })))
+        {
+            Assert.False(start.IsSuccessStatusCode, await start.Content.ReadAsStringAsync());
+        }
+
+        var crashed = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/audit-copy");
+        var upgraded = await SendAsync(admin, HttpMethod.Post, "/v1/plugins/upload", ZipContent(fixedVersion), HttpStatusCode.OK);
+
+        Assert.Equal("crashed", crashed.GetProperty("status").GetString());
+        Assert.Equal("running", upgraded.GetProperty("status").GetString());
+        Assert.Equal("1.2.1", upgraded.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal(JsonValueKind.Null, upgraded.GetProperty("lastError").ValueKind);
+        Assert.True(ProcessIsAlive(upgraded.GetProperty("pid").GetInt32()));
+    }
+
+    [Fact]
     public async Task Upload_BadPackagesAndBuiltinChanges_ClearErrorsAndPluginsFolderUnchanged()
     {
         var work = Directory.CreateTempSubdirectory("ft-package-").FullName;

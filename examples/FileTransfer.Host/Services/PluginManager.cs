@@ -331,6 +331,19 @@ public sealed partial class PluginManager : IHostedService
 
         var installed = Directory.CommitUpgrade(upgrade);
         LogUpgraded(_logger, name, from.ToString(), to.ToString());
+        if (installed.State.Status == InstalledStatus.Running && Listed(name) is null)
+        {
+            // Saved as running but not running (it failed to start with the host): the new version may well start.
+            try
+            {
+                await StartPackageAsync(installed, cancellationToken);
+            }
+            catch (PluginException ex)
+            {
+                LogStartFailed(_logger, name, ex.Message);
+            }
+        }
+
         return installed;
     }
 
