@@ -1,6 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using GrpcPlugins.Auth.V1;
-using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Storage.V1;
@@ -16,6 +16,10 @@ namespace GrpcPlugins.Sdk;
 /// </summary>
 public sealed class PluginBuilder
 {
+    // What gRPC's MapGrpcService and DI need of a service type, kept by the trimmer so that plugins can be NativeAOT.
+    private const DynamicallyAccessedMemberTypes ServiceMembers =
+        DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods;
+
     private Type? _serviceType;
     private Action<IEndpointRouteBuilder>? _mapService;
     private int _maxMessageSize = 4 * 1024 * 1024;
@@ -32,7 +36,6 @@ public sealed class PluginBuilder
             Description = entry?.GetCustomAttribute<AssemblyDescriptionAttribute>()?.Description ?? string.Empty,
             Author = entry?.GetCustomAttribute<AssemblyCompanyAttribute>()?.Company ?? string.Empty,
         };
-        Metadata.ApiVersions.Add(PluginProtocol.ApiVersionName(PluginProtocol.AppProtocolVersion));
     }
 
     /// <summary>The services of the plugin process, for the author's own dependencies.</summary>
@@ -40,7 +43,7 @@ public sealed class PluginBuilder
 
     /// <summary>
     /// The metadata the plugin reports. Defaults to the entry assembly's name, informational version,
-    /// description and company, API version "v1", and the type set by the Add method.
+    /// description and company; the Add method sets the type and the API versions the plugin speaks.
     /// </summary>
     public PluginMetadata Metadata { get; }
 
@@ -68,26 +71,39 @@ public sealed class PluginBuilder
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's AuthService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddAuth<TService>()
+    public PluginBuilder AddAuth<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : AuthService.AuthServiceBase => Add<TService>(PluginType.Auth);
 
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's StorageService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddStorage<TService>()
+    public PluginBuilder AddStorage<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : StorageService.StorageServiceBase => Add<TService>(PluginType.Storage);
 
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's ProtocolService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddProtocol<TService>()
+    public PluginBuilder AddProtocol<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : ProtocolService.ProtocolServiceBase => Add<TService>(PluginType.Protocol);
 
-    /// <summary>Serves <typeparamref name="TService"/> as the plugin's MonitorService.</summary>
-    /// <typeparam name="TService">The service implementation.</typeparam>
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> as the plugin's MonitorService. A service derived from
+    /// <c>GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase</c> takes events in batches and speaks API version v2;
+    /// one derived from <c>GrpcPlugins.Monitor.V1.MonitorService.MonitorServiceBase</c> takes one call per event and
+    /// speaks v1, which every host of this release still serves.
+    /// </summary>
+    /// <typeparam name="TService">The service implementation, derived from the v2 or the v1 MonitorServiceBase.</typeparam>
     /// <returns>This builder.</returns>
-    public PluginBuilder AddMonitor<TService>()
-        where TService : MonitorService.MonitorServiceBase => Add<TService>(PluginType.Monitor);
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> derives from neither MonitorServiceBase.</exception>
+    public PluginBuilder AddMonitor<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
+        where TService : class
+    {
+        int[] versions = typeof(TService).IsSubclassOf(typeof(Monitor.V2.MonitorService.MonitorServiceBase)) ? [2]
+            : typeof(TService).IsSubclassOf(typeof(Monitor.V1.MonitorService.MonitorServiceBase)) ? [1]
+            : throw new InvalidOperationException(
+                $"{typeof(TService).Name} is not a monitor service: derive it from GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase (events in batches), or from the V1 base of older plugins.");
+        return Add<TService>(PluginType.Monitor, versions);
+    }
 
     /// <summary>Adds capabilities to the plugin's metadata.</summary>
     /// <param name="capabilities">The capabilities the plugin has.</param>
@@ -100,7 +116,8 @@ public sealed class PluginBuilder
 
     internal void MapService(IEndpointRouteBuilder endpoints) => _mapService!(endpoints);
 
-    private PluginBuilder Add<TService>(PluginType type)
+    // Auth, storage and protocol contracts are the same in every API version, so those plugins speak them all.
+    private PluginBuilder Add<[DynamicallyAccessedMembers(ServiceMembers)] TService>(PluginType type, IEnumerable<int>? apiVersions = null)
         where TService : class
     {
         if (_serviceType is not null)
@@ -110,6 +127,8 @@ public sealed class PluginBuilder
 
         _serviceType = typeof(TService);
         Metadata.Type = type;
+        Metadata.ApiVersions.Clear();
+        Metadata.ApiVersions.Add((apiVersions ?? PluginProtocol.AppProtocolVersions).Select(PluginProtocol.ApiVersionName));
         // One instance for the process, so that state set by Init is seen by every call.
         Services.AddSingleton<TService>();
         _mapService = endpoints => endpoints.MapGrpcService<TService>();

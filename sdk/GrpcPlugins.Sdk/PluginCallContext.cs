@@ -42,3 +42,24 @@ public static class ServerCallContextExtensions
         return string.IsNullOrEmpty(value) ? null : value;
     }
 }
+
+/// <summary>Reads the <see cref="PluginCallContext"/> of one event in a v2 monitor batch.</summary>
+public static class MonitorEventExtensions
+{
+    /// <summary>
+    /// Gets the context of the request that caused <paramref name="monitorEvent"/>: its own transfer, user and request
+    /// ids, with the deadline and cancellation of the batch call that delivered it.
+    /// </summary>
+    /// <param name="monitorEvent">An event of a <c>PublishEvents</c> batch.</param>
+    /// <param name="call">The context of the <c>PublishEvents</c> call.</param>
+    /// <returns>The event's plugin context.</returns>
+    public static PluginCallContext GetPluginContext(this Monitor.V2.MonitorEvent monitorEvent, ServerCallContext call)
+    {
+        ArgumentNullException.ThrowIfNull(monitorEvent);
+        ArgumentNullException.ThrowIfNull(call);
+        var ids = monitorEvent.Context;
+        return new PluginCallContext(NullIfEmpty(ids?.TransferId), NullIfEmpty(ids?.UserId), NullIfEmpty(ids?.RequestId), call.Deadline, call.CancellationToken);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

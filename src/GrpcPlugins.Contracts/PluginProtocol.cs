@@ -9,8 +9,19 @@ public static class PluginProtocol
     /// <summary>The handshake's core protocol version, the first field of the handshake line; go-plugin's is also 1.</summary>
     public const int CoreProtocolVersion = 1;
 
-    /// <summary>The app protocol version this release speaks: the contracts' <c>v1</c> packages.</summary>
-    public const int AppProtocolVersion = 1;
+    /// <summary>
+    /// The newest app protocol version this release speaks: 2. In version 2 a monitor serves
+    /// <c>grpcplugins.monitor.v2</c> (events in batches); in version 1 it serves <c>grpcplugins.monitor.v1</c> (one call
+    /// per event). Auth, storage and protocol plugins serve their <c>v1</c> contracts in both versions.
+    /// </summary>
+    public const int AppProtocolVersion = 2;
+
+    /// <summary>The oldest app protocol version this release still speaks: 1, so plugins built before version 2 keep working.</summary>
+    public const int MinAppProtocolVersion = 1;
+
+    /// <summary>Every app protocol version this release speaks, oldest first.</summary>
+    public static IReadOnlyList<int> AppProtocolVersions { get; } =
+        [.. Enumerable.Range(MinAppProtocolVersion, AppProtocolVersion - MinAppProtocolVersion + 1)];
 
     /// <summary>The environment variable that proves a plugin was started by a host.</summary>
     public const string MagicCookieKey = "GRPCPLUGINS_MAGIC_COOKIE";

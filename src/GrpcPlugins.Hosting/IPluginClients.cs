@@ -163,6 +163,17 @@ public interface IMonitorPlugin
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the plugin has the value.</returns>
     Task RecordMetricAsync(string name, double value, IReadOnlyDictionary<string, string>? tags = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Delivers a batch of events, made with <see cref="MonitorEvents"/>, in order. A monitor that speaks API v2 takes
+    /// the whole batch in one call, which is how a host reaches high event rates; a v1 monitor gets one call per event,
+    /// each with its event's context. The single-event methods above are one-event batches.
+    /// </summary>
+    /// <param name="events">The events, oldest first. An empty batch sends nothing.</param>
+    /// <param name="cancellationToken">Cancels the delivery; a v1 monitor may then have taken only the first events.</param>
+    /// <returns>A task that completes when the plugin has every event.</returns>
+    /// <exception cref="ArgumentException">An event is empty (has no event set).</exception>
+    Task PublishAsync(IReadOnlyList<GrpcPlugins.Monitor.V2.MonitorEvent> events, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Content being read from a storage plugin. Dispose it to end the call.</summary>

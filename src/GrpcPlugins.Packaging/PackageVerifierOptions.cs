@@ -12,8 +12,12 @@ public sealed class PackageVerifierOptions
     /// <summary>The host's version, checked against a package's <c>hostVersions</c>. Defaults to 1.0.0.</summary>
     public PluginVersion HostVersion { get; set; } = PluginVersion.Parse("1.0.0");
 
-    /// <summary>The plugin API versions the host serves, such as "v1"; a package sharing none is refused. Defaults to v1.</summary>
-    public List<string> ApiVersions { get; set; } = ["v1"];
+    /// <summary>
+    /// The plugin API versions the host serves, such as "v1"; a package sharing none is refused. Defaults to every
+    /// version this release speaks, <see cref="PluginProtocol.AppProtocolVersions"/>.
+    /// </summary>
+    public List<string> ApiVersions { get; set; } =
+        [.. PluginProtocol.AppProtocolVersions.Select(PluginProtocol.ApiVersionName)];
 
     /// <summary>The most entries a package may hold. Defaults to 10,000.</summary>
     public int MaxEntries { get; set; } = 10_000;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using GrpcPlugins.Monitor.V1;
+using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -273,6 +274,57 @@ public sealed class AuditLogTests : IDisposable
         // Assert
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
         Assert.Contains("queue.depth", error.Message, StringComparison.Ordinal);
+        Assert.Empty(AuditFile.ReadLines(path));
+    }
+
+    [Fact]
+    public async Task PublishEvents_BatchOfSeveralRequests_WritesLinesInOrderEachWithItsOwnContextAndTime()
+    {
+        // Arrange
+        var path = _folder.File("audit.jsonl");
+        await using var monitor = NewMonitor();
+        await InitAsync(monitor, path);
+        var occurred = Noon.UtcDateTime.AddSeconds(-5);
+        MonitorEvent Started(string id, string user) => new()
+        {
+            Context = new EventContext { TransferId = id, UserId = user, RequestId = "req-" + id },
+            OccurredAt = Timestamp.FromDateTime(occurred),
+            TransferStarted = new TransferStarted { Transfer = NewTransfer(id, TransferStatus.Active, 0, 10) },
+        };
+
+        // Act
+        var answer = await monitor.PublishEvents(
+            new PublishEventsRequest { Events = { Started("t-1", "ann"), Started("t-2", "bob"), Started("t-3", "cy") } },
+            TestCallContext.With()).WaitAsync(Bounded.Timeout);
+        await monitor.ShutdownAsync(CancellationToken.None).WaitAsync(Bounded.Timeout);
+
+        // Assert
+        Assert.Equal(3u, answer.Accepted);
+        var records = AuditFile.ReadRecords(path);
+        Assert.Equal(["t-1", "t-2", "t-3"], records.Select(r => r.GetProperty("transferId").GetString()));
+        Assert.Equal(["ann", "bob", "cy"], records.Select(r => r.GetProperty("userId").GetString()));
+        Assert.Equal(["req-t-1", "req-t-2", "req-t-3"], records.Select(r => r.GetProperty("requestId").GetString()));
+        Assert.All(records, r => Assert.Equal(occurred, r.GetProperty("time").GetDateTime()));
+    }
+
+    [Fact]
+    public async Task PublishEvents_OneBadEventInTheMiddle_ThrowsInvalidArgumentNamingItAndWritesNoneOfTheBatch()
+    {
+        // Arrange
+        var path = _folder.File("audit.jsonl");
+        await using var monitor = NewMonitor();
+        await InitAsync(monitor, path);
+        var good = new MonitorEvent { TransferStarted = new TransferStarted { Transfer = NewTransfer("t-1", TransferStatus.Active, 0, 10) } };
+        var request = new PublishEventsRequest { Events = { good, new MonitorEvent { TransferCompleted = new TransferCompleted() }, good.Clone() } };
+
+        // Act
+        var error = await Assert.ThrowsAsync<PluginException>(() => monitor.PublishEvents(request, TestCallContext.With()).WaitAsync(Bounded.Timeout));
+        await monitor.ShutdownAsync(CancellationToken.None).WaitAsync(Bounded.Timeout);
+
+        // Assert
+        Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
+        Assert.Contains("Event 1 ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("transfer_completed", error.Message, StringComparison.Ordinal);
         Assert.Empty(AuditFile.ReadLines(path));
     }
 

@@ -112,7 +112,7 @@ public sealed class DashboardTests
             sourceUrl = "https://github.com/grpcplugins",
             types = new[] { "monitor" },
             entrypoint = new { command = "AuditMonitor.dll", args = Array.Empty<string>() },
-            apiVersions = new[] { "v1" },
+            apiVersions = new[] { "v2" },
             hostVersions = ">= 0.1",
             priority = 500,
             configSchema = new

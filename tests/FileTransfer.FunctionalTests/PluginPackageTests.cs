@@ -81,7 +81,7 @@ public sealed class PluginPackageTests
         Assert.Equal(16, uploaded.GetProperty("metadata").GetProperty("signedBy").GetString()!.Length);
         Assert.Equal("running", started.GetProperty("status").GetString());
         Assert.Equal("1.2.0", started.GetProperty("metadata").GetProperty("version").GetString());
-        Assert.Equal(["v1"], started.GetProperty("metadata").GetProperty("apiVersions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(["v2"], started.GetProperty("metadata").GetProperty("apiVersions").EnumerateArray().Select(v => v.GetString()));
         Assert.Equal("running", started.GetProperty("nodeStatus")[0].GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, rejectedStatus);
         Assert.Contains("flush_interval_ms", rejectedConfig);
@@ -370,7 +370,7 @@ public sealed class PluginPackageTests
             ["sourceUrl"] = "https://example.com/audit-copy",
             ["types"] = new JsonArray("monitor"),
             ["entrypoint"] = new JsonObject { ["command"] = "AuditMonitor.dll" },
-            ["apiVersions"] = new JsonArray("v1"),
+            ["apiVersions"] = new JsonArray("v2"),
             ["hostVersions"] = ">= 1.0, < 2",
             ["priority"] = 500,
             ["configSchema"] = JsonNode.Parse("""

@@ -101,15 +101,15 @@ public sealed class BadPluginTests
         var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(TestPlugins.TestPlugin("future-version", PluginType.Storage)));
 
         Assert.Equal(PluginErrorCode.FailedPrecondition, error.Code);
-        Assert.Contains("chose API version v7, but this host speaks v1. Upgrade the host.", error.Message);
+        Assert.Contains("chose API version v7, but this host speaks v1, v2. Upgrade the host.", error.Message);
     }
 
     [Fact]
     public async Task Start_PluginSpeaksOnlyNewerApi_PluginRefusesAndSaysWhichSideToUpgrade()
     {
-        var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(TestPlugins.TestPlugin("v2-only", PluginType.Storage)));
+        var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(TestPlugins.TestPlugin("v3-only", PluginType.Storage)));
 
-        Assert.Contains("This plugin speaks API versions v2, but the host speaks only v1", error.Message);
+        Assert.Contains("This plugin speaks API versions v3, but the host speaks only v1, v2", error.Message);
         Assert.Contains("Upgrade the host", error.Message);
     }
 

@@ -27,6 +27,9 @@ switch (mode)
             p.Services.AddHostedService<NotServing>();
         });
         break;
+    case "monitor-v2":
+        await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
+        break;
     case "banner":
         // A library that prints a banner before the handshake, as some do.
         Console.WriteLine("AcmeLib 2.1 (c) Acme Corp. All rights reserved.");
@@ -56,12 +59,13 @@ switch (mode)
             p.MaxMessageSize = 16 * 1024;
         });
         break;
-    case "v2-only":
+    case "v3-only":
+        // Built for an API version newer than any host of this release speaks.
         await PluginServer.RunAsync(rest, p =>
         {
             p.AddStorage<MemoryStorage>();
             p.Metadata.ApiVersions.Clear();
-            p.Metadata.ApiVersions.Add("v2");
+            p.Metadata.ApiVersions.Add("v3");
         });
         break;
     case "connect-unix":

@@ -238,27 +238,48 @@ internal sealed class InstantProtocol : ProtocolService.ProtocolServiceBase
         _transfers.TryGetValue(id, out var transfer) ? transfer : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}'.");
 }
 
-/// <summary>Logs each event on stderr, where the host's log shows it.</summary>
+/// <summary>
+/// A monitor built against the v1 monitor contract, as plugins were before API v2: one call per event. Logs each event
+/// with the request id its call carried on stderr, where the host's log shows it.
+/// </summary>
 internal sealed class CountingMonitor : MonitorService.MonitorServiceBase
 {
     public override Task<TransferStartedResponse> TransferStarted(TransferStartedRequest request, ServerCallContext context) =>
-        Log("started", request.Transfer.Id, new TransferStartedResponse());
+        Log("started", request.Transfer.Id, context, new TransferStartedResponse());
 
     public override Task<TransferProgressResponse> TransferProgress(TransferProgressRequest request, ServerCallContext context) =>
-        Log($"progress {request.Progress:0.00}", request.Transfer.Id, new TransferProgressResponse());
+        Log($"progress {request.Progress:0.00}", request.Transfer.Id, context, new TransferProgressResponse());
 
     public override Task<TransferCompletedResponse> TransferCompleted(TransferCompletedRequest request, ServerCallContext context) =>
-        Log("completed", request.Transfer.Id, new TransferCompletedResponse());
+        Log("completed", request.Transfer.Id, context, new TransferCompletedResponse());
 
     public override Task<TransferFailedResponse> TransferFailed(TransferFailedRequest request, ServerCallContext context) =>
-        Log($"failed {request.Error.Code}", request.Transfer.Id, new TransferFailedResponse());
+        Log($"failed {request.Error.Code}", request.Transfer.Id, context, new TransferFailedResponse());
 
     public override Task<RecordMetricResponse> RecordMetric(RecordMetricRequest request, ServerCallContext context) =>
-        Log($"metric {request.Name}={request.Value}", string.Join(',', request.Tags.Select(t => t.Key + "=" + t.Value)), new RecordMetricResponse());
+        Log($"metric {request.Name}={request.Value}", string.Join(',', request.Tags.Select(t => t.Key + "=" + t.Value)), context, new RecordMetricResponse());
 
-    private static async Task<T> Log<T>(string what, string subject, T response)
+    private static async Task<T> Log<T>(string what, string subject, ServerCallContext context, T response)
     {
-        await Console.Error.WriteLineAsync($"monitor event: {what} {subject}");
+        await Console.Error.WriteLineAsync($"monitor event: {what} {subject} request={context.GetPluginContext().RequestId}");
         return response;
+    }
+}
+
+/// <summary>A monitor of API v2: logs each batch's size, then each event with its own request id, on stderr.</summary>
+internal sealed class BatchMonitor : GrpcPlugins.Monitor.V2.MonitorService.MonitorServiceBase
+{
+    public override async Task<GrpcPlugins.Monitor.V2.PublishEventsResponse> PublishEvents(GrpcPlugins.Monitor.V2.PublishEventsRequest request, ServerCallContext context)
+    {
+        await Console.Error.WriteLineAsync($"monitor batch: {request.Events.Count} events");
+        foreach (var monitorEvent in request.Events)
+        {
+            var transfer = monitorEvent.TransferStarted?.Transfer ?? monitorEvent.TransferProgress?.Transfer
+                ?? monitorEvent.TransferCompleted?.Transfer ?? monitorEvent.TransferFailed?.Transfer;
+            await Console.Error.WriteLineAsync(
+                $"monitor event: {monitorEvent.EventCase} {transfer?.Id ?? monitorEvent.Metric?.Name} request={monitorEvent.GetPluginContext(context).RequestId}");
+        }
+
+        return new GrpcPlugins.Monitor.V2.PublishEventsResponse { Accepted = (uint)request.Events.Count };
     }
 }

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
+using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Options;
@@ -23,18 +24,16 @@ public enum MonitorEventKind
     Failed,
 }
 
-/// <summary>One event for the monitor plugins.</summary>
-/// <param name="Kind">What happened.</param>
-/// <param name="Transfer">The transfer's state at that moment.</param>
-/// <param name="Context">The context of the request that caused it.</param>
-public sealed record MonitorEvent(MonitorEventKind Kind, Transfer Transfer, PluginContext? Context);
-
 /// <summary>
-/// Delivers transfer events to every monitor plugin through a bounded queue. Transfers only ever enqueue: a slow or
-/// dead monitor fills the queue, and further events are dropped and counted, so it never slows or fails a transfer.
+/// Delivers transfer events to every monitor plugin through a bounded queue, in batches of what has queued up
+/// (at most <see cref="MaxBatch"/>), to each monitor in priority order. Transfers only ever enqueue: a slow or dead
+/// monitor fills the queue, and further events are dropped and counted, so it never slows or fails a transfer.
 /// </summary>
 public sealed partial class MonitorQueue : BackgroundService
 {
+    /// <summary>The most events delivered to a monitor in one call.</summary>
+    public const int MaxBatch = 512;
+
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(2);
     private readonly Channel<MonitorEvent> _queue;
     private readonly PluginSelector _plugins;
@@ -60,7 +59,7 @@ public sealed partial class MonitorQueue : BackgroundService
     /// <summary>How many events were dropped because the queue was full.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>How many deliveries to a monitor failed.</summary>
+    /// <summary>How many event deliveries to a monitor failed (an event that failed for two monitors counts twice).</summary>
     public long FailedDeliveries => Interlocked.Read(ref _failed);
 
     /// <summary>Queues an event without waiting; drops it when the queue is full.</summary>
@@ -68,7 +67,15 @@ public sealed partial class MonitorQueue : BackgroundService
     /// <param name="transfer">The transfer's state.</param>
     public void Enqueue(MonitorEventKind kind, Transfer transfer)
     {
-        if (!_queue.Writer.TryWrite(new MonitorEvent(kind, transfer.Clone(), PluginContext.Current)))
+        var copy = transfer.Clone();
+        var monitorEvent = kind switch
+        {
+            MonitorEventKind.Started => MonitorEvents.Started(copy),
+            MonitorEventKind.Progress => MonitorEvents.Progress(copy, copy.Progress),
+            MonitorEventKind.Completed => MonitorEvents.Completed(copy),
+            _ => MonitorEvents.Failed(copy, new PluginError { Code = ErrorCode.Internal, Message = copy.Error }),
+        };
+        if (!_queue.Writer.TryWrite(monitorEvent))
         {
             Interlocked.Increment(ref _dropped);
         }
@@ -77,38 +84,37 @@ public sealed partial class MonitorQueue : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var item in _queue.Reader.ReadAllAsync(stoppingToken))
+        var batch = new List<MonitorEvent>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
-            using var scope = item.Context is null ? null : PluginContext.Begin(item.Context);
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
             foreach (var monitor in _plugins.Monitors)
             {
-                await DeliverAsync(monitor, item, stoppingToken);
+                await DeliverAsync(monitor, batch, stoppingToken);
             }
         }
     }
 
-    private async Task DeliverAsync(PluginClient monitor, MonitorEvent item, CancellationToken stoppingToken)
+    private async Task DeliverAsync(PluginClient monitor, List<MonitorEvent> batch, CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(DeliveryTimeout);
         try
         {
-            var client = monitor.Monitor;
-            await (item.Kind switch
-            {
-                MonitorEventKind.Started => client.TransferStartedAsync(item.Transfer, timeout.Token),
-                MonitorEventKind.Progress => client.TransferProgressAsync(item.Transfer, item.Transfer.Progress, timeout.Token),
-                MonitorEventKind.Completed => client.TransferCompletedAsync(item.Transfer, timeout.Token),
-                _ => client.TransferFailedAsync(item.Transfer, new PluginError { Code = ErrorCode.Internal, Message = item.Transfer.Error }, timeout.Token),
-            });
+            await monitor.Monitor.PublishAsync(batch, timeout.Token);
         }
         catch (PluginException ex)
         {
-            Interlocked.Increment(ref _failed);
-            LogDeliveryFailed(_logger, monitor.Name, item.Kind, ex.Message);
+            Interlocked.Add(ref _failed, batch.Count);
+            LogDeliveryFailed(_logger, monitor.Name, batch.Count, ex.Message);
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Monitor {Monitor} did not take a {Kind} event: {Error}")]
-    private static partial void LogDeliveryFailed(ILogger logger, string monitor, MonitorEventKind kind, string error);
+    [LoggerMessage(1, LogLevel.Warning, "Monitor {Monitor} did not take a batch of {Events} events: {Error}")]
+    private static partial void LogDeliveryFailed(ILogger logger, string monitor, int events, string error);
 }

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using GrpcPlugins.Examples.AuditMonitor.Internal;
-using GrpcPlugins.Monitor.V1;
+using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk;
 using Microsoft.Extensions.Logging;
@@ -103,87 +103,69 @@ public sealed class AuditMonitorService : MonitorService.MonitorServiceBase, IPl
         _configure.Dispose();
     }
 
-    /// <summary>Appends a <c>transfer.started</c> line and counts the transfer as started.</summary>
-    /// <param name="request">The started transfer.</param>
-    /// <param name="context">The call's context; its request and user ids go into the line.</param>
-    /// <returns>An empty answer.</returns>
-    public override Task<TransferStartedResponse> TransferStarted(TransferStartedRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var transfer = RequireTransfer(request.Transfer, nameof(TransferStarted));
-        Write(AuditRecord.ForTransfer(AuditEvents.TransferStarted, Now(), transfer, transfer.Progress, PluginContext(context)), urgent: true);
-        Metrics.TransferStarted();
-        return Task.FromResult(new TransferStartedResponse());
-    }
-
     /// <summary>
-    /// Appends a <c>transfer.progress</c> line. Progress lines are many, so they are written with the next flush
-    /// (every <c>flush_interval_ms</c>) rather than at once.
+    /// Takes a batch of events in order: each transfer event becomes a <c>transfer.*</c> audit line and updates the
+    /// transfer metrics; each custom metric becomes a <c>metric.recorded</c> line and a value of the histogram
+    /// <c>filetransfer.monitor.custom</c>. Progress lines are many, so they are written with the next flush (every
+    /// <c>flush_interval_ms</c>); the others are flushed at once. The whole batch is checked first: one bad event
+    /// fails the call and none of the batch is written.
     /// </summary>
-    /// <param name="request">The transfer and its progress.</param>
-    /// <param name="context">The call's context; its request and user ids go into the line.</param>
-    /// <returns>An empty answer.</returns>
-    public override Task<TransferProgressResponse> TransferProgress(TransferProgressRequest request, ServerCallContext context)
+    /// <param name="request">The events, oldest first, each with the context of the request that caused it.</param>
+    /// <param name="context">The call's context.</param>
+    /// <returns>How many events were taken: all of them.</returns>
+    /// <exception cref="PluginException">
+    /// InvalidArgument: an event is empty, a transfer event has no transfer, or a metric has no name or a value that
+    /// is not a finite number. FailedPrecondition: no audit log is open (Init has not succeeded, or after Shutdown).
+    /// </exception>
+    public override Task<PublishEventsResponse> PublishEvents(PublishEventsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var transfer = RequireTransfer(request.Transfer, nameof(TransferProgress));
-        Write(AuditRecord.ForTransfer(AuditEvents.TransferProgress, Now(), transfer, request.Progress, PluginContext(context)), urgent: false);
-        return Task.FromResult(new TransferProgressResponse());
-    }
-
-    /// <summary>Appends a <c>transfer.completed</c> line and records the transfer's bytes and duration.</summary>
-    /// <param name="request">The completed transfer.</param>
-    /// <param name="context">The call's context; its request and user ids go into the line.</param>
-    /// <returns>An empty answer.</returns>
-    public override Task<TransferCompletedResponse> TransferCompleted(TransferCompletedRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var transfer = RequireTransfer(request.Transfer, nameof(TransferCompleted));
-        var now = Now();
-        Write(AuditRecord.ForTransfer(AuditEvents.TransferCompleted, now, transfer, transfer.Progress, PluginContext(context)), urgent: true);
-        Metrics.TransferCompleted(transfer.BytesTransferred, Duration(transfer, now));
-        return Task.FromResult(new TransferCompletedResponse());
-    }
-
-    /// <summary>Appends a <c>transfer.failed</c> line with the error and records the transfer's duration.</summary>
-    /// <param name="request">The failed transfer and why it failed.</param>
-    /// <param name="context">The call's context; its request and user ids go into the line.</param>
-    /// <returns>An empty answer.</returns>
-    public override Task<TransferFailedResponse> TransferFailed(TransferFailedRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var transfer = RequireTransfer(request.Transfer, nameof(TransferFailed));
-        var now = Now();
-        var error = AuditError.From(request.Error, transfer.Error);
-        Write(AuditRecord.ForTransfer(AuditEvents.TransferFailed, now, transfer, transfer.Progress, PluginContext(context), error), urgent: true);
-        Metrics.TransferFailed(Duration(transfer, now));
-        return Task.FromResult(new TransferFailedResponse());
-    }
-
-    /// <summary>
-    /// Appends a <c>metric.recorded</c> line and records the value in the histogram
-    /// <c>filetransfer.monitor.custom</c>, tagged with the metric's name and tags.
-    /// </summary>
-    /// <param name="request">The metric's name, value and tags.</param>
-    /// <param name="context">The call's context; its request and user ids go into the line.</param>
-    /// <returns>An empty answer.</returns>
-    /// <exception cref="PluginException">InvalidArgument: the name is empty or the value is not a finite number.</exception>
-    public override Task<RecordMetricResponse> RecordMetric(RecordMetricRequest request, ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (string.IsNullOrWhiteSpace(request.Name))
+        ArgumentNullException.ThrowIfNull(context);
+        for (var i = 0; i < request.Events.Count; i++)
         {
-            throw new PluginException(PluginErrorCode.InvalidArgument, "RecordMetric needs a name, such as \"filetransfer.queue.depth\".");
+            AuditEventCheck.Validate(request.Events[i], i);
         }
 
-        if (!double.IsFinite(request.Value))
+        var log = OpenLog();
+        foreach (var monitorEvent in request.Events)
         {
-            throw new PluginException(PluginErrorCode.InvalidArgument, $"RecordMetric '{request.Name}' has the value {request.Value}; send a finite number.");
+            Take(log, monitorEvent, monitorEvent.GetPluginContext(context));
         }
 
-        Write(AuditRecord.ForMetric(Now(), request.Name, request.Value, request.Tags, PluginContext(context)), urgent: false);
-        Metrics.Custom(request.Name, request.Value, request.Tags);
-        return Task.FromResult(new RecordMetricResponse());
+        return Task.FromResult(new PublishEventsResponse { Accepted = (uint)request.Events.Count });
+    }
+
+    private void Take(AuditLog log, MonitorEvent monitorEvent, PluginCallContext context)
+    {
+        var now = monitorEvent.OccurredAt?.ToDateTime() ?? Now();
+        switch (monitorEvent.EventCase)
+        {
+            case MonitorEvent.EventOneofCase.TransferStarted:
+                var started = monitorEvent.TransferStarted.Transfer;
+                Write(log, AuditRecord.ForTransfer(AuditEvents.TransferStarted, now, started, started.Progress, context), urgent: true);
+                Metrics.TransferStarted();
+                break;
+            case MonitorEvent.EventOneofCase.TransferProgress:
+                var progress = monitorEvent.TransferProgress;
+                Write(log, AuditRecord.ForTransfer(AuditEvents.TransferProgress, now, progress.Transfer, progress.Progress, context), urgent: false);
+                break;
+            case MonitorEvent.EventOneofCase.TransferCompleted:
+                var completed = monitorEvent.TransferCompleted.Transfer;
+                Write(log, AuditRecord.ForTransfer(AuditEvents.TransferCompleted, now, completed, completed.Progress, context), urgent: true);
+                Metrics.TransferCompleted(completed.BytesTransferred, Duration(completed, now));
+                break;
+            case MonitorEvent.EventOneofCase.TransferFailed:
+                var failed = monitorEvent.TransferFailed;
+                var error = AuditError.From(failed.Error, failed.Transfer.Error);
+                Write(log, AuditRecord.ForTransfer(AuditEvents.TransferFailed, now, failed.Transfer, failed.Transfer.Progress, context, error), urgent: true);
+                Metrics.TransferFailed(Duration(failed.Transfer, now));
+                break;
+            default:
+                var metric = monitorEvent.Metric;
+                Write(log, AuditRecord.ForMetric(now, metric.Name, metric.Value, metric.Tags, context), urgent: false);
+                Metrics.Custom(metric.Name, metric.Value, metric.Tags);
+                break;
+        }
     }
 
     private void RestorePrevious(MonitorOptions options)
@@ -198,26 +180,15 @@ public sealed class AuditMonitorService : MonitorService.MonitorServiceBase, IPl
         }
     }
 
-    private static Transfer RequireTransfer(Transfer? transfer, string method) =>
-        transfer ?? throw new PluginException(PluginErrorCode.InvalidArgument, $"{method} needs the transfer: set the request's transfer field.");
-
-    private static PluginCallContext PluginContext(ServerCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return context.GetPluginContext();
-    }
-
     private static TimeSpan? Duration(Transfer transfer, DateTime now) =>
         transfer.StartedAt is { } started ? now - started.ToDateTime() : null;
 
     private DateTime Now() => _time.GetUtcNow().UtcDateTime;
 
-    private void Write(AuditRecord record, bool urgent)
-    {
-        // The SDK refuses calls before Init; this covers calls that race a Shutdown.
-        var session = _session ?? throw new PluginException(
-            PluginErrorCode.FailedPrecondition,
-            "The audit monitor has no open audit log: it was shut down, or Init has not succeeded. Call Init with audit_log first.");
-        session.Log.Write(record.ToJsonLine(), urgent);
-    }
+    // The SDK refuses calls before Init; this covers calls that race a Shutdown.
+    private AuditLog OpenLog() => _session?.Log ?? throw new PluginException(
+        PluginErrorCode.FailedPrecondition,
+        "The audit monitor has no open audit log: it was shut down, or Init has not succeeded. Call Init with audit_log first.");
+
+    private static void Write(AuditLog log, AuditRecord record, bool urgent) => log.Write(record.ToJsonLine(), urgent);
 }

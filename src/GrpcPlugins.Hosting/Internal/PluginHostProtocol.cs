@@ -4,7 +4,7 @@ namespace GrpcPlugins.Hosting.Internal;
 internal static class PluginHostProtocol
 {
     /// <summary>The app protocol versions this host speaks, oldest first.</summary>
-    public static readonly IReadOnlyList<int> SupportedAppVersions = [PluginProtocol.AppProtocolVersion];
+    public static readonly IReadOnlyList<int> SupportedAppVersions = PluginProtocol.AppProtocolVersions;
 
     /// <param name="handshake">The plugin's handshake.</param>
     /// <param name="autoMtls">Whether the host passed its client certificate, and so requires the plugin's certificate.</param>

@@ -18,6 +18,7 @@ internal static class Options
                 "--test-plugin" => settings with { TestPlugin = Path.GetFullPath(Value()) },
                 "--monitors" => settings with { MonitorPlugins = int.Parse(Value()) },
                 "--no-go" => settings with { GoPeer = false },
+                "--no-aot" => settings with { NativeAot = false },
                 "--out" => settings with { Output = Path.GetFullPath(Value()) },
                 "--plugin-env" => AddEnv(settings, env, Value()),
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'; run without arguments for the usage."),

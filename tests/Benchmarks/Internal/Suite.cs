@@ -34,6 +34,12 @@ internal static class Suite
                 await Step("cold start", () => UnaryMeasures.RunColdStartAsync(settings, report, go));
             }
 
+            // Publishing with NativeAOT takes about a minute of compiling, so the smoke run leaves it out.
+            if (settings.NativeAot && settings.Runs("aot"))
+            {
+                await Step("cold start, NativeAOT", () => UnaryMeasures.RunNativeAotColdStartAsync(settings, report, go));
+            }
+
             if (settings.Runs("stream"))
             {
                 await Step("streams", () => StreamMeasures.RunAsync(settings, report, go, folder));

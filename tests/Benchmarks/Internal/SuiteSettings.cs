@@ -15,7 +15,7 @@ internal sealed record SuiteSettings
 
     public int MonitorPlugins { get; init; } = 3;
 
-    public int FanOutEvents { get; init; } = 30_000;
+    public int FanOutEvents { get; init; } = 300_000;
 
     public int HostTransfers { get; init; } = 64;
 
@@ -25,6 +25,9 @@ internal sealed record SuiteSettings
     public long HostTransferBytes { get; init; } = 16L << 20;
 
     public bool GoPeer { get; init; } = true;
+
+    /// <summary>Whether to publish the test plugin with NativeAOT and measure its cold start too.</summary>
+    public bool NativeAot { get; init; } = true;
 
     /// <summary>The host's Store chunk size; null keeps the PluginOptions default.</summary>
     public int? ChunkSize { get; init; }
@@ -54,6 +57,7 @@ internal sealed record SuiteSettings
         Replaces = 1,
         HostTransferBytes = 1L << 20,
         GoPeer = false,
+        NativeAot = false,
         Output = Path.Combine(Path.GetTempPath(), "grpcplugins-benchmarks-smoke.md"),
     };
 

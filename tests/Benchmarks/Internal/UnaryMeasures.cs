@@ -48,6 +48,30 @@ internal static class UnaryMeasures
 
     public static async Task RunColdStartAsync(SuiteSettings settings, Report report, GoPeer.Result? go)
     {
+        var (wall, cpu) = await MeasureColdStartsAsync(settings);
+        report.Add(new Row("Cold start, spawn to Init returned, median", "ms", wall, new("target", 150), Peer(go, "go-plugin", r => r.ColdStartMs)));
+        report.Add(new Row("Cold start, plugin CPU time until Init returned, median", "ms", cpu, null, null));
+        report.Note($"Cold start: median of {settings.ColdStarts} starts of the test plugin with `dotnet GrpcPlugins.TestPlugin.dll` (PluginClient.StartAsync: spawn, handshake, dial, health, metadata, Init). " +
+            "go-plugin's is spawn until its first call returned. The plugin's CPU time (user + system, /proc/<pid>/stat) is less disturbed than the wall time when other work shares the cores.");
+    }
+
+    /// <summary>The same cold start for the test plugin published with NativeAOT, when it can be published here.</summary>
+    public static async Task RunNativeAotColdStartAsync(SuiteSettings settings, Report report, GoPeer.Result? go)
+    {
+        var executable = await NativeAotPlugin.PublishAsync(settings, report);
+        if (executable is null)
+        {
+            return;
+        }
+
+        var (wall, cpu) = await MeasureColdStartsAsync(settings with { TestPlugin = executable });
+        report.Add(new Row("Cold start, NativeAOT plugin, spawn to Init returned, median", "ms", wall, new("target", 150), Peer(go, "go-plugin", r => r.ColdStartMs)));
+        report.Add(new Row("Cold start, NativeAOT plugin CPU time until Init returned, median", "ms", cpu, null, null));
+        report.Note($"NativeAOT cold start: the same {settings.ColdStarts} starts of the test plugin published by `{NativeAotPlugin.Command}` and started as its native executable.");
+    }
+
+    private static async Task<(double Wall, double Cpu)> MeasureColdStartsAsync(SuiteSettings settings)
+    {
         var samples = new List<double>();
         var cpu = new List<double>();
         for (var i = 0; i < settings.ColdStarts; i++)
@@ -59,11 +83,7 @@ internal static class UnaryMeasures
             await plugin.StopAsync();
         }
 
-        var median = Stats.Percentile(samples, 0.5);
-        report.Add(new Row("Cold start, spawn to Init returned, median", "ms", median, new("target", 150), Peer(go, "go-plugin", r => r.ColdStartMs)));
-        report.Add(new Row("Cold start, plugin CPU time until Init returned, median", "ms", Stats.Percentile(cpu, 0.5), null, null));
-        report.Note($"Cold start: median of {settings.ColdStarts} starts of the test plugin with `dotnet GrpcPlugins.TestPlugin.dll` (PluginClient.StartAsync: spawn, handshake, dial, health, metadata, Init). " +
-            "go-plugin's is spawn until its first call returned. The plugin's CPU time (user + system, /proc/<pid>/stat) is less disturbed than the wall time when other work shares the cores.");
+        return (Stats.Percentile(samples, 0.5), Stats.Percentile(cpu, 0.5));
     }
 
     /// <summary>Runs <paramref name="calls"/> calls over <paramref name="callers"/> concurrent callers, each timed.</summary>
