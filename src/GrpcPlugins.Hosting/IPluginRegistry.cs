@@ -38,6 +38,23 @@ public interface IPluginRegistry
     /// </exception>
     Task<PluginClient> StartAsync(PluginOptions options, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Replaces a listed plugin with a new instance, such as a newer version, without downtime. The new instance starts
+    /// beside the old one; once it has started (handshake, health, metadata, Init) and answers a health check, it takes
+    /// the old one's place in the list and every new call, including calls through the old <see cref="PluginClient"/>.
+    /// Calls in flight on the old instance finish there (for up to its <see cref="PluginOptions.DrainTimeout"/>), and
+    /// then it is stopped. If the new instance fails to start or fails its health check, it is stopped and the old one
+    /// keeps serving, untouched.
+    /// </summary>
+    /// <param name="options">How to start and call the new instance; its name names the plugin to replace.</param>
+    /// <param name="cancellationToken">Abandons the new instance's start (the old one keeps serving); once the switch is made, the old one drains regardless.</param>
+    /// <returns>The new instance, running, once the old one has stopped.</returns>
+    /// <exception cref="PluginException">
+    /// No plugin of that name is listed (NotFound), it is being started or replaced (AlreadyExists), the new instance
+    /// is of another type (FailedPrecondition), or it failed to start or its health check (the message says why).
+    /// </exception>
+    Task<PluginClient> ReplaceAsync(PluginOptions options, CancellationToken cancellationToken = default);
+
     /// <summary>Stops a plugin; it stays listed as stopped. Stopping a stopped plugin does nothing.</summary>
     /// <param name="name">The plugin's name.</param>
     /// <param name="cancellationToken">Skips the rest of the plugin's grace period and kills it at once.</param>

@@ -33,6 +33,8 @@ public sealed class PluginClient : IAsyncDisposable
     private Task _supervisor = Task.CompletedTask;
     private int _restartCount;
     private string? _lastError;
+    private PluginClient? _successor;
+    private int _inFlight;
 
     private PluginClient(PluginOptions options, GrpcPluginsOptions hostOptions, ILogger logger, PluginInstance instance)
     {
@@ -261,23 +263,43 @@ public sealed class PluginClient : IAsyncDisposable
     internal async Task<T> CallAsync<T>(
         Func<CallInvoker, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string? idempotentMethod = null)
     {
-        // Only an idempotent call waits for a restart, so only it needs a budget beyond the caller's token.
-        using var budget = idempotentMethod is null ? null : Budget(idempotentMethod, cancellationToken);
+        // Counted before the successor is read, so a drain that saw no calls in flight cannot miss one that then goes
+        // to this instance: each side writes first (count, successor) and reads the other's write second.
+        Interlocked.Increment(ref _inFlight);
+        if (Volatile.Read(ref _successor) is { } successor)
+        {
+            LeaveCall();
+            return await successor.CallAsync(call, cancellationToken, idempotentMethod).ConfigureAwait(false);
+        }
 
-        var lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
+        var slotHandedOver = false;
+        RateLimitLease? lease = null;
+        PluginClient? forwardTo;
         try
         {
+            // Only an idempotent call waits for a restart, so only it needs a budget beyond the caller's token.
+            using var budget = idempotentMethod is null ? null : Budget(idempotentMethod, cancellationToken);
+            lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
+
             while (true)
             {
-                var instance = await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false);
+                // A call that has not reached the plugin yet (it queued in the bulkhead, or waits to be retried) goes
+                // to the successor once there is one, rather than to a plugin about to stop.
+                if (await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false) is not { } instance)
+                {
+                    forwardTo = Volatile.Read(ref _successor)!;
+                    break;
+                }
+
                 try
                 {
                     var result = await call(instance.Invoker, cancellationToken).ConfigureAwait(false);
                     if (result is PluginDownload download && lease is not null)
                     {
-                        // A download holds its slot until the caller has read it.
-                        download.HoldUntilDisposed(lease);
+                        // A download holds its slot, and counts as in flight, until the caller has read it.
+                        download.HoldUntilDisposed(new CallSlot(this, lease));
                         lease = null;
+                        slotHandedOver = true;
                     }
 
                     return result;
@@ -298,8 +320,53 @@ public sealed class PluginClient : IAsyncDisposable
         finally
         {
             lease?.Dispose();
+            if (!slotHandedOver)
+            {
+                LeaveCall();
+            }
         }
+
+        return await forwardTo.CallAsync(call, cancellationToken, idempotentMethod).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Hands this plugin's calls over to <paramref name="successor"/>: new calls, through this client too, go to the
+    /// successor at once; calls in flight here (downloads until they are disposed) finish, for up to
+    /// <see cref="PluginOptions.DrainTimeout"/>; then this plugin is stopped.
+    /// </summary>
+    internal async Task RetireAsync(PluginClient successor)
+    {
+        Interlocked.Exchange(ref _successor, successor);
+
+        // Calls waiting for this plugin to come back wake up and go to the successor.
+        SetState(null);
+        var inFlight = Volatile.Read(ref _inFlight);
+        if (inFlight > 0)
+        {
+            HostingLog.Draining(_logger, Name, ProcessId, inFlight, _options.DrainTimeout);
+            using var drain = new CancellationTokenSource(_options.DrainTimeout);
+            try
+            {
+                while (Volatile.Read(ref _inFlight) > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), drain.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                HostingLog.DrainTimedOut(_logger, Name, Volatile.Read(ref _inFlight), _options.DrainTimeout);
+            }
+        }
+
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks the running plugin's health service once; false when it is not running, not serving or slow to answer.</summary>
+    internal Task<bool> IsHealthyAsync(CancellationToken cancellationToken) => State == PluginState.Running
+        ? _instance.IsHealthyAsync(_options.HealthCheckTimeout, cancellationToken)
+        : Task.FromResult(false);
+
+    private void LeaveCall() => Interlocked.Decrement(ref _inFlight);
 
     // The time an idempotent call may spend waiting for a restart and trying again: its method's deadline.
     private CancellationTokenSource Budget(string method, CancellationToken cancellationToken)
@@ -309,11 +376,17 @@ public sealed class PluginClient : IAsyncDisposable
         return budget;
     }
 
-    internal Task<PluginException> TranslateAsync(RpcException exception) => _instance.TranslateAsync(exception);
+    internal Task<PluginException> TranslateAsync(RpcException exception) =>
+        Volatile.Read(ref _successor) is { } successor ? successor.TranslateAsync(exception) : _instance.TranslateAsync(exception);
 
     /// <summary>The invoker of the running plugin, for calls outside the bulkhead; fails fast when it is not running.</summary>
     internal CallInvoker RunningInvoker()
     {
+        if (Volatile.Read(ref _successor) is { } successor)
+        {
+            return successor.RunningInvoker();
+        }
+
         var state = State;
         return state == PluginState.Running ? _instance.Invoker : throw NotRunning(state);
     }
@@ -333,7 +406,8 @@ public sealed class PluginClient : IAsyncDisposable
         { Source = PluginErrorSource.Host, PluginName = Name };
     }
 
-    private async Task<PluginInstance> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
+    // The instance to call, or null once the plugin has a successor to call instead.
+    private async Task<PluginInstance?> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
     {
         while (true)
         {
@@ -341,6 +415,11 @@ public sealed class PluginClient : IAsyncDisposable
             lock (_stateLock)
             {
                 changed = _stateChanged.Task;
+            }
+
+            if (Volatile.Read(ref _successor) is not null)
+            {
+                return null;
             }
 
             var state = State;
@@ -380,12 +459,13 @@ public sealed class PluginClient : IAsyncDisposable
         return error;
     }
 
-    private void SetState(PluginState state)
+    // Sets the state (null keeps it) and wakes the calls waiting for a change.
+    private void SetState(PluginState? state)
     {
         TaskCompletionSource changed;
         lock (_stateLock)
         {
-            _state = state;
+            _state = state ?? _state;
             changed = _stateChanged;
             _stateChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -459,6 +539,21 @@ public sealed class PluginClient : IAsyncDisposable
             SetState(PluginState.Running);
             HostingLog.Restarted(_logger, Name, _instance.ProcessId, count);
             return true;
+        }
+    }
+
+    /// <summary>A call's bulkhead slot and its place among the calls in flight, given back together.</summary>
+    private sealed class CallSlot(PluginClient owner, RateLimitLease lease) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                lease.Dispose();
+                owner.LeaveCall();
+            }
         }
     }
 

@@ -72,6 +72,12 @@ public sealed class PluginOptions
     /// <summary>How long a plugin may take to exit after Shutdown before it is killed. Defaults to 5 seconds.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When the plugin is replaced by a new instance (an upgrade), how long the old instance may take to finish the
+    /// calls it has in flight before it is stopped anyway. Defaults to 30 seconds.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest message sent to or accepted from the plugin, in bytes. Defaults to 4 MiB.</summary>
     public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
 
@@ -168,9 +174,9 @@ public sealed class PluginOptions
             yield return $"{who} has Checksum '{Checksum}': use 'sha256:' followed by the 64 hex digits of the file's SHA-256 (sha256sum prints them).";
         }
 
-        if (StartTimeout <= TimeSpan.Zero || CallTimeout <= TimeSpan.Zero || ShutdownGracePeriod < TimeSpan.Zero)
+        if (StartTimeout <= TimeSpan.Zero || CallTimeout <= TimeSpan.Zero || ShutdownGracePeriod < TimeSpan.Zero || DrainTimeout < TimeSpan.Zero)
         {
-            yield return $"{who} has a zero or negative timeout: StartTimeout and CallTimeout must be positive.";
+            yield return $"{who} has a zero or negative timeout: StartTimeout and CallTimeout must be positive, ShutdownGracePeriod and DrainTimeout zero or more.";
         }
 
         if (MethodTimeouts.Any(t => t.Value <= TimeSpan.Zero) || HealthCheckInterval <= TimeSpan.Zero || HealthCheckTimeout <= TimeSpan.Zero

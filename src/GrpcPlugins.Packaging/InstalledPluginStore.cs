@@ -35,6 +35,13 @@ public sealed record InstalledPluginState
 
     /// <summary>When the plugin was installed.</summary>
     public DateTimeOffset InstalledAt { get; init; }
+
+    /// <summary>
+    /// The plugin's folder, relative to the plugins folder, when it is not the folder named after the plugin: an
+    /// upgrade installs the new version beside the old one, and this names it once the upgrade is done. Defaults to null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Folder { get; init; }
 }
 
 /// <summary>

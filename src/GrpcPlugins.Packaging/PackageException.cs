@@ -50,6 +50,12 @@ public enum PackageProblem
 
     /// <summary>No plugin of that name is installed.</summary>
     NotInstalled,
+
+    /// <summary>The package is the installed version of its plugin or an older one; only a newer version upgrades in place.</summary>
+    NotNewer,
+
+    /// <summary>The new version of an upgrade failed to start or failed its health check, and was rolled back.</summary>
+    UpgradeFailed,
 }
 
 /// <summary>
@@ -79,7 +85,7 @@ public sealed class PackageException : PluginException
     {
         PackageProblem.DuplicateName => PluginErrorCode.AlreadyExists,
         PackageProblem.NotInstalled => PluginErrorCode.NotFound,
-        PackageProblem.IncompatibleHost => PluginErrorCode.FailedPrecondition,
+        PackageProblem.IncompatibleHost or PackageProblem.NotNewer or PackageProblem.UpgradeFailed => PluginErrorCode.FailedPrecondition,
         _ => PluginErrorCode.InvalidArgument,
     };
 }

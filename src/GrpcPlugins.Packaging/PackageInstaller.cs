@@ -11,6 +11,9 @@ namespace GrpcPlugins.Packaging;
 /// <param name="verifier">The checks a package must pass.</param>
 public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier verifier)
 {
+    /// <summary>The folder, inside the plugins folder, that holds versions installed by upgrades.</summary>
+    public const string VersionsFolderName = ".versions";
+
     private const string StagingPrefix = ".staging-";
     private const string TrashPrefix = ".removing-";
 
@@ -41,7 +44,91 @@ public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier ve
             throw new PackageException(PackageProblem.DuplicateName, $"Refused '{archive.Name}': a plugin named '{name}' is installed already. Uninstall it first, or give the new plugin another name.");
         }
 
-        Directory.CreateDirectory(PluginsDirectory);
+        Unpack(archive, package, target);
+        return package;
+    }
+
+    /// <summary>
+    /// Verifies a package and unpacks it beside any installed version of its plugin, into a new folder under
+    /// <see cref="VersionsFolderName"/>, for an upgrade. Nothing refers to that folder until the caller records it.
+    /// </summary>
+    /// <param name="packagePath">The package's path.</param>
+    /// <returns>The verified package and the folder it is unpacked in.</returns>
+    /// <exception cref="PackageException">The package is refused; nothing was changed.</exception>
+    public (VerifiedPackage Package, string Folder) Stage(string packagePath)
+    {
+        using var archive = PackageArchive.Open(packagePath, Verifier.Options);
+        var package = Verifier.Verify(archive);
+        var folder = Path.Combine(PluginsDirectory, VersionsFolderName, $"{package.Manifest.Name}@{package.Manifest.Version}-{Guid.NewGuid().ToString("N")[..8]}");
+        Unpack(archive, package, folder);
+        return (package, folder);
+    }
+
+    /// <summary>Removes a folder inside the plugins folder: renamed aside first, so it vanishes at once, then deleted.</summary>
+    /// <param name="folder">The folder; nothing happens when it does not exist.</param>
+    /// <exception cref="ArgumentException">The folder is not inside the plugins folder.</exception>
+    public void RemoveFolder(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        if (!full.StartsWith(PluginsDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{folder} is not inside the plugins folder {PluginsDirectory}.", nameof(folder));
+        }
+
+        if (!Directory.Exists(full))
+        {
+            return;
+        }
+
+        var trash = Path.Combine(PluginsDirectory, TrashPrefix + Guid.NewGuid().ToString("N"));
+        Directory.Move(full, trash);
+        Directory.Delete(trash, recursive: true);
+    }
+
+    /// <summary>
+    /// Removes what an install, upgrade or uninstall cut short by a crash left behind: staging and half-deleted folders,
+    /// and versions under <see cref="VersionsFolderName"/> that <paramref name="isInUse"/> does not claim.
+    /// </summary>
+    /// <param name="isInUse">Says whether a folder (absolute path) under <see cref="VersionsFolderName"/> is an installed plugin's.</param>
+    /// <returns>The folders removed.</returns>
+    public IReadOnlyList<string> RemoveLeftovers(Func<string, bool> isInUse)
+    {
+        ArgumentNullException.ThrowIfNull(isInUse);
+        if (!Directory.Exists(PluginsDirectory))
+        {
+            return [];
+        }
+
+        var versions = Path.Combine(PluginsDirectory, VersionsFolderName);
+        var leftovers = Directory.EnumerateDirectories(PluginsDirectory)
+            .Where(d => Path.GetFileName(d) is { } n && (n.StartsWith(StagingPrefix, StringComparison.Ordinal) || n.StartsWith(TrashPrefix, StringComparison.Ordinal)))
+            .Concat(Directory.Exists(versions) ? Directory.EnumerateDirectories(versions).Where(d => !isInUse(d)) : [])
+            .ToList();
+        foreach (var folder in leftovers)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        return leftovers;
+    }
+
+    /// <summary>Reads the manifest of a plugin installed in a folder.</summary>
+    /// <param name="name">The plugin's name, for the error.</param>
+    /// <param name="folder">The folder.</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="PackageException">The folder holds no plugin (<see cref="PackageProblem.NotInstalled"/>), or its manifest is damaged.</exception>
+    public PluginManifest ReadInstalled(string name, string folder)
+    {
+        var path = Path.Combine(folder, PluginManifest.FileName);
+        return File.Exists(path)
+            ? PluginManifest.Parse(File.ReadAllBytes(path))
+            : throw NotInstalled(name);
+    }
+
+    // Unpacks into a hidden staging folder, then renames it to the target, so the target is never half-written.
+    private void Unpack(PackageArchive archive, VerifiedPackage package, string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var staging = Path.Combine(PluginsDirectory, StagingPrefix + Guid.NewGuid().ToString("N"));
         try
         {
@@ -72,7 +159,6 @@ public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier ve
 
             File.WriteAllBytes(Path.Combine(staging, PluginManifest.FileName), package.Manifest.ToUtf8Bytes());
             Directory.Move(staging, target);
-            return package;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -87,16 +173,13 @@ public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier ve
         }
     }
 
-    /// <summary>Removes an installed plugin's folder: renamed aside first, so it vanishes at once, then deleted.</summary>
+    /// <summary>
+    /// Removes the folder named after a plugin: renamed aside first, so it vanishes at once, then deleted. A plugin that
+    /// was upgraded lives in another folder; <see cref="PluginDirectory.Uninstall"/> knows which.
+    /// </summary>
     /// <param name="name">The plugin's name.</param>
     /// <exception cref="PackageException">No plugin of that name is installed (<see cref="PackageProblem.NotInstalled"/>).</exception>
-    public void Uninstall(string name)
-    {
-        var folder = InstalledFolder(name);
-        var trash = Path.Combine(PluginsDirectory, TrashPrefix + Guid.NewGuid().ToString("N"));
-        Directory.Move(folder, trash);
-        Directory.Delete(trash, recursive: true);
-    }
+    public void Uninstall(string name) => RemoveFolder(InstalledFolder(name));
 
     /// <summary>Reads an installed plugin's manifest.</summary>
     /// <param name="name">The plugin's name.</param>
@@ -121,9 +204,12 @@ public sealed class PackageInstaller(string pluginsDirectory, PackageVerifier ve
         var folder = FolderOf(name);
         if (!PluginManifest.NamePattern().IsMatch(name) || !File.Exists(Path.Combine(folder, PluginManifest.FileName)))
         {
-            throw new PackageException(PackageProblem.NotInstalled, $"No plugin named '{name}' is installed in {PluginsDirectory}. `grpcplugins list` shows the installed plugins.");
+            throw NotInstalled(name);
         }
 
         return folder;
     }
+
+    private PackageException NotInstalled(string name) =>
+        new(PackageProblem.NotInstalled, $"No plugin named '{name}' is installed in {PluginsDirectory}. `grpcplugins list` shows the installed plugins.");
 }

@@ -28,6 +28,7 @@ public sealed class DashboardTests
         await using var host = await HostProcess.StartAsync(settings: "--FileTransfer:Packages:AllowUnsigned=true");
         await AuthApiTests.AddUserAsync(host, "rita", "reader", "ritas-password");
         var package = PackAuditMonitorCopy(host.DataDir);
+        var upgrade = PackAuditMonitorCopy(host.DataDir, "1.3.0");
         var screenshot = Path.Combine(HostProcess.RepoRoot, "tests", "artifacts", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
@@ -44,6 +45,7 @@ public sealed class DashboardTests
                 ["FT_SCREENSHOT"] = screenshot,
                 ["FT_PACKAGE"] = package,
                 ["FT_PACKAGE_NAME"] = "audit-copy",
+                ["FT_PACKAGE_UPGRADE"] = upgrade,
                 ["CHROMIUM"] = Chromium,
             });
 
@@ -51,7 +53,9 @@ public sealed class DashboardTests
         Assert.True(exitCode == 0, $"The browser test failed (exit {exitCode}):\n{output}\nHost output:\n{host.Output}");
         Assert.Contains("ok - admin sees the plugins users, files, http, audit running", output, StringComparison.Ordinal);
         Assert.Contains("ok - rita (not an admin) sees the file list but no plugin management", output, StringComparison.Ordinal);
+        Assert.Contains("ok - rita sees the transfer the admin started, listed by the host with its progress bar full", output, StringComparison.Ordinal);
         Assert.Contains("ok - installed audit-copy from the page, started, disabled and uninstalled it", output, StringComparison.Ordinal);
+        Assert.Contains("ok - uploading audit-copy 1.3.0 upgraded the running plugin in place: running, new version, new process", output, StringComparison.Ordinal);
         Assert.Contains("ok - the page logged no script errors", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(host.DataDir, "plugins", "audit-copy")), "The uninstalled plugin's folder is still there.");
         Assert.True(new FileInfo(screenshot).Length > 0, $"No screenshot at {screenshot}.");
@@ -87,9 +91,9 @@ public sealed class DashboardTests
     }
 
     // An unsigned package of the AuditMonitor example under another name: a real plugin the page can install and run.
-    private static string PackAuditMonitorCopy(string workDir)
+    private static string PackAuditMonitorCopy(string workDir, string version = "1.2.0")
     {
-        var folder = Directory.CreateDirectory(Path.Combine(workDir, "audit-copy-package")).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(workDir, $"audit-copy-package-{version}")).FullName;
         var built = Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!;
         foreach (var file in Directory.EnumerateFiles(built, "*", SearchOption.AllDirectories))
         {
@@ -101,7 +105,7 @@ public sealed class DashboardTests
         File.WriteAllText(Path.Combine(folder, PluginManifest.FileName), JsonSerializer.Serialize(new
         {
             name = "audit-copy",
-            version = "1.2.0",
+            version,
             description = "A second audit log, installed from the dashboard test",
             authors = new[] { "GrpcPlugins tests" },
             builder = new { name = "GrpcPlugins tests", contact = "https://github.com/grpcplugins" },
@@ -117,7 +121,7 @@ public sealed class DashboardTests
                 properties = new { audit_log = new { type = "string", @default = Path.Combine(workDir, "audit-copy.log") } },
             },
         }));
-        var package = Path.Combine(workDir, "audit-copy.zip");
+        var package = Path.Combine(workDir, $"audit-copy-{version}.zip");
         PackageBuilder.Pack(folder, package);
         return package;
     }

@@ -32,6 +32,34 @@ public sealed class TransferApiTests
     }
 
     [Fact]
+    public async Task List_TransfersStarted_NewestFirstWithProgressAndSessionRequired()
+    {
+        await using var host = await HostProcess.StartAsync(settings: ["--Plugins:http:Config:throttle_bytes_per_second=8388608"]);
+        var token = await host.LoginAsync();
+        using var client = host.Client(token);
+        var first = await PutAsync(client, "first.bin", 64 * 1024, seed: 1);
+        var second = await PutAsync(client, "second.bin", 8L * 1024 * 1024, seed: 2);
+
+        var firstId = await StartToSelfAsync(client, host, first, token);
+        await WaitForAsync(client, firstId, t => t.GetProperty("status").GetString() is "completed");
+        var secondId = await StartToSelfAsync(client, host, second, token);
+        var moving = await ListedAsync(client, secondId, t => t.GetProperty("bytesTransferred").GetInt64() > 0);
+        var done = await ListedAsync(client, secondId, t => t.GetProperty("status").GetString() is "completed");
+        var all = (await client.GetFromJsonAsync<JsonElement>("/v1/transfers")).GetProperty("transfers");
+        var limited = (await client.GetFromJsonAsync<JsonElement>("/v1/transfers?limit=1")).GetProperty("transfers");
+        using var anonymous = await host.Http.GetAsync("/v1/transfers");
+
+        Assert.Equal([secondId, firstId], all.EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Equal(second, moving.GetProperty("fileId").GetString());
+        Assert.Equal(host.BaseUrl, moving.GetProperty("destination").GetString());
+        Assert.Equal(8L * 1024 * 1024, moving.GetProperty("totalBytes").GetInt64());
+        Assert.Equal(1.0, done.GetProperty("progress").GetDouble());
+        Assert.Equal(8L * 1024 * 1024, done.GetProperty("bytesTransferred").GetInt64());
+        Assert.Equal([secondId], limited.EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
     public async Task Send_ReceiverKilledMidway_ResumeCompletesFromAcknowledgedOffset()
     {
         await using var a = await HostProcess.StartAsync(settings: ["--Plugins:http:Config:throttle_bytes_per_second=8388608", "--Plugins:http:Config:max_retries=1"]);
@@ -168,6 +196,30 @@ public sealed class TransferApiTests
     {
         var page = await client.GetFromJsonAsync<JsonElement>($"/v1/files?prefix={name}");
         return page.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("name").GetString() == name);
+    }
+
+    private static async Task<string> StartToSelfAsync(HttpClient client, HostProcess host, string fileId, string token)
+    {
+        using var start = await client.PostAsJsonAsync("/v1/transfers", new { fileId, destination = host.BaseUrl, destinationToken = token });
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        return (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    // Polls GET /v1/transfers until the transfer is listed in the state asked for.
+    private static async Task<JsonElement> ListedAsync(HttpClient client, string transferId, Func<JsonElement, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(HostProcess.Timeout);
+        while (true)
+        {
+            var listed = (await client.GetFromJsonAsync<JsonElement>("/v1/transfers", deadline.Token)).GetProperty("transfers")
+                .EnumerateArray().Where(t => t.GetProperty("id").GetString() == transferId).ToList();
+            if (listed is [var transfer] && condition(transfer))
+            {
+                return transfer.Clone();
+            }
+
+            await Task.Delay(50, deadline.Token);
+        }
     }
 
     private static async Task<JsonElement> WaitForAsync(HttpClient client, string transferId, Func<JsonElement, bool> condition)

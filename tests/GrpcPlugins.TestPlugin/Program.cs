@@ -1,5 +1,6 @@
 using GrpcPlugins.Sdk;
 using GrpcPlugins.TestPlugin;
+using Microsoft.Extensions.DependencyInjection;
 
 // The first argument picks a behaviour; functional tests use each to check what a host does with it.
 var mode = args.Length > 0 ? args[0] : "storage";
@@ -17,6 +18,14 @@ switch (mode)
         break;
     case "monitor":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<CountingMonitor>());
+        break;
+    case "unhealthy":
+        // Serves auth, but its health service answers NOT_SERVING, so a host never finds it healthy.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddAuth<EchoAuth>();
+            p.Services.AddHostedService<NotServing>();
+        });
         break;
     case "monitor-v2":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());

@@ -177,6 +177,20 @@ try {
     await row.locator('.state-running').waitFor(wait);
     assert.match(await row.locator('td').nth(6).innerText(), /^\d+$/, 'a running plugin shows its process id');
     await page.screenshot({ path: screenshot.replace(/\.png$/, '-package-running.png'), fullPage: true });
+
+    // A newer version of the running plugin: uploading it upgrades in place, and the row shows it running again.
+    const upgradePath = process.env.FT_PACKAGE_UPGRADE;
+    if (upgradePath) {
+      const oldPid = await row.locator('td').nth(6).innerText();
+      await plugins.getByLabel('Plugin package (.zip)').setInputFiles(upgradePath);
+      await plugins.getByRole('button', { name: 'Install package' }).click();
+      const notice = await page.getByRole('status').getByText(new RegExp(`Upgraded ${name} from \\S+ to \\S+; it is running`)).textContent(wait);
+      await row.locator('td').nth(6).filter({ hasNotText: oldPid }).waitFor(wait);
+      await row.locator('.state-running').waitFor(wait);
+      const version = await row.locator('td').nth(2).innerText();
+      assert.ok(notice.includes(`to ${version}`), `the notice "${notice}" does not name the version the row shows (${version})`);
+      ok(`uploading ${name} ${version} upgraded the running plugin in place: running, new version, new process`);
+    }
     await row.getByRole('button', { name: `Disable ${name}` }).click();
     await row.locator('.state-disabled').waitFor(wait);
     page.once('dialog', (dialog) => dialog.accept());
@@ -202,6 +216,12 @@ try {
     assert.equal(await page.getByRole('region', { name: /Plugins/ }).count(), 0, 'the plugin section is visible to a non-admin');
     assert.equal(await page.getByRole('button', { name: 'Install package' }).count(), 0);
     ok(`${reader} (not an admin) sees the file list but no plugin management`);
+
+    // The host lists its transfers: the one the admin started shows here too, completed, with its bar full.
+    const listed = transfers.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` }) });
+    await listed.locator('.state-completed').first().waitFor(wait);
+    assert.equal(await listed.first().getByRole('progressbar').evaluate((element) => element.value), 1);
+    ok(`${reader} sees the transfer the admin started, listed by the host with its progress bar full`);
   }
 
   assert.deepEqual(consoleErrors.filter((text) => !text.includes('Failed to load resource')), [], 'the page logged errors');

@@ -77,6 +77,10 @@ public sealed record TransferRequest(string? FileId, string? Destination, string
 /// <param name="DestinationToken">A fresh bearer token for the destination, when the one the transfer started with is no longer valid there.</param>
 public sealed record ResumeTransferRequest(string? DestinationToken);
 
+/// <summary>The answer of <c>GET /v1/transfers</c>.</summary>
+/// <param name="Transfers">The transfers this host has started, newest first, each as last seen.</param>
+public sealed record TransferListDto(IReadOnlyList<TransferDto> Transfers);
+
 /// <summary>A transfer's state.</summary>
 /// <param name="Id">The transfer's id.</param>
 /// <param name="Status">pending, active, completed, failed or cancelled.</param>

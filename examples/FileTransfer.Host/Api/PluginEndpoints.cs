@@ -15,8 +15,9 @@ public static class PluginEndpoints
         admin.MapGet("/plugins/{name}", (string name, PluginManager plugins) => Results.Ok(plugins.Get(name)));
         admin.MapPost("/plugins/upload", async (HttpContext http, PluginManager plugins) =>
         {
-            var plugin = await plugins.InstallAsync(http.Request.Body, http.RequestAborted);
-            return Results.Created($"/v1/plugins/{plugin.Name}", plugin);
+            // A new plugin is created; a newer version of an installed one replaces it in place.
+            var (plugin, upgradedFrom) = await plugins.InstallAsync(http.Request.Body, http.RequestAborted);
+            return upgradedFrom is null ? Results.Created($"/v1/plugins/{plugin.Name}", plugin) : Results.Ok(plugin);
         });
         admin.MapPut("/plugins/{name}", async (string name, HttpContext http, PluginManager plugins) =>
         {

@@ -8,12 +8,17 @@ namespace FileTransfer.Host.Api;
 /// <summary>Sending stored files elsewhere through protocol plugins, and following the transfers.</summary>
 public static class TransferEndpoints
 {
+    /// <summary>The most transfers <c>GET /v1/transfers</c> returns, and its default.</summary>
+    public const int MaxListed = 200;
+
     /// <summary>Maps the transfer routes.</summary>
     /// <param name="session">The session-gated group.</param>
     public static void MapTransfers(this RouteGroupBuilder session)
     {
         session.MapPost("/transfers", async (TransferRequest body, HttpContext http, TransferTracker transfers) =>
             Results.Accepted(null, await transfers.StartAsync(body, http)));
+        session.MapGet("/transfers", (TransferTracker transfers, int? limit) =>
+            Results.Ok(new TransferListDto(transfers.List(limit is > 0 and <= MaxListed ? limit.Value : MaxListed))));
         session.MapGet("/transfers/{id}", async (string id, TransferTracker transfers, CancellationToken ct) =>
             Results.Ok(await transfers.StatusAsync(id, ct)));
         session.MapPost("/transfers/{id}/cancel", async (string id, TransferTracker transfers, CancellationToken ct) =>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace FileTransfer.Host.Services;
 
 /// <summary>
-/// Installs, starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
+/// Installs, upgrades (without downtime), starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
 /// <see cref="FileTransferOptions.PluginsPath"/> with their saved state, and come back at host start as they were left;
 /// built-in plugins come from the configuration and can only be started and stopped.
 /// </summary>
@@ -59,6 +59,18 @@ public sealed partial class PluginManager : IHostedService
     /// <returns>A task that completes when every start has finished or failed.</returns>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            foreach (var folder in Directory.RemoveLeftovers())
+            {
+                LogLeftoverRemoved(_logger, folder);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PackageException)
+        {
+            LogLeftoversFailed(_logger, ex.Message);
+        }
+
         foreach (var plugin in Directory.List().Where(p => p.State.Status == InstalledStatus.Running))
         {
             try
@@ -94,12 +106,15 @@ public sealed partial class PluginManager : IHostedService
         ? Describe(_registry.Get(name), null)
         : Describe(Listed(name), Directory.Get(name));
 
-    /// <summary>Verifies and installs an uploaded package, stopped.</summary>
+    /// <summary>
+    /// Verifies and installs an uploaded package, stopped; or, when it is a newer version of an installed plugin,
+    /// upgrades that plugin without downtime (see <see cref="UpgradeAsync"/>).
+    /// </summary>
     /// <param name="body">The package's bytes.</param>
-    /// <param name="cancellationToken">Abandons the upload.</param>
-    /// <returns>The installed plugin.</returns>
-    /// <exception cref="PackageException">The package is refused; nothing was installed.</exception>
-    public async Task<PluginDto> InstallAsync(Stream body, CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Abandons the upload, or the new version's start (it is then rolled back).</param>
+    /// <returns>The installed plugin, and the version it was upgraded from (null for a new install).</returns>
+    /// <exception cref="PackageException">The package is refused, or the upgrade was rolled back; the installed plugins are as they were.</exception>
+    public async Task<(PluginDto Plugin, string? UpgradedFrom)> InstallAsync(Stream body, CancellationToken cancellationToken)
     {
         var uploads = System.IO.Directory.CreateDirectory(Path.Combine(_options.DataPath, "plugin-uploads")).FullName;
         var path = Path.Combine(uploads, Guid.NewGuid().ToString("N") + ".zip");
@@ -119,9 +134,16 @@ public sealed partial class PluginManager : IHostedService
                     throw new PackageException(PackageProblem.ManifestInvalid, $"'{verified.Manifest.Name}' lists the types {string.Join(", ", verified.Manifest.Types).ToLowerInvariant()}; this host runs each plugin as one type. Package one type per plugin.");
                 }
 
+                if (!IsBuiltin(verified.Manifest.Name) && Directory.IsInstalled(verified.Manifest.Name))
+                {
+                    var from = Directory.Get(verified.Manifest.Name).Manifest.Version.ToString();
+                    var upgraded = await UpgradeAsync(path, cancellationToken);
+                    return (Describe(Listed(upgraded.Manifest.Name), upgraded), from);
+                }
+
                 var installed = Directory.Install(path, IsBuiltin);
                 _runtime.TryRemove(installed.Manifest.Name, out _);
-                return Describe(null, installed);
+                return (Describe(null, installed), null);
             }
             finally
             {
@@ -274,7 +296,62 @@ public sealed partial class PluginManager : IHostedService
         }
     }
 
-    private Task StartPackageAsync(InstalledPlugin plugin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Upgrades an installed plugin to the newer version in a package. The new version is unpacked beside the old one.
+    /// If the plugin runs, the new version is started beside it and, once healthy, takes its calls, while the old one
+    /// finishes the calls it has in flight and stops; if the new version fails to start or its health check, it is
+    /// removed and the old one keeps serving. Only then is the new version recorded as installed and the old one's
+    /// folder removed, so a host that dies part way comes back with one version or the other, whole.
+    /// </summary>
+    private async Task<InstalledPlugin> UpgradeAsync(string path, CancellationToken cancellationToken)
+    {
+        var upgrade = Directory.StageUpgrade(path);
+        var name = upgrade.Current.Manifest.Name;
+        var (from, to) = (upgrade.Current.Manifest.Version, upgrade.Next.Manifest.Version);
+        if (upgrade.Current.State.Status == InstalledStatus.Running && Listed(name) is { State: not PluginState.Stopped })
+        {
+            PluginOptions options;
+            try
+            {
+                options = PackageOptions(upgrade.Next);
+                await _registry.ReplaceAsync(options, cancellationToken);
+            }
+            catch (Exception ex) when (ex is PluginException or OperationCanceledException)
+            {
+                Directory.DiscardUpgrade(upgrade);
+                LogUpgradeRolledBack(_logger, name, from.ToString(), to.ToString(), ex.Message);
+                var why = ex is PluginException ? ex.Message : "the upload was abandoned before the new version was ready.";
+                throw new PackageException(PackageProblem.UpgradeFailed, $"Upgrading '{name}' from {from} to {to} was rolled back: {why} Version {from} keeps serving, and the installed plugins are as they were.", ex);
+            }
+
+            var runtime = Track(name);
+            runtime.Options = options;
+            runtime.LastError = null;
+        }
+
+        var installed = Directory.CommitUpgrade(upgrade);
+        LogUpgraded(_logger, name, from.ToString(), to.ToString());
+        if (installed.State.Status == InstalledStatus.Running && Listed(name) is null)
+        {
+            // Saved as running but not running (it failed to start with the host): the new version may well start.
+            try
+            {
+                await StartPackageAsync(installed, cancellationToken);
+            }
+            catch (PluginException ex)
+            {
+                LogStartFailed(_logger, name, ex.Message);
+            }
+        }
+
+        return installed;
+    }
+
+    private Task StartPackageAsync(InstalledPlugin plugin, CancellationToken cancellationToken) =>
+        StartTrackedAsync(PackageOptions(plugin), cancellationToken);
+
+    // How to run an installed package: its entrypoint in its folder, with its saved configuration.
+    private PluginOptions PackageOptions(InstalledPlugin plugin)
     {
         var manifest = plugin.Manifest;
         var problems = PluginConfig.Problems(manifest.ConfigSchema, plugin.State.Config);
@@ -285,7 +362,7 @@ public sealed partial class PluginManager : IHostedService
             throw error;
         }
 
-        var options = new PluginOptions
+        return new PluginOptions
         {
             Name = manifest.Name,
             Type = manifest.Types[0],
@@ -295,7 +372,6 @@ public sealed partial class PluginManager : IHostedService
             Config = ConfigStrings(plugin.State.Config),
             WorkingDirectory = plugin.Folder,
         };
-        return StartTrackedAsync(options, cancellationToken);
     }
 
     private async Task StartTrackedAsync(PluginOptions options, CancellationToken cancellationToken)
@@ -418,6 +494,18 @@ public sealed partial class PluginManager : IHostedService
 
     [LoggerMessage(1, LogLevel.Warning, "Installed plugin {Plugin} did not start with the host: {Error}")]
     private static partial void LogStartFailed(ILogger logger, string plugin, string error);
+
+    [LoggerMessage(2, LogLevel.Information, "Upgraded plugin {Plugin} from {From} to {To}")]
+    private static partial void LogUpgraded(ILogger logger, string plugin, string from, string to);
+
+    [LoggerMessage(3, LogLevel.Warning, "Upgrade of plugin {Plugin} from {From} to {To} rolled back, the old version keeps serving: {Error}")]
+    private static partial void LogUpgradeRolledBack(ILogger logger, string plugin, string from, string to, string error);
+
+    [LoggerMessage(4, LogLevel.Information, "Removed {Folder}, left in the plugins folder by an install, upgrade or uninstall that did not finish")]
+    private static partial void LogLeftoverRemoved(ILogger logger, string folder);
+
+    [LoggerMessage(5, LogLevel.Warning, "Could not clean the plugins folder of what unfinished installs left: {Error}")]
+    private static partial void LogLeftoversFailed(ILogger logger, string error);
 
     /// <summary>What the host knows of a plugin beyond its client: its last error, how often it started, whether it is starting.</summary>
     private sealed class Runtime

@@ -54,6 +54,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         {
             var transfer = await protocol.SendAsync(send, ct);
             var record = new TransferRecord(transfer.Id, protocolName, request.FileId, PluginContext.Current);
+            record.Seen(transfer);
             _transfers[transfer.Id] = record;
             monitors.Enqueue(MonitorEventKind.Started, transfer);
             Follow(record);
@@ -69,8 +70,17 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     {
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
-        return TransferDto.From(await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken), record.FileId);
+        return record.Seen(await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken));
     }
+
+    /// <summary>
+    /// The transfers this host has started since it started, newest first, each as last seen: the background watch of
+    /// each transfer keeps that current while it runs. It asks no plugin, so it is cheap to poll.
+    /// </summary>
+    /// <param name="limit">The most to return.</param>
+    /// <returns>The transfers.</returns>
+    public IReadOnlyList<TransferDto> List(int limit) =>
+        [.. _transfers.Values.OrderByDescending(r => r.StartedAt).Select(r => r.Latest).OfType<TransferDto>().Take(limit)];
 
     /// <summary>Cancels a transfer.</summary>
     /// <param name="id">The transfer's id.</param>
@@ -80,7 +90,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     {
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
-        return TransferDto.From(await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken), record.FileId);
+        return record.Seen(await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken));
     }
 
     /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
@@ -98,7 +108,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         resume.Options.Properties["destination_token"] = destinationToken ?? string.Empty;
         var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, http.RequestAborted);
         Follow(record);
-        return TransferDto.From(transfer, record.FileId);
+        return record.Seen(transfer);
     }
 
     /// <summary>Follows a transfer's changes until it ends.</summary>
@@ -128,6 +138,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         {
             await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
             {
+                record.Seen(transfer);
                 switch (transfer.Status)
                 {
                     case TransferStatus.Completed:
@@ -171,6 +182,19 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context)
     {
+        private TransferDto? _latest;
+
         public long StartedAt { get; } = FileTransferTelemetry.TransferStarted();
+
+        /// <summary>The transfer as last seen, for the list.</summary>
+        public TransferDto? Latest => Volatile.Read(ref _latest);
+
+        /// <summary>Records the transfer as just seen and returns it as the API shows it.</summary>
+        public TransferDto Seen(Transfer transfer)
+        {
+            var dto = TransferDto.From(transfer, FileId);
+            Volatile.Write(ref _latest, dto);
+            return dto;
+        }
     }
 }

@@ -214,7 +214,7 @@ internal static class CliCommands
 
     private static Command Install()
     {
-        var command = new Command("install", "Verify and install a package, stopped: into the local plugins folder, or on the host with --host.") { PackageArgument };
+        var command = new Command("install", "Verify and install a package, stopped: into the local plugins folder, or on the host with --host. A newer version of an installed plugin upgrades it; on a host (--host) a running plugin is upgraded without downtime, and rolled back if the new version fails to start.") { PackageArgument };
         SetHandler(command, async (parse, ct) =>
         {
             var path = parse.GetValue(PackageArgument)!;
@@ -222,14 +222,30 @@ internal static class CliCommands
             {
                 using (api)
                 {
-                    var plugin = await api.UploadAsync(path, ct).ConfigureAwait(false);
-                    Console.WriteLine($"installed {Text(plugin, "name")} {Text(plugin.GetProperty("metadata"), "version")} on {api.Host}: {Text(plugin, "status")}");
+                    var (plugin, upgraded) = await api.UploadAsync(path, ct).ConfigureAwait(false);
+                    Console.WriteLine($"{(upgraded ? "upgraded" : "installed")} {Text(plugin, "name")} {Text(plugin.GetProperty("metadata"), "version")} on {api.Host}: {Text(plugin, "status")}");
                 }
 
                 return ExitCodes.Success;
             }
 
-            var installed = Directory(parse).Install(path);
+            var directory = Directory(parse);
+            var name = PackageVerifier.ReadManifest(path).Name;
+            if (directory.IsInstalled(name))
+            {
+                var current = directory.Get(name);
+                if (current.State.Status == InstalledStatus.Running)
+                {
+                    // A host may be running it from this folder; only the host can switch without downtime.
+                    throw new CliError($"'{name}' is marked to run with the host, which may be running it from this folder. Upgrade it on the running host with --host (no downtime), or stop it first.", ExitCodes.Conflict);
+                }
+
+                var upgraded = directory.Upgrade(path);
+                Console.WriteLine($"upgraded {name} {current.Manifest.Version} -> {upgraded.Manifest.Version} in {upgraded.Folder}: {Lower(upgraded.State.Status)}");
+                return ExitCodes.Success;
+            }
+
+            var installed = directory.Install(path);
             Console.WriteLine($"installed {installed.Manifest.Name} {installed.Manifest.Version} in {installed.Folder}: {Lower(installed.State.Status)}");
             return ExitCodes.Success;
         });
@@ -342,7 +358,7 @@ internal static class CliCommands
                 {
                     CliError cli => (cli.Message, cli.ExitCode),
                     PackageException { Problem: PackageProblem.NotInstalled } package => (package.Message, ExitCodes.NotFound),
-                    PackageException { Problem: PackageProblem.DuplicateName or PackageProblem.IncompatibleHost } package => (package.Message, ExitCodes.Conflict),
+                    PackageException { Problem: PackageProblem.DuplicateName or PackageProblem.IncompatibleHost or PackageProblem.NotNewer or PackageProblem.UpgradeFailed } package => (package.Message, ExitCodes.Conflict),
                     PackageException package => (package.Message, ExitCodes.Refused),
                     OperationCanceledException when cancellationToken.IsCancellationRequested => ("cancelled", ExitCodes.Cancelled),
                     IOException or UnauthorizedAccessException => (ex.Message, ExitCodes.Failure),

@@ -33,12 +33,14 @@ internal sealed class HostApi : IDisposable
 
     public Task<JsonElement> GetAsync(string name, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, Route(name), null, cancellationToken);
 
-    public async Task<JsonElement> UploadAsync(string packagePath, CancellationToken cancellationToken)
+    /// <summary>Uploads a package; the host installs it (201 Created) or, for a newer version of an installed plugin, upgrades it (200 OK).</summary>
+    public async Task<(JsonElement Plugin, bool Upgraded)> UploadAsync(string packagePath, CancellationToken cancellationToken)
     {
         await using var file = File.OpenRead(packagePath);
         using var content = new StreamContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        return await SendAsync(HttpMethod.Post, "v1/plugins/upload", content, cancellationToken).ConfigureAwait(false);
+        var (status, plugin) = await SendWithStatusAsync(HttpMethod.Post, "v1/plugins/upload", content, cancellationToken).ConfigureAwait(false);
+        return (plugin, status == HttpStatusCode.OK);
     }
 
     public Task<JsonElement> SetStatusAsync(string name, string status, CancellationToken cancellationToken) =>
@@ -50,7 +52,10 @@ internal sealed class HostApi : IDisposable
 
     private static string Route(string name) => "v1/plugins/" + Uri.EscapeDataString(name);
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken) =>
+        (await SendWithStatusAsync(method, path, content, cancellationToken).ConfigureAwait(false)).Body;
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> SendWithStatusAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
         HttpResponseMessage response;
@@ -68,7 +73,7 @@ internal sealed class HostApi : IDisposable
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
             {
-                return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+                return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
             }
 
             var message = text;

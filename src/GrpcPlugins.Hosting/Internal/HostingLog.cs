@@ -48,4 +48,13 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 15, Message = "[{Plugin}] {Category}: {Message}")]
     public static partial void PluginLog(ILogger logger, LogLevel level, string plugin, string category, string message);
+
+    [LoggerMessage(16, LogLevel.Information, "Plugin {Plugin} is replaced by process {NewPid} (version {Version}); new calls go there")]
+    public static partial void Replaced(ILogger logger, string plugin, int newPid, string version);
+
+    [LoggerMessage(17, LogLevel.Information, "Plugin {Plugin} (process {Pid}) is draining: waiting up to {DrainTimeout} for {InFlight} calls in flight before it stops")]
+    public static partial void Draining(ILogger logger, string plugin, int pid, int inFlight, TimeSpan drainTimeout);
+
+    [LoggerMessage(18, LogLevel.Warning, "Plugin {Plugin} still had {InFlight} calls in flight after {DrainTimeout}; stopping it anyway")]
+    public static partial void DrainTimedOut(ILogger logger, string plugin, int inFlight, TimeSpan drainTimeout);
 }

@@ -91,6 +91,69 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         }
     }
 
+    public async Task<PluginClient> ReplaceAsync(PluginOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PluginClient old;
+        lock (_lock)
+        {
+            old = Find(options.Name) ?? throw HostError(PluginErrorCode.NotFound, options.Name, $"No plugin named '{options.Name}' is listed, so there is nothing to replace; start it instead.");
+            if (_starting.Contains(options.Name))
+            {
+                throw HostError(PluginErrorCode.AlreadyExists, options.Name, $"Plugin '{options.Name}' is being started or replaced already; wait for that to finish.");
+            }
+
+            if (old.Type != options.Type)
+            {
+                throw HostError(PluginErrorCode.FailedPrecondition, options.Name, $"Plugin '{options.Name}' is a {PluginInstance.Describe(old.Type)} plugin, so its replacement must be one too, not {PluginInstance.Describe(options.Type)}. Remove it, then start the new one.");
+            }
+
+            _starting.Add(options.Name);
+        }
+
+        try
+        {
+            var client = await PluginClient.StartAsync(options, hostOptions?.Value, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Started means it answered health once and took Init; ask again so one that failed right after is not switched to.
+                if (!await client.IsHealthyAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    throw HostError(PluginErrorCode.Unavailable, options.Name, $"The new instance of plugin '{options.Name}' (process {client.ProcessId}) started but then failed its health check{(client.Exited.IsCompleted ? $": it exited with code {client.Exited.Result}" : string.Empty)}. Last lines on stderr: {client.StderrTail}");
+                }
+
+                lock (_lock)
+                {
+                    var index = _order.IndexOf(old);
+                    if (index < 0)
+                    {
+                        throw HostError(PluginErrorCode.NotFound, options.Name, $"Plugin '{options.Name}' was removed while its replacement started.");
+                    }
+
+                    _order[index] = client;
+                }
+            }
+            catch
+            {
+                await client.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            HostingLog.Replaced(Logger, options.Name, client.ProcessId, client.Metadata.Version);
+
+            // Not cancellable: an abandoned request must not cut the old instance's calls in flight short.
+            await old.RetireAsync(client).ConfigureAwait(false);
+            return client;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _starting.Remove(options.Name);
+            }
+        }
+    }
+
     public Task StopAsync(string name, CancellationToken cancellationToken = default) => Get(name).StopAsync(cancellationToken);
 
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default)
@@ -134,6 +197,14 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
             return all;
         }
     }
+
+    private ILogger Logger => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
+
+    private static PluginException HostError(PluginErrorCode code, string name, string message) => new(code, message)
+    {
+        Source = PluginErrorSource.Host,
+        PluginName = name,
+    };
 
     private PluginClient? Find(string name) => _order.Find(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 }

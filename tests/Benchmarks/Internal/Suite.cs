@@ -50,6 +50,11 @@ internal static class Suite
                 await Step("monitor fan-out", () => FanOutMeasure.RunAsync(settings, report, folder));
             }
 
+            if (settings.Runs("upgrade"))
+            {
+                await Step("upgrade under load", () => UpgradeMeasure.RunAsync(settings, report));
+            }
+
             if (settings.Runs("host"))
             {
                 await Step("file-transfer host", () => HostMeasure.RunAsync(settings, report, folder));

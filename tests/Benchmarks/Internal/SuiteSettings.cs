@@ -19,6 +19,9 @@ internal sealed record SuiteSettings
 
     public int HostTransfers { get; init; } = 64;
 
+    /// <summary>How many times the upgrade measure replaces the plugin.</summary>
+    public int Replaces { get; init; } = 10;
+
     public long HostTransferBytes { get; init; } = 16L << 20;
 
     public bool GoPeer { get; init; } = true;
@@ -51,6 +54,7 @@ internal sealed record SuiteSettings
         ColdStarts = 2,
         FanOutEvents = 300,
         HostTransfers = 4,
+        Replaces = 1,
         HostTransferBytes = 1L << 20,
         GoPeer = false,
         NativeAot = false,

@@ -4,7 +4,7 @@
 import { api, clearSession, currentSession, onSessionEnded, saveSession } from './api.js';
 import { clearFiles, knownFiles, loadFiles, onFilesChanged, uploadFile } from './files.js';
 import { installPackage, startPlugins, stopPlugins } from './plugins.js';
-import { clearTransfers, onTransferCompleted, restoreTransfers, startTransfer } from './transfers.js';
+import { clearTransfers, onTransferCompleted, startTransfer, startTransfers } from './transfers.js';
 import { busy, clearError, el, notify, showError } from './ui.js';
 
 const byId = (id) => document.getElementById(id);
@@ -20,8 +20,8 @@ function enter(session) {
   } else {
     stopPlugins();
   }
-  loadFiles().catch(showError);
-  restoreTransfers().catch(showError);
+  // Transfers are named by their files, so the files come first.
+  loadFiles().catch(showError).finally(startTransfers);
 }
 
 function leave() {

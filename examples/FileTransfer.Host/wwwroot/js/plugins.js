@@ -178,7 +178,13 @@ export async function installPackage(form) {
   }));
   if (plugin) {
     const version = plugin.metadata?.version ? ` ${plugin.metadata.version}` : '';
-    notify(`Installed ${plugin.name}${version}; it is ${statusOf(plugin)}. Use its Start button to run it.`);
+    // A newer version of a listed plugin upgrades it in place (a running one without downtime); the row still shows the old.
+    const row = document.querySelector(`tr[data-plugin="${CSS.escape(plugin.name)}"]`);
+    if (row) {
+      notify(`Upgraded ${plugin.name} from ${row.cells[2].textContent} to${version}; it is ${statusOf(plugin)}.`);
+    } else {
+      notify(`Installed ${plugin.name}${version}; it is ${statusOf(plugin)}. Use its Start button to run it.`);
+    }
     form.reset();
   }
   await refreshPlugins();

@@ -1,45 +1,51 @@
-// Transfers started from this tab: each is followed through its event stream and shown with a progress bar.
-// The host has no route that lists transfers, so the ids are kept in the tab's session storage.
+// The transfers this host has started (GET /v1/transfers, asked again every few seconds), newest first, each with a
+// progress bar. A running transfer is also followed through its event stream, so its bar moves as it goes.
+// "Remove from list" hides a transfer in this tab only; the ids hidden are kept in the tab's session storage.
 
 import { api } from './api.js';
 import { fileName } from './files.js';
 import { badge, busy, el, formatBytes, notify, showError } from './ui.js';
 
-const storageKey = 'ft.transfers';
+const hiddenKey = 'ft.transfers.hidden';
+const pollMs = 3000;
 const finished = new Set(['completed', 'failed', 'cancelled']);
 const cards = new Map();
 let completed = () => {};
+let timer;
 
 const list = () => document.getElementById('transfer-list');
 const path = (id, tail = '') => `/v1/transfers/${encodeURIComponent(id)}${tail}`;
 
-function savedIds() {
+function hiddenIds() {
   try {
-    return JSON.parse(sessionStorage.getItem(storageKey)) ?? [];
+    return new Set(JSON.parse(sessionStorage.getItem(hiddenKey)) ?? []);
   } catch {
-    return [];
+    return new Set();
   }
 }
 
-function saveIds() {
-  sessionStorage.setItem(storageKey, JSON.stringify([...cards.keys()]));
+function hide(id) {
+  sessionStorage.setItem(hiddenKey, JSON.stringify([...hiddenIds().add(id)]));
 }
 
-/** Shows the transfers this tab started before a reload. */
-export async function restoreTransfers() {
-  for (const id of savedIds()) {
-    try {
-      const transfer = await api(path(id));
-      show(transfer);
-      follow(id);
-    } catch (error) {
-      // A restarted host forgets its transfers (they are held in memory); drop those quietly.
-      if (error.status !== 404) {
-        showError(error);
-      }
+/** Lists the host's transfers now and every few seconds until clearTransfers. */
+export function startTransfers() {
+  loadTransfers().catch(showError);
+  timer ??= setInterval(() => loadTransfers().catch(showError), pollMs);
+}
+
+async function loadTransfers() {
+  const { transfers } = await api('/v1/transfers');
+  const hidden = hiddenIds();
+  // Oldest first, so that each new card, put on top, leaves the newest first.
+  for (const transfer of [...transfers].reverse()) {
+    const card = cards.get(transfer.id);
+    if (hidden.has(transfer.id) || card?.following) {
+      continue;
     }
+    show(transfer);
+    follow(transfer.id);
   }
-  saveIds();
 }
 
 /** Sets what runs when a transfer this tab follows completes (a transfer to this same host adds a file). */
@@ -48,6 +54,8 @@ export function onTransferCompleted(callback) {
 }
 
 export function clearTransfers() {
+  clearInterval(timer);
+  timer = undefined;
   for (const card of cards.values()) {
     card.abort?.abort();
   }
@@ -67,7 +75,6 @@ export async function startTransfer(form) {
   const transfer = await busy(form.querySelector('button[type=submit]'), () => api('/v1/transfers', { method: 'POST', json: body }));
   if (transfer) {
     show(transfer);
-    saveIds();
     follow(transfer.id);
     notify(`Started sending ${fileName(transfer.fileId)} to ${transfer.destination}.`);
   }
@@ -83,7 +90,8 @@ function show(transfer) {
   const before = card.transfer?.status;
   card.transfer = transfer;
   const status = transfer.status;
-  if (status === 'completed' && before !== 'completed') {
+  // Only a change seen here counts: a transfer first listed already completed added its file before this tab looked.
+  if (status === 'completed' && before && before !== 'completed') {
     completed(transfer);
   }
   const percent = Math.round((transfer.progress ?? 0) * 100);
@@ -112,7 +120,7 @@ function createCard(transfer) {
     card.abort?.abort();
     card.li.remove();
     cards.delete(transfer.id);
-    saveIds();
+    hide(transfer.id);
   } });
   card.li = el('li', { 'data-transfer': transfer.id },
     el('div', { text: label }),
@@ -140,6 +148,7 @@ async function follow(id) {
   card.abort?.abort();
   const abort = new AbortController();
   card.abort = abort;
+  card.following = true;
   try {
     const response = await api(path(id, '/events'), { raw: true, signal: abort.signal });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -165,6 +174,10 @@ async function follow(id) {
       return;
     }
     showError(error);
+  } finally {
+    if (card.abort === abort) {
+      card.following = false;
+    }
   }
   // The stream ended: ask once more, so the card shows the final state even if the last event was missed.
   if (cards.get(id) === card) {
