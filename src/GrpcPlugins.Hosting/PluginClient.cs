@@ -260,8 +260,16 @@ public sealed class PluginClient : IAsyncDisposable
     /// <paramref name="idempotentMethod"/>) instead waits for a restarting plugin, and is tried again if the plugin dies
     /// under it, within the method's deadline.
     /// </summary>
+    internal Task<T> CallAsync<T>(
+        Func<CallInvoker, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string? idempotentMethod = null) =>
+        CallAsync((instance, ct) => call(instance.Invoker, ct), cancellationToken, idempotentMethod);
+
+    /// <summary>
+    /// <see cref="CallAsync{T}(Func{CallInvoker, CancellationToken, Task{T}}, CancellationToken, string?)"/> for a call
+    /// that depends on the instance it reaches, such as on the API version that instance chose.
+    /// </summary>
     internal async Task<T> CallAsync<T>(
-        Func<CallInvoker, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string? idempotentMethod = null)
+        Func<PluginInstance, CancellationToken, Task<T>> call, CancellationToken cancellationToken, string? idempotentMethod = null)
     {
         // Counted before the successor is read, so a drain that saw no calls in flight cannot miss one that then goes
         // to this instance: each side writes first (count, successor) and reads the other's write second.
@@ -293,7 +301,7 @@ public sealed class PluginClient : IAsyncDisposable
 
                 try
                 {
-                    var result = await call(instance.Invoker, cancellationToken).ConfigureAwait(false);
+                    var result = await call(instance, cancellationToken).ConfigureAwait(false);
                     if (result is PluginDownload download && lease is not null)
                     {
                         // A download holds its slot, and counts as in flight, until the caller has read it.

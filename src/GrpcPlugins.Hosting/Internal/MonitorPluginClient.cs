@@ -45,21 +45,28 @@ internal sealed class MonitorPluginClient(PluginClient plugin) : IMonitorPlugin
             }
         }
 
-        if (plugin.Handshake.AppVersion >= BatchedApiVersion)
-        {
-            var request = new PublishEventsRequest { Events = { events } };
-            await plugin.CallAsync(async (invoker, ct) => await new MonitorService.MonitorServiceClient(invoker).PublishEventsAsync(request, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-            return;
-        }
+        // The version is read from the instance each call reaches: an upgrade may change it between two calls.
+        var request = new PublishEventsRequest { Events = { events } };
+        await plugin.CallAsync(
+            async (PluginInstance instance, CancellationToken ct) => instance.Handshake.AppVersion >= BatchedApiVersion
+                ? await new MonitorService.MonitorServiceClient(instance.Invoker).PublishEventsAsync(request, cancellationToken: ct)
+                : await SendV1Async(new V1.MonitorService.MonitorServiceClient(instance.Invoker), events, ct),
+            cancellationToken).ConfigureAwait(false);
+    }
 
+    // A v1 monitor takes one call per event, each carrying its event's context as call metadata.
+    private static async Task<PublishEventsResponse> SendV1Async(V1.MonitorService.MonitorServiceClient client, IReadOnlyList<MonitorEvent> events, CancellationToken ct)
+    {
         foreach (var monitorEvent in events)
         {
             using var scope = PluginContext.Begin(MonitorEvents.ContextOf(monitorEvent));
-            await plugin.CallAsync((invoker, ct) => SendV1Async(new V1.MonitorService.MonitorServiceClient(invoker), monitorEvent, ct), cancellationToken).ConfigureAwait(false);
+            await SendV1Async(client, monitorEvent, ct);
         }
+
+        return new PublishEventsResponse { Accepted = (uint)events.Count };
     }
 
-    private static async Task<bool> SendV1Async(V1.MonitorService.MonitorServiceClient client, MonitorEvent monitorEvent, CancellationToken ct)
+    private static async Task SendV1Async(V1.MonitorService.MonitorServiceClient client, MonitorEvent monitorEvent, CancellationToken ct)
     {
         switch (monitorEvent.EventCase)
         {
@@ -84,7 +91,5 @@ internal sealed class MonitorPluginClient(PluginClient plugin) : IMonitorPlugin
             default:
                 throw new ArgumentException($"Unknown monitor event {monitorEvent.EventCase}.", nameof(monitorEvent));
         }
-
-        return true;
     }
 }
