@@ -37,7 +37,6 @@ internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, 
 
     private async Task<T> GuardAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
-        TagServerSpan(context);
         if (!state.Initialized && !IsAlwaysAllowed(context.Method))
         {
             throw PluginErrors.ToRpcException(new PluginException(
@@ -88,21 +87,4 @@ internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, 
 
     private static bool IsAlwaysAllowed(string method) =>
         method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal);
-
-    // The request's activity continues the host's trace (ASP.NET Core reads the traceparent the host sent); it gets
-    // the rpc.* attributes and the call's ids, as the host's client span does.
-    private static void TagServerSpan(ServerCallContext context)
-    {
-        if (System.Diagnostics.Activity.Current is not { } activity)
-        {
-            return;
-        }
-
-        var ids = context.GetPluginContext();
-        activity.SetTag("rpc.system", "grpc");
-        activity.SetTag("rpc.method", context.Method);
-        activity.SetTag("grpcplugins.transfer_id", ids.TransferId);
-        activity.SetTag("grpcplugins.user_id", ids.UserId);
-        activity.SetTag("grpcplugins.request_id", ids.RequestId);
-    }
 }

@@ -61,30 +61,46 @@ internal static class HostingTelemetry
     public static async Task<T> ObserveAsync<T>(Task<T> response, string plugin, IMethod method, Activity? activity, long startedAt)
     {
         var status = StatusCode.OK;
+        string? error = null;
         try
         {
             return await response.ConfigureAwait(false);
         }
         catch (RpcException ex)
         {
-            status = ex.StatusCode;
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Status.Detail);
+            (status, error) = (ex.StatusCode, ex.Status.Detail);
             throw;
         }
         finally
         {
-            var tags = new TagList
-            {
-                { "grpcplugins.plugin.name", plugin },
-                { "rpc.system", "grpc" },
-                { "rpc.service", method.ServiceName },
-                { "rpc.method", method.Name },
-                { "rpc.grpc.status_code", (int)status },
-            };
-            Calls.Add(1, tags);
-            Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
-            activity?.SetTag("rpc.grpc.status_code", (int)status);
-            activity?.Dispose();
+            EndCall(plugin, method, activity, startedAt, status, error);
         }
+    }
+
+    /// <summary>Records a call's metrics and ends its span with the call's final status.</summary>
+    public static void EndCall(string plugin, IMethod method, Activity? activity, long startedAt, StatusCode status, string? error)
+    {
+        var tags = new TagList
+        {
+            { "grpcplugins.plugin.name", plugin },
+            { "rpc.system", "grpc" },
+            { "rpc.service", method.ServiceName },
+            { "rpc.method", method.Name },
+            { "rpc.grpc.status_code", (int)status },
+        };
+        Calls.Add(1, tags);
+        Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("rpc.grpc.status_code", (int)status);
+        if (status != StatusCode.OK)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        activity.Dispose();
     }
 }

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using GrpcPlugins.Hosting;
+using GrpcPlugins.Plugin.V1;
+using GrpcPlugins.Storage.V1;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace GrpcPlugins.FunctionalTests;
+
+/// <summary>
+/// One trace across processes: the host's client spans (OpenTelemetry's in-memory exporter) and the spans and metrics a
+/// real plugin process exports over OTLP to a real receiver, because OTEL_EXPORTER_OTLP_ENDPOINT is in its environment.
+/// </summary>
+public sealed class PluginTelemetryTests
+{
+    [Fact]
+    public async Task StoreAndRetrieve_PluginExportsOtlp_PluginServerSpansAreChildrenOfHostClientSpans()
+    {
+        // Arrange
+        var spans = new List<Activity>();
+        using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-files"), receiver.PluginEnvironment));
+
+        // Act: one upload and its download, on behalf of a transfer.
+        var content = new byte[200_000];
+        Random.Shared.NextBytes(content);
+        byte[] downloaded;
+        using (PluginContext.Begin(new PluginContext(TransferId: "t-otlp", UserId: "u-otlp", RequestId: "r-otlp")))
+        {
+            var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "traced.bin" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
+            await using var download = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout);
+            downloaded = await PluginTypesTests.ReadAllAsync(download.Content);
+        }
+
+        // Assert: the plugin's Store span continues the host's, in another process.
+        Assert.Equal(content, downloaded);
+        var hostStore = HostSpan(spans, "otlp-files", "grpcplugins.storage.v1.StorageService/Store");
+        var pluginStore = await receiver.WaitForSpanAsync(s => s.Name == "grpcplugins.storage.v1.StorageService/Store" && s.TraceId == hostStore.TraceId.ToHexString());
+        Assert.Equal(Otlp.Span.Types.SpanKind.Server, pluginStore.Kind);
+        Assert.Equal("GrpcPlugins.Sdk", pluginStore.Scope);
+        Assert.Equal(hostStore.SpanId.ToHexString(), pluginStore.ParentSpanId);
+        Assert.Equal("t-otlp", pluginStore.Attributes["grpcplugins.transfer_id"]);
+        Assert.Equal("u-otlp", pluginStore.Attributes["grpcplugins.user_id"]);
+        Assert.Equal("r-otlp", pluginStore.Attributes["grpcplugins.request_id"]);
+        Assert.Equal("grpc", pluginStore.Attributes["rpc.system"]);
+        Assert.Equal("Store", pluginStore.Attributes["rpc.method"]);
+        Assert.Equal("0", pluginStore.Attributes["rpc.grpc.status_code"]);
+
+        // The download is a server-streaming call: its host span ended with the stream, and the plugin's is its child.
+        var hostRetrieve = HostSpan(spans, "otlp-files", "grpcplugins.storage.v1.StorageService/Retrieve");
+        Assert.Equal(ActivityKind.Client, hostRetrieve.Kind);
+        Assert.Equal(0, hostRetrieve.GetTagItem("rpc.grpc.status_code"));
+        Assert.Equal("t-otlp", hostRetrieve.GetTagItem("grpcplugins.transfer_id"));
+        var pluginRetrieve = await receiver.WaitForSpanAsync(s => s.Name == "grpcplugins.storage.v1.StorageService/Retrieve" && s.TraceId == hostRetrieve.TraceId.ToHexString());
+        Assert.Equal(hostRetrieve.SpanId.ToHexString(), pluginRetrieve.ParentSpanId);
+        Assert.Equal("t-otlp", pluginRetrieve.Attributes["grpcplugins.transfer_id"]);
+    }
+
+    [Fact]
+    public async Task Calls_PluginExportsOtlp_RpcServerCallDurationArrivesByMethodAndStatus()
+    {
+        // Arrange
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-metrics"), receiver.PluginEnvironment));
+
+        // Act
+        await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+        await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+        await Assert.ThrowsAsync<PluginException>(() => plugin.Storage.DeleteAsync("no-such-id").WaitAsync(TestPlugins.Timeout));
+
+        // Assert: the histogram's count per method and status, from the plugin process's own meter.
+        var stats = await receiver.WaitForMetricAsync(m => m.Name == "rpc.server.call.duration" && m.Attributes.GetValueOrDefault("rpc.method") == "Stats" && m.Value >= 2);
+        Assert.Equal("GrpcPlugins.Sdk", stats.Meter);
+        Assert.Equal("s", stats.Unit);
+        Assert.Equal("grpc", stats.Attributes["rpc.system"]);
+        Assert.Equal("grpcplugins.storage.v1.StorageService", stats.Attributes["rpc.service"]);
+        Assert.Equal("0", stats.Attributes["rpc.grpc.status_code"]);
+        var delete = await receiver.WaitForMetricAsync(m => m.Name == "rpc.server.call.duration" && m.Attributes.GetValueOrDefault("rpc.method") == "Delete");
+        Assert.Equal("5", delete.Attributes["rpc.grpc.status_code"]);
+    }
+
+    [Fact]
+    public async Task Retrieve_ReadToEndOrAbandoned_CountedAsOkOrCancelled()
+    {
+        // Arrange
+        var metrics = new List<Metric>();
+        using var meters = Sdk.CreateMeterProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(metrics).Build();
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "stream-counts"));
+        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "counted.bin" }, new MemoryStream(new byte[300_000])).WaitAsync(TestPlugins.Timeout);
+
+        // Act: one download read to its end, one dropped after its first bytes.
+        await using (var whole = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout))
+        {
+            await PluginTypesTests.ReadAllAsync(whole.Content);
+        }
+
+        await using (var dropped = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout))
+        {
+            await dropped.Content.ReadAsync(new byte[10]).AsTask().WaitAsync(TestPlugins.Timeout);
+        }
+
+        meters.ForceFlush();
+
+        // Assert
+        Assert.Equal(1, TelemetryTests.Sum(metrics, "stream-counts", "grpcplugins.plugin.calls", ("rpc.method", "Retrieve"), ("rpc.grpc.status_code", 0)));
+        Assert.Equal(1, TelemetryTests.Sum(metrics, "stream-counts", "grpcplugins.plugin.calls", ("rpc.method", "Retrieve"), ("rpc.grpc.status_code", 1)));
+    }
+
+    internal static PluginOptions WithEnvironment(PluginOptions options, Dictionary<string, string> environment)
+    {
+        foreach (var (key, value) in environment)
+        {
+            options.Environment[key] = value;
+        }
+
+        return options;
+    }
+
+    private static Activity HostSpan(List<Activity> spans, string plugin, string name)
+    {
+        lock (spans)
+        {
+            return Assert.Single(spans, s => s.DisplayName == name && (string?)s.GetTagItem("grpcplugins.plugin.name") == plugin);
+        }
+    }
+}
