@@ -59,6 +59,31 @@ public sealed class PluginTelemetryTests
     }
 
     [Fact]
+    public async Task Authorize_PluginTracing_CurrentSpanIsSdkServerSpanWithHostParentAndBaggage()
+    {
+        // Arrange
+        var spans = new List<Activity>();
+        using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("auth", PluginType.Auth, "otlp-auth"), receiver.PluginEnvironment));
+
+        // Act: a call made under a caller's activity that carries baggage.
+        Auth.V1.AuthorizeResponse answer;
+        // Sampled, as a request's activity would be; OpenTelemetry's default sampler follows the parent.
+        using (var caller = new Activity("caller") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.AddBaggage("tenant", "acme").Start())
+        using (PluginContext.Begin(new PluginContext(TransferId: "t-bag", UserId: null, RequestId: null)))
+        {
+            answer = await plugin.Auth.AuthorizeAsync("tok-alice", "/v1/files", Auth.V1.Action.Read).WaitAsync(TestPlugins.Timeout);
+        }
+
+        // Assert: what the plugin's own code sees as Activity.Current while it serves the call.
+        var host = HostSpan(spans, "otlp-auth", "grpcplugins.auth.v1.AuthService/Authorize");
+        Assert.Contains($"activity={host.TraceId}/{host.SpanId}/t-bag", answer.Reason);
+        Assert.Contains("source=GrpcPlugins.Sdk", answer.Reason);
+        Assert.Contains("baggage=tenant=acme", answer.Reason);
+    }
+
+    [Fact]
     public async Task Calls_PluginExportsOtlp_RpcServerCallDurationArrivesByMethodAndStatus()
     {
         // Arrange

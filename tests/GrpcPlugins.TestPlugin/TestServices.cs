@@ -82,6 +82,8 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
             $"traceparent={context.RequestHeaders.GetValue("traceparent")}",
             $"deadline={(call.Deadline == DateTime.MaxValue ? "none" : "set")}",
             $"activity={Activity.Current?.TraceId}/{Activity.Current?.ParentSpanId}/{Activity.Current?.GetTagItem("grpcplugins.transfer_id")}",
+            $"source={Activity.Current?.Source.Name}",
+            $"baggage={string.Join(',', Activity.Current?.Baggage.Select(b => b.Key + "=" + b.Value) ?? [])}",
             $"config={string.Join(',', _config.Select(kv => kv.Key + "=" + kv.Value))}");
         if (_config.ContainsKey("echo-env"))
         {
