@@ -133,6 +133,51 @@ public sealed class PluginTelemetryTests
         Assert.Equal(1, TelemetryTests.Sum(metrics, "stream-counts", "grpcplugins.plugin.calls", ("rpc.method", "Retrieve"), ("rpc.grpc.status_code", 1)));
     }
 
+    [Fact]
+    public async Task PluginLogDuringCall_ReachesHostLogWithTheCallsTraceIdInScope()
+    {
+        // Arrange
+        var spans = new List<Activity>();
+        using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
+        var logs = new CapturedLogs();
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "log-trace"), logs);
+
+        // Act
+        await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "logged.bin" }, new MemoryStream(new byte[10])).WaitAsync(TestPlugins.Timeout);
+
+        // Assert
+        await logs.WaitForAsync("Stored logged.bin (10 bytes)", TestPlugins.Timeout);
+        var entry = logs.Lines.First(l => l.Message.Contains("Stored logged.bin", StringComparison.Ordinal));
+        var host = HostSpan(spans, "log-trace", "grpcplugins.storage.v1.StorageService/Store");
+        Assert.Equal(host.TraceId.ToHexString(), entry.Scope["TraceId"]);
+        Assert.Equal("log-trace", entry.Scope["Plugin"]);
+        Assert.Equal(plugin.ProcessId, entry.Scope["PluginPid"]);
+    }
+
+    [Fact]
+    public async Task PluginUnhandledException_StackTraceReachesHostLogAsOneErrorEntry()
+    {
+        // Arrange
+        var logs = new CapturedLogs();
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage, "crash-log");
+        options.MaxRestarts = 0;
+        await using var plugin = await TestPlugins.StartAsync(options, logs);
+        var pid = plugin.ProcessId;
+
+        // Act: the plugin throws where nothing catches it, and dies.
+        await Assert.ThrowsAsync<PluginException>(() =>
+            plugin.Storage.StoreAsync(new ObjectMetadata { Name = "throw-unhandled" }, new MemoryStream(new byte[10])).WaitAsync(TestPlugins.Timeout));
+
+        // Assert: one Error entry holds the runtime's whole report, exception and stack frames together.
+        await logs.WaitForAsync("storage exploded on a background thread", TestPlugins.Timeout);
+        var report = Assert.Single(logs.Lines, l => l.Message.Contains("storage exploded on a background thread", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, report.Level);
+        Assert.Equal("GrpcPlugins.Plugin.crash-log", report.Category);
+        Assert.Contains("Unhandled exception. System.InvalidOperationException: storage exploded on a background thread", report.Message);
+        Assert.Contains("   at GrpcPlugins.TestPlugin.MemoryStorage", report.Message);
+        Assert.Equal(pid, report.Scope["PluginPid"]);
+    }
+
     internal static PluginOptions WithEnvironment(PluginOptions options, Dictionary<string, string> environment)
     {
         foreach (var (key, value) in environment)

@@ -8,6 +8,7 @@ using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
+using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.TestPlugin;
 
@@ -103,7 +104,7 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
 }
 
 /// <summary>In-memory storage. Some names trigger failures: "explode" (unexpected exception), "crash" (the process dies mid-call).</summary>
-internal sealed class MemoryStorage : StorageService.StorageServiceBase
+internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : StorageService.StorageServiceBase
 {
     private readonly ConcurrentDictionary<string, (ObjectMetadata Metadata, byte[] Content)> _items = new();
 
@@ -113,6 +114,13 @@ internal sealed class MemoryStorage : StorageService.StorageServiceBase
         if (upload.Metadata.Name == "explode")
         {
             throw new InvalidOperationException("internal detail that must not reach the host: connection string=secret");
+        }
+
+        if (upload.Metadata.Name == "throw-unhandled")
+        {
+            // An exception no one catches, on a thread of its own: the runtime prints it with its stack trace and the process dies.
+            new Thread(() => throw new InvalidOperationException("storage exploded on a background thread")).Start();
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
         }
 
         using var buffer = new MemoryStream();
@@ -137,6 +145,11 @@ internal sealed class MemoryStorage : StorageService.StorageServiceBase
         metadata.Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         var id = Guid.NewGuid().ToString("N");
         _items[id] = (metadata, buffer.ToArray());
+        if (logger is not null)
+        {
+            TestPluginLog.Stored(logger, metadata.Name, metadata.Size);
+        }
+
         return new StoreResponse { Id = id, Metadata = metadata };
     }
 
@@ -263,4 +276,10 @@ internal sealed class CountingMonitor : MonitorService.MonitorServiceBase
         await Console.Error.WriteLineAsync($"monitor event: {what} {subject}");
         return response;
     }
+}
+
+internal static partial class TestPluginLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Stored {Name} ({Size} bytes)")]
+    public static partial void Stored(ILogger logger, string name, long size);
 }

@@ -48,4 +48,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 15, Message = "[{Plugin}] {Category}: {Message}")]
     public static partial void PluginLog(ILogger logger, LogLevel level, string plugin, string category, string message);
+
+    [LoggerMessage(16, LogLevel.Error, "Plugin {Plugin} (process {Pid}) crashed:{NewLine}{Report}")]
+    public static partial void PluginCrashReport(ILogger logger, string plugin, int pid, string newLine, string report);
 }
