@@ -178,6 +178,52 @@ public sealed class PluginTelemetryTests
         Assert.Equal(pid, report.Scope["PluginPid"]);
     }
 
+    [Fact]
+    public async Task AuditMonitor_TransferEvents_ItsTransferMetricsArriveOverOtlp()
+    {
+        // Arrange: the example monitor plugin, told only where the collector is.
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var folder = Directory.CreateTempSubdirectory("grpcplugins-audit-");
+        try
+        {
+            var options = WithEnvironment(
+                new PluginOptions
+                {
+                    Name = "otlp-audit",
+                    Type = PluginType.Monitor,
+                    Command = TestPlugins.Dll(Path.Combine("examples", "plugins"), "AuditMonitor"),
+                    StartTimeout = TestPlugins.Timeout,
+                    Config = { ["audit_log"] = Path.Combine(folder.FullName, "audit.jsonl") },
+                },
+                receiver.PluginEnvironment);
+            await using var plugin = await TestPlugins.StartAsync(options);
+            var started = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddSeconds(-3));
+
+            // Act: two transfers start; one completes with 1234 bytes, one fails.
+            var done = new Protocol.V1.Transfer { Id = "t-done", StartedAt = started, BytesTransferred = 1234, TotalBytes = 1234, Status = Protocol.V1.TransferStatus.Completed };
+            var failed = new Protocol.V1.Transfer { Id = "t-failed", StartedAt = started, Status = Protocol.V1.TransferStatus.Failed };
+            await plugin.Monitor.TransferStartedAsync(done).WaitAsync(TestPlugins.Timeout);
+            await plugin.Monitor.TransferStartedAsync(failed).WaitAsync(TestPlugins.Timeout);
+            await plugin.Monitor.TransferCompletedAsync(done).WaitAsync(TestPlugins.Timeout);
+            await plugin.Monitor.TransferFailedAsync(failed, new PluginError { Code = ErrorCode.Unavailable, Message = "gone" }).WaitAsync(TestPlugins.Timeout);
+
+            // Assert: the monitor's own meter, exported by its process through the SDK's OTLP setup.
+            const string Meter = "GrpcPlugins.Examples.AuditMonitor";
+            bool Transfers(ReceivedMetric m, string outcome, double count) =>
+                m.Meter == Meter && m.Name == "filetransfer.monitor.transfers" && m.Attributes.GetValueOrDefault("outcome") == outcome && m.Value == count;
+            await receiver.WaitForMetricAsync(m => Transfers(m, "started", 2));
+            await receiver.WaitForMetricAsync(m => Transfers(m, "completed", 1));
+            await receiver.WaitForMetricAsync(m => Transfers(m, "failed", 1));
+            await receiver.WaitForMetricAsync(m => m.Meter == Meter && m.Name == "filetransfer.monitor.bytes" && m.Value == 1234);
+            var duration = await receiver.WaitForMetricAsync(m => m.Meter == Meter && m.Name == "filetransfer.monitor.transfer.duration" && m.Attributes.GetValueOrDefault("outcome") == "completed");
+            Assert.Equal("s", duration.Unit);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     internal static PluginOptions WithEnvironment(PluginOptions options, Dictionary<string, string> environment)
     {
         foreach (var (key, value) in environment)
