@@ -177,6 +177,8 @@ public sealed class SecurityTests
         Environment.SetEnvironmentVariable("HOSTING_TESTS_SECRET", "s3cret");
         Environment.SetEnvironmentVariable("EXTRA_ONE", "x");
         Environment.SetEnvironmentVariable("OTEL_HOSTING_TESTS_PROBE", "otel");
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret");
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=s3cret");
 
         var env = PluginStartInfo.Create(options, host, certificate).Environment;
 
@@ -184,9 +186,24 @@ public sealed class SecurityTests
         Assert.Equal("x", env["EXTRA_ONE"]);
         Assert.Equal("1", env["OWN"]);
         Assert.Equal("otel", env["OTEL_HOSTING_TESTS_PROBE"]);
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_HEADERS"));
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_TRACES_HEADERS"));
         Assert.Equal(Environment.GetEnvironmentVariable("PATH"), env["PATH"]);
         Assert.Equal(PluginProtocol.MagicCookieValue, env[PluginProtocol.MagicCookieKey]);
         Assert.Equal(PluginCertificates.ToPem(certificate), env[PluginProtocol.ClientCertVariable]);
+    }
+
+    [Fact]
+    public void Create_CollectorHeadersNamedByAllowList_PassedOn()
+    {
+        using var certificate = PluginCertificates.Create("host");
+        var options = new PluginOptions { Name = "p", Type = PluginType.Storage, Command = "/bin/true" };
+        var host = new GrpcPluginsOptions { EnvironmentAllowList = ["OTEL_EXPORTER_OTLP_HEADERS"] };
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret");
+
+        var env = PluginStartInfo.Create(options, host, certificate).Environment;
+
+        Assert.Equal("api-key=s3cret", env["OTEL_EXPORTER_OTLP_HEADERS"]);
     }
 
     [Fact]
