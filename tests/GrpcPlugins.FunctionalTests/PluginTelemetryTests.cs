@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
+using GrpcPlugins.TestSupport;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -21,7 +22,7 @@ public sealed class PluginTelemetryTests
         var spans = new List<Activity>();
         using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-files"), receiver.PluginEnvironment));
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-files"), receiver.ExportEnvironment));
 
         // Act: one upload and its download, on behalf of a transfer.
         var content = new byte[200_000];
@@ -38,7 +39,7 @@ public sealed class PluginTelemetryTests
         Assert.Equal(content, downloaded);
         var hostStore = HostSpan(spans, "otlp-files", "grpcplugins.storage.v1.StorageService/Store");
         var pluginStore = await receiver.WaitForSpanAsync(s => s.Name == "grpcplugins.storage.v1.StorageService/Store" && s.TraceId == hostStore.TraceId.ToHexString());
-        Assert.Equal(Otlp.Span.Types.SpanKind.Server, pluginStore.Kind);
+        Assert.Equal(TestSupport.Otlp.Span.Types.SpanKind.Server, pluginStore.Kind);
         Assert.Equal("GrpcPlugins.Sdk", pluginStore.Scope);
         Assert.Equal(hostStore.SpanId.ToHexString(), pluginStore.ParentSpanId);
         Assert.Equal("t-otlp", pluginStore.Attributes["grpcplugins.transfer_id"]);
@@ -65,7 +66,7 @@ public sealed class PluginTelemetryTests
         var spans = new List<Activity>();
         using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("auth", PluginType.Auth, "otlp-auth"), receiver.PluginEnvironment));
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("auth", PluginType.Auth, "otlp-auth"), receiver.ExportEnvironment));
 
         // Act: a call made under a caller's activity that carries baggage.
         Auth.V1.AuthorizeResponse answer;
@@ -88,7 +89,7 @@ public sealed class PluginTelemetryTests
     {
         // Arrange
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-metrics"), receiver.PluginEnvironment));
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-metrics"), receiver.ExportEnvironment));
 
         // Act
         await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
@@ -195,7 +196,7 @@ public sealed class PluginTelemetryTests
                     StartTimeout = TestPlugins.Timeout,
                     Config = { ["audit_log"] = Path.Combine(folder.FullName, "audit.jsonl") },
                 },
-                receiver.PluginEnvironment);
+                receiver.ExportEnvironment);
             await using var plugin = await TestPlugins.StartAsync(options);
             var started = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddSeconds(-3));
 

@@ -9,16 +9,20 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-using GrpcPlugins.FunctionalTests.Otlp;
+using GrpcPlugins.TestSupport.Otlp;
 
-namespace GrpcPlugins.FunctionalTests;
+namespace GrpcPlugins.TestSupport;
 
 /// <summary>
 /// A collector for tests: a real Kestrel server on 127.0.0.1 that takes OTLP/HTTP protobuf exports
-/// (<c>POST /v1/traces</c>, <c>POST /v1/metrics</c>) from plugin processes and keeps what they sent.
+/// (<c>POST /v1/traces</c>, <c>POST /v1/metrics</c>) from hosts and plugin processes and keeps what they sent.
+/// Shared by test projects as a linked source file.
 /// </summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
+    /// <summary>How long any wait of the receiver may take before the test fails.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
     private readonly ConcurrentQueue<ReceivedMetric> _metrics = new();
@@ -32,8 +36,8 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedMetric> Metrics => [.. _metrics];
 
-    /// <summary>The environment that makes a GrpcPlugins plugin export here, quickly enough for a test.</summary>
-    public Dictionary<string, string> PluginEnvironment => new()
+    /// <summary>The environment that makes a process (a GrpcPlugins plugin, or a host that passes it on) export here, quickly enough for a test.</summary>
+    public Dictionary<string, string> ExportEnvironment => new()
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
@@ -49,7 +53,7 @@ internal sealed class OtlpReceiver : IAsyncDisposable
         var receiver = new OtlpReceiver(builder.Build());
         receiver._app.MapPost("/v1/traces", receiver.TracesAsync);
         receiver._app.MapPost("/v1/metrics", receiver.MetricsAsync);
-        await receiver._app.StartAsync().WaitAsync(TestPlugins.Timeout);
+        await receiver._app.StartAsync().WaitAsync(Timeout);
         var address = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.Endpoint = address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal);
         return receiver;
@@ -63,14 +67,14 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().WaitAsync(TestPlugins.Timeout);
+        await _app.StopAsync().WaitAsync(Timeout);
         await _app.DisposeAsync();
     }
 
     private static async Task<T> WaitForAsync<T>(Func<T?> find)
         where T : class
     {
-        using var timeout = new CancellationTokenSource(TestPlugins.Timeout);
+        using var timeout = new CancellationTokenSource(Timeout);
         while (true)
         {
             if (find() is { } found)
