@@ -22,7 +22,9 @@ public sealed class PluginTelemetryTests
         var spans = new List<Activity>();
         using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-files"), receiver.ExportEnvironment));
+        var environment = receiver.ExportEnvironment;
+        environment["OTEL_SERVICE_NAME"] = "the-host"; // as a host passes its own on: the plugin still reports its own name
+        await using var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-files"), environment));
 
         // Act: one upload and its download, on behalf of a transfer.
         var content = new byte[200_000];
@@ -41,6 +43,7 @@ public sealed class PluginTelemetryTests
         var pluginStore = await receiver.WaitForSpanAsync(s => s.Name == "grpcplugins.storage.v1.StorageService/Store" && s.TraceId == hostStore.TraceId.ToHexString());
         Assert.Equal(TestSupport.Otlp.Span.Types.SpanKind.Server, pluginStore.Kind);
         Assert.Equal("GrpcPlugins.Sdk", pluginStore.Scope);
+        Assert.Equal("GrpcPlugins.TestPlugin", pluginStore.Service);
         Assert.Equal(hostStore.SpanId.ToHexString(), pluginStore.ParentSpanId);
         Assert.Equal("t-otlp", pluginStore.Attributes["grpcplugins.transfer_id"]);
         Assert.Equal("u-otlp", pluginStore.Attributes["grpcplugins.user_id"]);
