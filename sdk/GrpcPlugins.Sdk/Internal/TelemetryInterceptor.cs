@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 
 namespace GrpcPlugins.Sdk.Internal;
 
@@ -8,33 +7,9 @@ namespace GrpcPlugins.Sdk.Internal;
 /// Wraps every call in its server span and duration measurement. It runs outside <see cref="ErrorInterceptor"/>, so it
 /// sees the status the host will get; a streaming call is measured until its stream ends.
 /// </summary>
-internal sealed class TelemetryInterceptor : Interceptor
+internal sealed class TelemetryInterceptor : ServerCallInterceptor
 {
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
-        ObserveAsync(context, () => continuation(request, context));
-
-    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
-        ObserveAsync(context, () => continuation(requestStream, context));
-
-    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
-        ObserveAsync(context, async () =>
-        {
-            await continuation(request, responseStream, context).ConfigureAwait(false);
-            return true;
-        });
-
-    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
-        ObserveAsync(context, async () =>
-        {
-            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
-            return true;
-        });
-
-    private static async Task<T> ObserveAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
         // The host's health checks come every few seconds; a span each would bury the calls an operator looks for.
         if (context.Method.StartsWith("/grpc.health.", StringComparison.Ordinal))
