@@ -138,6 +138,48 @@ public sealed class PluginTelemetryTests
     }
 
     [Fact]
+    public async Task WatchTransfer_ToItsEndOrUnknownId_ClientSpanEndsWithStreamAndIsCounted()
+    {
+        // Arrange
+        var metrics = new List<Metric>();
+        var spans = new List<Activity>();
+        using var meters = Sdk.CreateMeterProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(metrics).Build();
+        using var tracer = Sdk.CreateTracerProviderBuilder().AddGrpcPluginsInstrumentation().AddInMemoryExporter(spans).Build();
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("protocol", PluginType.Protocol, "watch-counts"));
+        await plugin.Protocol.SendAsync(new Protocol.V1.SendRequest { File = "/data/a.bin", Destination = "remote:/a.bin", TransferId = "t-watch" }).WaitAsync(TestPlugins.Timeout);
+
+        // Act
+        var updates = 0;
+        using var timeout = new CancellationTokenSource(TestPlugins.Timeout);
+        await foreach (var _ in plugin.Protocol.WatchTransferAsync("t-watch").WithCancellation(timeout.Token))
+        {
+            updates++;
+        }
+
+        await Assert.ThrowsAsync<PluginException>(async () =>
+        {
+            await foreach (var _ in plugin.Protocol.WatchTransferAsync("no-such-transfer").WithCancellation(timeout.Token))
+            {
+            }
+        });
+        meters.ForceFlush();
+
+        // Assert
+        Assert.Equal(2, updates);
+        Assert.Equal(1, TelemetryTests.Sum(metrics, "watch-counts", "grpcplugins.plugin.calls", ("rpc.method", "WatchTransfer"), ("rpc.grpc.status_code", 0)));
+        Assert.Equal(1, TelemetryTests.Sum(metrics, "watch-counts", "grpcplugins.plugin.calls", ("rpc.method", "WatchTransfer"), ("rpc.grpc.status_code", 5)));
+        List<Activity> watches;
+        lock (spans)
+        {
+            watches = [.. spans.Where(s => s.DisplayName == "grpcplugins.protocol.v1.ProtocolService/WatchTransfer" && (string?)s.GetTagItem("grpcplugins.plugin.name") == "watch-counts")];
+        }
+
+        Assert.Equal(2, watches.Count);
+        Assert.All(watches, w => Assert.Equal(ActivityKind.Client, w.Kind));
+        Assert.Single(watches, w => w.Status == ActivityStatusCode.Error);
+    }
+
+    [Fact]
     public async Task PluginLogDuringCall_ReachesHostLogWithTheCallsTraceIdInScope()
     {
         // Arrange
