@@ -111,6 +111,26 @@ public sealed class PluginTelemetryTests
     }
 
     [Fact]
+    public async Task PluginStopped_ExportIntervalsNotReached_SendsItsSpansAndMetricsBeforeExiting()
+    {
+        // Arrange: periodic exports far in the future, so only the stop can send anything.
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var environment = receiver.ExportEnvironment;
+        environment["OTEL_METRIC_EXPORT_INTERVAL"] = "600000";
+        environment["OTEL_BSP_SCHEDULE_DELAY"] = "600000";
+        var plugin = await TestPlugins.StartAsync(WithEnvironment(TestPlugins.TestPlugin("storage", PluginType.Storage, "otlp-stop"), environment));
+        await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+
+        // Act: a clean stop (Shutdown, then the process exits).
+        await plugin.DisposeAsync().AsTask().WaitAsync(TestPlugins.Timeout);
+
+        // Assert: a call from a host that traces nothing still gets a (root) server span in the plugin.
+        var span = await receiver.WaitForSpanAsync(s => s.Name == "grpcplugins.storage.v1.StorageService/Stats");
+        Assert.Equal(string.Empty, span.ParentSpanId);
+        await receiver.WaitForMetricAsync(m => m.Name == "rpc.server.call.duration" && m.Attributes.GetValueOrDefault("rpc.method") == "Stats");
+    }
+
+    [Fact]
     public async Task Retrieve_ReadToEndOrAbandoned_CountedAsOkOrCancelled()
     {
         // Arrange

@@ -37,9 +37,14 @@ internal static class SdkTelemetry
         {
             var propagator = DistributedContextPropagator.Current;
             propagator.ExtractTraceIdAndState(headers, Header, out var traceParent, out var traceState);
-            ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
 
-            // An explicit parent: the request activity ASP.NET Core made is not exported, so the host span must be ours.
+            // The parent is the host's span, or none: never the request activity ASP.NET Core made, which is not exported
+            // (and, without a traceparent, not sampled, which would leave the call untraced).
+            if (!ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent))
+            {
+                Activity.Current = null;
+            }
+
             activity = Source.StartActivity(service + "/" + method, ActivityKind.Server, parent);
             if (activity is not null)
             {
