@@ -11,7 +11,8 @@ namespace GrpcPlugins.Hosting.Internal;
 /// </summary>
 internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
 {
-    // Unary and client-streaming calls end with one answer, so each gets a client span and the call metrics.
+    // Every call gets a client span and the call metrics: unary and client-streaming calls end with their answer,
+    // streaming answers when their stream ends.
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
@@ -39,9 +40,18 @@ internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
         });
     }
 
+    // A duplex call is observed, like a server-streaming one, until its response stream ends.
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
-        ClientInterceptorContext<TRequest, TResponse> context, AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(WithContext(context, options.TimeoutOf(context.Method.FullName)));
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var (call, stream) = Started(context, c => continuation(WithContext(c, options.TimeoutOf(c.Method.FullName))),
+            (c, activity, startedAt) => new ObservedResponseStream<TResponse>(c.ResponseStream, options.Name, context.Method, activity, startedAt));
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, stream, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
+        {
+            stream.Abandon();
+            call.Dispose();
+        });
+    }
 
     private (TCall Call, Task<TResponse> Response) Observed<TRequest, TResponse, TCall>(
         ClientInterceptorContext<TRequest, TResponse> context, Func<ClientInterceptorContext<TRequest, TResponse>, TCall> start, Func<TCall, Task<TResponse>> response)
