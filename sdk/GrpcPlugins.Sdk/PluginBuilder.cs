@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using GrpcPlugins.Sdk.Internal;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace GrpcPlugins.Sdk;
 
@@ -128,6 +130,33 @@ public sealed class PluginBuilder
     public PluginBuilder WithCapabilities(params Capability[] capabilities)
     {
         Metadata.Capabilities.Add(capabilities);
+        return this;
+    }
+
+    /// <summary>
+    /// Exports the plugin's own <c>Meter</c> with the SDK's metrics: over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
+    /// set, and to any meter provider the author adds with <c>Services.AddOpenTelemetry()</c>.
+    /// </summary>
+    /// <param name="name">The meter's name, such as "MyCompany.MyPlugin".</param>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddMeter(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(name));
+        return this;
+    }
+
+    /// <summary>
+    /// Exports the spans of the plugin's own <c>ActivitySource</c> with the SDK's server spans: over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and to any tracer provider the author adds with <c>Services.AddOpenTelemetry()</c>.
+    /// Spans started while serving a call are children of the call's server span.
+    /// </summary>
+    /// <param name="name">The source's name, such as "MyCompany.MyPlugin".</param>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddActivitySource(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource(name));
         return this;
     }
 

@@ -104,6 +104,7 @@ public static class PluginServer
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = plugin.ShutdownTimeout);
+        TelemetrySetup.Configure(builder, plugin);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -137,6 +138,8 @@ public static class PluginServer
 
         builder.Services.AddGrpc(o =>
         {
+            // Outermost first: the span and duration see the status ErrorInterceptor gives the host.
+            o.Interceptors.Add<TelemetryInterceptor>();
             o.Interceptors.Add<ErrorInterceptor>();
             o.MaxReceiveMessageSize = plugin.MaxMessageSize;
             o.MaxSendMessageSize = plugin.MaxMessageSize;

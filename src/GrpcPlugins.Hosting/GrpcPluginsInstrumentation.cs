@@ -14,8 +14,8 @@ public static class GrpcPluginsInstrumentation
     public const string SourceName = HostingTelemetry.Name;
 
     /// <summary>
-    /// Subscribes to the host's client spans: one per unary or client-streaming plugin call, named
-    /// <c>service/method</c>, with rpc.* attributes, the plugin's name and the call's transfer, user and request ids.
+    /// Subscribes to the host's client spans: one per plugin call, named <c>service/method</c>, with rpc.* attributes, the
+    /// plugin's name and the call's transfer, user and request ids. A streaming call's span ends when its stream ends.
     /// </summary>
     /// <param name="builder">The tracer provider builder.</param>
     /// <returns>The builder.</returns>

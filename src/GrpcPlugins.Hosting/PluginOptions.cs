@@ -226,7 +226,7 @@ public sealed class GrpcPluginsOptions
     public static IReadOnlyList<string> DefaultEnvironmentAllowList { get; } =
     [
         "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "TEMP", "TMP", "XDG_RUNTIME_DIR",
-        "DOTNET_*", "SSL_CERT_*",
+        "DOTNET_*", "SSL_CERT_*", "OTEL_*",
         "SystemRoot", "SystemDrive", "windir", "ComSpec", "PATHEXT", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "ProgramData",
         "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "CommonProgramFiles", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
     ];

@@ -53,7 +53,11 @@ internal sealed class HostProcess : IAsyncDisposable
     public static string PluginDll(string name) => Path.Combine(Path.GetDirectoryName(HostDll)!, "plugins", name, name + ".dll");
 
     /// <summary>Starts a host and waits until its API answers.</summary>
-    public static async Task<HostProcess> StartAsync(string? dataDir = null, int? port = null, params string[] settings)
+    public static Task<HostProcess> StartAsync(string? dataDir = null, int? port = null, params string[] settings) =>
+        StartAsync(new Dictionary<string, string>(), dataDir, port, settings);
+
+    /// <summary>Starts the host with extra environment variables, which its plugins inherit where the allow-list lets them.</summary>
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? dataDir = null, int? port = null, params string[] settings)
     {
         dataDir ??= Directory.CreateTempSubdirectory("ft-host-").FullName;
         port ??= FreePort();
@@ -77,6 +81,11 @@ internal sealed class HostProcess : IAsyncDisposable
 
         startInfo.Environment["FT_ADMIN_PASSWORD"] = AdminPassword;
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
         var host = new HostProcess(Process.Start(startInfo)!, url, dataDir);
         host.Pump(host._process.StandardOutput);
         host.Pump(host._process.StandardError);

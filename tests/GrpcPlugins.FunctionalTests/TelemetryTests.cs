@@ -40,11 +40,11 @@ public sealed class TelemetryTests
         meters.ForceFlush();
         tracer.ForceFlush();
 
-        Assert.Equal(4, Sum(metrics, "grpcplugins.plugin.calls", ("rpc.method", "Stats"), ("rpc.grpc.status_code", 0)));
-        Assert.Equal(1, Sum(metrics, "grpcplugins.plugin.calls", ("rpc.method", "Delete"), ("rpc.grpc.status_code", 5)));
-        Assert.Equal(2, Sum(metrics, "grpcplugins.plugin.calls", ("rpc.method", "Init"), ("rpc.grpc.status_code", 0)));
-        Assert.Equal(1, Sum(metrics, "grpcplugins.plugin.restarts", ("grpcplugins.plugin.restart.reason", "crash")));
-        Assert.Equal(1, Sum(metrics, "grpcplugins.plugin.state", ("grpcplugins.plugin.state", "running")));
+        Assert.Equal(4, Sum(metrics, Plugin, "grpcplugins.plugin.calls", ("rpc.method", "Stats"), ("rpc.grpc.status_code", 0)));
+        Assert.Equal(1, Sum(metrics, Plugin, "grpcplugins.plugin.calls", ("rpc.method", "Delete"), ("rpc.grpc.status_code", 5)));
+        Assert.Equal(2, Sum(metrics, Plugin, "grpcplugins.plugin.calls", ("rpc.method", "Init"), ("rpc.grpc.status_code", 0)));
+        Assert.Equal(1, Sum(metrics, Plugin, "grpcplugins.plugin.restarts", ("grpcplugins.plugin.restart.reason", "crash")));
+        Assert.Equal(1, Sum(metrics, Plugin, "grpcplugins.plugin.state", ("grpcplugins.plugin.state", "running")));
         var stats = spans.Where(s => s.DisplayName == "grpcplugins.storage.v1.StorageService/Stats" && (string?)s.GetTagItem("grpcplugins.plugin.name") == Plugin).ToList();
         Assert.Equal(4, stats.Count);
         Assert.All(stats, s => Assert.Equal(ActivityKind.Client, s.Kind));
@@ -88,7 +88,7 @@ public sealed class TelemetryTests
     }
 
     // The latest export of a metric, summed over the points of this test's plugin that carry the given tags.
-    private static long Sum(List<Metric> metrics, string name, params (string Key, object Value)[] tags)
+    internal static long Sum(List<Metric> metrics, string plugin, string name, params (string Key, object Value)[] tags)
     {
         var metric = metrics.Last(m => m.Name == name);
         long sum = 0;
@@ -100,7 +100,7 @@ public sealed class TelemetryTests
                 pointTags[tag.Key] = tag.Value;
             }
 
-            if (Equals(pointTags.GetValueOrDefault("grpcplugins.plugin.name"), Plugin)
+            if (Equals(pointTags.GetValueOrDefault("grpcplugins.plugin.name"), plugin)
                 && tags.All(t => Equals(pointTags.GetValueOrDefault(t.Key)?.ToString(), t.Value.ToString())))
             {
                 sum += metric.MetricType == MetricType.LongGauge ? point.GetGaugeLastValueLong() : point.GetSumLong();

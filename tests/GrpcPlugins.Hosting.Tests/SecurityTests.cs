@@ -163,7 +163,7 @@ public sealed class SecurityTests
     [InlineData("PATHX", false)]
     public void IsAllowed_DefaultsAndWildcard_MatchNameOrPrefix(string name, bool allowed)
     {
-        var patterns = GrpcPluginsOptions.DefaultEnvironmentAllowList.Append("OTEL_*");
+        var patterns = GrpcPluginsOptions.DefaultEnvironmentAllowList;
 
         Assert.Equal(allowed, PluginEnvironmentFilter.IsAllowed(name, patterns));
     }
@@ -176,15 +176,34 @@ public sealed class SecurityTests
         var host = new GrpcPluginsOptions { EnvironmentAllowList = ["EXTRA_*"] };
         Environment.SetEnvironmentVariable("HOSTING_TESTS_SECRET", "s3cret");
         Environment.SetEnvironmentVariable("EXTRA_ONE", "x");
+        Environment.SetEnvironmentVariable("OTEL_HOSTING_TESTS_PROBE", "otel");
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret");
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=s3cret");
 
         var env = PluginStartInfo.Create(options, host, certificate).Environment;
 
         Assert.False(env.ContainsKey("HOSTING_TESTS_SECRET"));
         Assert.Equal("x", env["EXTRA_ONE"]);
         Assert.Equal("1", env["OWN"]);
+        Assert.Equal("otel", env["OTEL_HOSTING_TESTS_PROBE"]);
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_HEADERS"));
+        Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_TRACES_HEADERS"));
         Assert.Equal(Environment.GetEnvironmentVariable("PATH"), env["PATH"]);
         Assert.Equal(PluginProtocol.MagicCookieValue, env[PluginProtocol.MagicCookieKey]);
         Assert.Equal(PluginCertificates.ToPem(certificate), env[PluginProtocol.ClientCertVariable]);
+    }
+
+    [Fact]
+    public void Create_CollectorHeadersNamedByAllowList_PassedOn()
+    {
+        using var certificate = PluginCertificates.Create("host");
+        var options = new PluginOptions { Name = "p", Type = PluginType.Storage, Command = "/bin/true" };
+        var host = new GrpcPluginsOptions { EnvironmentAllowList = ["OTEL_EXPORTER_OTLP_HEADERS"] };
+        Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret");
+
+        var env = PluginStartInfo.Create(options, host, certificate).Environment;
+
+        Assert.Equal("api-key=s3cret", env["OTEL_EXPORTER_OTLP_HEADERS"]);
     }
 
     [Fact]

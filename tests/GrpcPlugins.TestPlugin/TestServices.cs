@@ -8,6 +8,7 @@ using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
+using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.TestPlugin;
 
@@ -82,6 +83,8 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
             $"traceparent={context.RequestHeaders.GetValue("traceparent")}",
             $"deadline={(call.Deadline == DateTime.MaxValue ? "none" : "set")}",
             $"activity={Activity.Current?.TraceId}/{Activity.Current?.ParentSpanId}/{Activity.Current?.GetTagItem("grpcplugins.transfer_id")}",
+            $"source={Activity.Current?.Source.Name}",
+            $"baggage={string.Join(',', Activity.Current?.Baggage.Select(b => b.Key + "=" + b.Value) ?? [])}",
             $"config={string.Join(',', _config.Select(kv => kv.Key + "=" + kv.Value))}");
         if (_config.ContainsKey("echo-env"))
         {
@@ -101,7 +104,7 @@ internal sealed class EchoAuth : AuthService.AuthServiceBase, IPluginLifecycle
 }
 
 /// <summary>In-memory storage. Some names trigger failures: "explode" (unexpected exception), "crash" (the process dies mid-call).</summary>
-internal sealed class MemoryStorage : StorageService.StorageServiceBase
+internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : StorageService.StorageServiceBase
 {
     private readonly ConcurrentDictionary<string, (ObjectMetadata Metadata, byte[] Content)> _items = new();
 
@@ -111,6 +114,13 @@ internal sealed class MemoryStorage : StorageService.StorageServiceBase
         if (upload.Metadata.Name == "explode")
         {
             throw new InvalidOperationException("internal detail that must not reach the host: connection string=secret");
+        }
+
+        if (upload.Metadata.Name == "throw-unhandled")
+        {
+            // An exception no one catches, on a thread of its own: the runtime prints it with its stack trace and the process dies.
+            new Thread(() => throw new InvalidOperationException("storage exploded on a background thread")).Start();
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
         }
 
         using var buffer = new MemoryStream();
@@ -135,6 +145,11 @@ internal sealed class MemoryStorage : StorageService.StorageServiceBase
         metadata.Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         var id = Guid.NewGuid().ToString("N");
         _items[id] = (metadata, buffer.ToArray());
+        if (logger is not null)
+        {
+            TestPluginLog.Stored(logger, metadata.Name, metadata.Size);
+        }
+
         return new StoreResponse { Id = id, Metadata = metadata };
     }
 
@@ -282,4 +297,10 @@ internal sealed class BatchMonitor : GrpcPlugins.Monitor.V2.MonitorService.Monit
 
         return new GrpcPlugins.Monitor.V2.PublishEventsResponse { Accepted = (uint)request.Events.Count };
     }
+}
+
+internal static partial class TestPluginLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Stored {Name} ({Size} bytes)")]
+    public static partial void Stored(ILogger logger, string name, long size);
 }

@@ -12,7 +12,13 @@ public static class FileTransferTelemetry
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> Bytes = Meter.CreateCounter<long>("filetransfer.bytes", "By", "Bytes uploaded, downloaded and transferred to other hosts.");
     private static readonly UpDownCounter<long> Active = Meter.CreateUpDownCounter<long>("filetransfer.transfers.active", "{transfer}", "Transfers to other hosts in progress.");
-    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("filetransfer.transfer.duration", "s", "How long transfers to other hosts took, by final status.");
+    // Transfers last seconds to hours; OpenTelemetry's default buckets suit milliseconds.
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram(
+        "filetransfer.transfer.duration",
+        "s",
+        "How long transfers to other hosts took, by final status.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] });
 
     /// <summary>Counts bytes that moved in one direction: "upload", "download" or "transfer".</summary>
     /// <param name="direction">The direction.</param>

@@ -13,7 +13,8 @@ public static class TelemetrySetup
 
     /// <summary>
     /// Adds the host's and the plugin host library's metrics, scraped on <c>/metrics</c>. With
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, metrics and the plugin-call spans also go to that collector.
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, metrics and spans also go to that collector: each HTTP request's span
+    /// (ASP.NET Core instrumentation) with the plugin-call spans under it, which the plugins continue in their processes.
     /// </summary>
     /// <param name="builder">The application builder.</param>
     public static void AddFileTransferTelemetry(this WebApplicationBuilder builder)
@@ -31,7 +32,11 @@ public static class TelemetrySetup
             });
         if (otlp)
         {
-            telemetry.WithTracing(tracing => tracing.AddGrpcPluginsInstrumentation().AddOtlpExporter());
+            // The scrape endpoint is polled every few seconds; its spans would bury the requests an operator looks for.
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
+                .AddGrpcPluginsInstrumentation()
+                .AddOtlpExporter());
         }
     }
 }

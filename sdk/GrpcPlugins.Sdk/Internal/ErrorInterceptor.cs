@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Sdk.Internal;
@@ -9,35 +8,10 @@ namespace GrpcPlugins.Sdk.Internal;
 /// becomes a status with the typed detail, anything unexpected becomes INTERNAL with no stack trace,
 /// and calls of the plugin's type before Init are refused.
 /// </summary>
-internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, ILogger<ErrorInterceptor> logger) : Interceptor
+internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, ILogger<ErrorInterceptor> logger) : ServerCallInterceptor
 {
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
-        GuardAsync(context, () => continuation(request, context));
-
-    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
-        GuardAsync(context, () => continuation(requestStream, context));
-
-    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
-        GuardAsync(context, async () =>
-        {
-            await continuation(request, responseStream, context).ConfigureAwait(false);
-            return true;
-        });
-
-    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
-        GuardAsync(context, async () =>
-        {
-            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
-            return true;
-        });
-
-    private async Task<T> GuardAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
-        TagServerSpan(context);
         if (!state.Initialized && !IsAlwaysAllowed(context.Method))
         {
             throw PluginErrors.ToRpcException(new PluginException(
@@ -88,21 +62,4 @@ internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, 
 
     private static bool IsAlwaysAllowed(string method) =>
         method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal);
-
-    // The request's activity continues the host's trace (ASP.NET Core reads the traceparent the host sent); it gets
-    // the rpc.* attributes and the call's ids, as the host's client span does.
-    private static void TagServerSpan(ServerCallContext context)
-    {
-        if (System.Diagnostics.Activity.Current is not { } activity)
-        {
-            return;
-        }
-
-        var ids = context.GetPluginContext();
-        activity.SetTag("rpc.system", "grpc");
-        activity.SetTag("rpc.method", context.Method);
-        activity.SetTag("grpcplugins.transfer_id", ids.TransferId);
-        activity.SetTag("grpcplugins.user_id", ids.UserId);
-        activity.SetTag("grpcplugins.request_id", ids.RequestId);
-    }
 }

@@ -57,4 +57,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(18, LogLevel.Warning, "Plugin {Plugin} still had {InFlight} calls in flight after {DrainTimeout}; stopping it anyway")]
     public static partial void DrainTimedOut(ILogger logger, string plugin, int inFlight, TimeSpan drainTimeout);
+
+    [LoggerMessage(19, LogLevel.Error, "Plugin {Plugin} (process {Pid}) crashed:{NewLine}{Report}")]
+    public static partial void PluginCrashReport(ILogger logger, string plugin, int pid, string newLine, string report);
 }

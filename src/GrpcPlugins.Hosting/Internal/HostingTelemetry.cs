@@ -19,7 +19,13 @@ internal static class HostingTelemetry
     private static readonly ConcurrentDictionary<PluginClient, byte> Live = new();
 
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("grpcplugins.plugin.calls", "{call}", "Calls from the host to its plugins, by plugin, method and gRPC status.");
-    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("grpcplugins.plugin.call.duration", "s", "How long calls from the host to its plugins took.");
+    // Seconds, as the rpc semantic conventions advise; OpenTelemetry's default buckets suit milliseconds.
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram(
+        "grpcplugins.plugin.call.duration",
+        "s",
+        "How long calls from the host to its plugins took; a streaming call until its stream ended.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 300] });
     private static readonly Counter<long> Restarts = Meter.CreateCounter<long>("grpcplugins.plugin.restarts", "{restart}", "Restarts of plugins by their supervisor or an operator.");
 
     static HostingTelemetry()
@@ -61,30 +67,46 @@ internal static class HostingTelemetry
     public static async Task<T> ObserveAsync<T>(Task<T> response, string plugin, IMethod method, Activity? activity, long startedAt)
     {
         var status = StatusCode.OK;
+        string? error = null;
         try
         {
             return await response.ConfigureAwait(false);
         }
         catch (RpcException ex)
         {
-            status = ex.StatusCode;
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Status.Detail);
+            (status, error) = (ex.StatusCode, ex.Status.Detail);
             throw;
         }
         finally
         {
-            var tags = new TagList
-            {
-                { "grpcplugins.plugin.name", plugin },
-                { "rpc.system", "grpc" },
-                { "rpc.service", method.ServiceName },
-                { "rpc.method", method.Name },
-                { "rpc.grpc.status_code", (int)status },
-            };
-            Calls.Add(1, tags);
-            Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
-            activity?.SetTag("rpc.grpc.status_code", (int)status);
-            activity?.Dispose();
+            EndCall(plugin, method, activity, startedAt, status, error);
         }
+    }
+
+    /// <summary>Records a call's metrics and ends its span with the call's final status.</summary>
+    public static void EndCall(string plugin, IMethod method, Activity? activity, long startedAt, StatusCode status, string? error)
+    {
+        var tags = new TagList
+        {
+            { "grpcplugins.plugin.name", plugin },
+            { "rpc.system", "grpc" },
+            { "rpc.service", method.ServiceName },
+            { "rpc.method", method.Name },
+            { "rpc.grpc.status_code", (int)status },
+        };
+        Calls.Add(1, tags);
+        Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("rpc.grpc.status_code", (int)status);
+        if (status != StatusCode.OK)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        activity.Dispose();
     }
 }

@@ -11,7 +11,8 @@ namespace GrpcPlugins.Hosting.Internal;
 /// </summary>
 internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
 {
-    // Unary and client-streaming calls end with one answer, so each gets a client span and the call metrics.
+    // Every call gets a client span and the call metrics: unary and client-streaming calls end with their answer,
+    // streaming answers when their stream ends.
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
@@ -26,17 +27,41 @@ internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
         return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, response, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
+    // A server-streaming call (Retrieve, WatchTransfer) is observed until its stream ends, fails or is abandoned.
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(request, WithContext(context, options.TimeoutOf(context.Method.FullName)));
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var (call, stream) = Started(context, c => continuation(request, WithContext(c, options.TimeoutOf(c.Method.FullName))),
+            (c, activity, startedAt) => new ObservedResponseStream<TResponse>(c.ResponseStream, options.Name, context.Method, activity, startedAt));
+        return new AsyncServerStreamingCall<TResponse>(stream, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
+        {
+            stream.Abandon();
+            call.Dispose();
+        });
+    }
 
+    // A duplex call is observed, like a server-streaming one, until its response stream ends.
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
-        ClientInterceptorContext<TRequest, TResponse> context, AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation) =>
-        continuation(WithContext(context, options.TimeoutOf(context.Method.FullName)));
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var (call, stream) = Started(context, c => continuation(WithContext(c, options.TimeoutOf(c.Method.FullName))),
+            (c, activity, startedAt) => new ObservedResponseStream<TResponse>(c.ResponseStream, options.Name, context.Method, activity, startedAt));
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, stream, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
+        {
+            stream.Abandon();
+            call.Dispose();
+        });
+    }
 
-    // Starts the call under its client span, so the traceparent sent is the span's, and puts the caller's activity back.
     private (TCall Call, Task<TResponse> Response) Observed<TRequest, TResponse, TCall>(
         ClientInterceptorContext<TRequest, TResponse> context, Func<ClientInterceptorContext<TRequest, TResponse>, TCall> start, Func<TCall, Task<TResponse>> response)
+        where TRequest : class
+        where TResponse : class =>
+        Started(context, start, (call, activity, startedAt) => HostingTelemetry.ObserveAsync(response(call), options.Name, context.Method, activity, startedAt));
+
+    // Starts the call under its client span, so the traceparent sent is the span's, and puts the caller's activity back.
+    private (TCall Call, TObserved Observed) Started<TRequest, TResponse, TCall, TObserved>(
+        ClientInterceptorContext<TRequest, TResponse> context, Func<ClientInterceptorContext<TRequest, TResponse>, TCall> start, Func<TCall, Activity?, long, TObserved> observe)
         where TRequest : class
         where TResponse : class
     {
@@ -46,7 +71,7 @@ internal sealed class PluginCallInterceptor(PluginOptions options) : Interceptor
         try
         {
             var call = start(context);
-            return (call, HostingTelemetry.ObserveAsync(response(call), options.Name, context.Method, activity, startedAt));
+            return (call, observe(call, activity, startedAt));
         }
         catch
         {

@@ -16,13 +16,19 @@ internal static class PluginEnvironmentFilter
     /// <summary>The host variables a plugin inherits.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Inherited(GrpcPluginsOptions host, IDictionary hostEnvironment)
     {
-        var patterns = GrpcPluginsOptions.DefaultEnvironmentAllowList.Concat(host.EnvironmentAllowList).Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
+        var configured = host.EnvironmentAllowList.Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
         foreach (DictionaryEntry entry in hostEnvironment)
         {
-            if (entry is { Key: string name, Value: string value } && IsAllowed(name, patterns))
+            if (entry is { Key: string name, Value: string value }
+                && (IsAllowed(name, configured) || (IsAllowed(name, GrpcPluginsOptions.DefaultEnvironmentAllowList) && !IsWithheld(name))))
             {
                 yield return new(name, value);
             }
         }
     }
+
+    // OTEL_EXPORTER_OTLP_HEADERS and its per-signal variants often carry a collector's API key: the default OTEL_*
+    // does not pass them; the host's own allow-list must name them.
+    private static bool IsWithheld(string name) =>
+        name.StartsWith("OTEL_EXPORTER_OTLP_", NameComparison) && name.EndsWith("_HEADERS", NameComparison);
 }

@@ -4,28 +4,81 @@ using Microsoft.Extensions.Logging;
 namespace GrpcPlugins.Hosting.Internal;
 
 /// <summary>
-/// Forwards one stderr line of a plugin to the host's log. A JSON log line of the SDK (the JSON console format) keeps
-/// its level, category, message and exception, in a scope with the plugin's name, process id and trace id; any other
-/// line, such as a crashed runtime's stack trace, is logged as it is.
+/// Forwards the stderr lines of one plugin process to the host's log, each in a scope with the plugin's name, process id
+/// and, for the SDK's lines, trace id. A JSON log line of the SDK (the JSON console format) keeps its level, category,
+/// message and exception. A crash report, the lines a dying runtime writes from "Unhandled exception." (.NET), "panic:"
+/// (Go) or "Traceback" (Python) on, becomes one Error entry. Any other line is logged as it is.
 /// </summary>
-internal static class PluginLogLine
+internal sealed class PluginLogLine(ILogger logger, string plugin, int pid)
 {
-    public static void Forward(ILogger logger, string plugin, int pid, string line)
+    /// <summary>How long a crash report may pause before it is logged as complete, when the process does not exit.</summary>
+    public static readonly TimeSpan CrashReportQuiet = TimeSpan.FromSeconds(1);
+
+    // A runaway report is logged in parts rather than held in memory.
+    private const int MaxCrashReportLines = 500;
+
+    private static readonly string[] CrashStarts =
+        ["Unhandled exception.", "Unhandled Exception:", "Process terminated.", "panic:", "fatal error:", "Traceback (most recent call last):", "Exception in thread "];
+
+    private readonly List<string> _crash = [];
+
+    /// <summary>Whether a crash report is being collected; the caller flushes it with <see cref="Flush"/> after a quiet spell.</summary>
+    public bool CollectingCrashReport => _crash.Count > 0;
+
+    public void Forward(string line)
     {
-        if (!TryParse(line, out var level, out var category, out var message, out var traceId))
+        var parsed = TryParse(line, out var level, out var category, out var message, out var traceId);
+        if (_crash.Count > 0 && !parsed && !IsCrashStart(line))
         {
-            HostingLog.PluginStderr(logger, plugin, line);
+            _crash.Add(line);
+            if (_crash.Count >= MaxCrashReportLines)
+            {
+                Flush();
+            }
+
             return;
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        Flush();
+        if (!parsed && IsCrashStart(line))
         {
-            ["Plugin"] = plugin,
-            ["PluginPid"] = pid,
-            ["TraceId"] = traceId,
-        });
-        HostingLog.PluginLog(logger, level, plugin, category, message);
+            _crash.Add(line);
+            return;
+        }
+
+        using var scope = Scope(traceId);
+        if (parsed)
+        {
+            HostingLog.PluginLog(logger, level, plugin, category, message);
+        }
+        else
+        {
+            HostingLog.PluginStderr(logger, plugin, line);
+        }
     }
+
+    /// <summary>Logs the crash report collected so far, if any: at the end of stderr, or when it went quiet.</summary>
+    public void Flush()
+    {
+        if (_crash.Count == 0)
+        {
+            return;
+        }
+
+        var report = string.Join(Environment.NewLine, _crash);
+        _crash.Clear();
+        using var scope = Scope(null);
+        HostingLog.PluginCrashReport(logger, plugin, pid, Environment.NewLine, report);
+    }
+
+    private static bool IsCrashStart(string line) => CrashStarts.Any(start => line.StartsWith(start, StringComparison.Ordinal));
+
+    private IDisposable? Scope(string? traceId) => logger.BeginScope(new Dictionary<string, object?>
+    {
+        ["Plugin"] = plugin,
+        ["PluginPid"] = pid,
+        ["TraceId"] = traceId,
+    });
 
     private static bool TryParse(string line, out LogLevel level, out string category, out string message, out string? traceId)
     {

@@ -166,10 +166,23 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     private async Task PumpStderrAsync()
     {
+        var log = new PluginLogLine(_logger, _name, Id);
         try
         {
-            while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+            var next = _process.StandardError.ReadLineAsync();
+            while (true)
             {
+                // A crash report is complete when the process exits (end of stderr) or, if it lingers, when it goes quiet.
+                if (log.CollectingCrashReport && await Task.WhenAny(next, Task.Delay(PluginLogLine.CrashReportQuiet)).ConfigureAwait(false) != next)
+                {
+                    log.Flush();
+                }
+
+                if (await next.ConfigureAwait(false) is not { } line)
+                {
+                    break;
+                }
+
                 lock (_stderrTail)
                 {
                     _stderrTail.Enqueue(line);
@@ -179,12 +192,17 @@ internal sealed class PluginProcess : IAsyncDisposable
                     }
                 }
 
-                PluginLogLine.Forward(_logger, _name, Id, line);
+                log.Forward(line);
+                next = _process.StandardError.ReadLineAsync();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
             // The process is gone; nothing more to read.
+        }
+        finally
+        {
+            log.Flush();
         }
     }
 
