@@ -234,9 +234,11 @@ public sealed class PluginTelemetryTests
         await Assert.ThrowsAsync<PluginException>(() =>
             plugin.Storage.StoreAsync(new ObjectMetadata { Name = "throw-unhandled" }, new MemoryStream(new byte[10])).WaitAsync(TestPlugins.Timeout));
 
-        // Assert: one Error entry holds the runtime's whole report, exception and stack frames together.
-        await logs.WaitForAsync("storage exploded on a background thread", TestPlugins.Timeout);
-        var report = Assert.Single(logs.Lines, l => l.Message.Contains("storage exploded on a background thread", StringComparison.Ordinal));
+        // Assert: one Error entry holds the runtime's whole report, exception and stack frames together. (The
+        // supervisor's own "crashed" entry may quote the same stderr tail; it is not the report.)
+        var reportStart = $"Plugin crash-log (process {pid}) crashed:";
+        await logs.WaitForAsync(reportStart, TestPlugins.Timeout);
+        var report = Assert.Single(logs.Lines, l => l.Message.StartsWith(reportStart, StringComparison.Ordinal));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, report.Level);
         Assert.Equal("GrpcPlugins.Plugin.crash-log", report.Category);
         Assert.Contains("Unhandled exception. System.InvalidOperationException: storage exploded on a background thread", report.Message);
