@@ -22,6 +22,47 @@ public sealed class AuthApiTests
     }
 
     [Fact]
+    public async Task Session_AuthPluginKilledThenHostRestarted_SameTokenStillWorks()
+    {
+        // Arrange
+        var dataDir = Directory.CreateTempSubdirectory("ft-host-").FullName;
+        try
+        {
+            string token;
+            await using (var host = await HostProcess.StartAsync(dataDir))
+            {
+                token = await host.LoginAsync();
+                var firstPid = await host.PluginPidAsync(token, "users");
+
+                // Act 1: the auth plugin dies and the supervisor starts a new one.
+                Process.GetProcessById(firstPid).Kill();
+                var newPid = await RetryAsync(async () =>
+                {
+                    var pid = await host.PluginPidAsync(token, "users");
+                    return pid != firstPid ? pid : (int?)null;
+                });
+
+                // Assert 1: the new auth process knows the token (the pid query itself was authorized by it).
+                Assert.NotEqual(firstPid, newPid);
+                Assert.Contains("\"sessions\"", await File.ReadAllTextAsync(Path.Combine(dataDir, "sessions.json")));
+                Assert.DoesNotContain(token, await File.ReadAllTextAsync(Path.Combine(dataDir, "sessions.json")));
+            }
+
+            // Act 2: the whole host restarts on the same data folder.
+            await using var restarted = await HostProcess.StartAsync(dataDir);
+            using var client = restarted.Client(token);
+            using var response = await client.GetAsync("/v1/files");
+
+            // Assert 2
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Login_WrongPassword_Is401()
     {
         await using var host = await HostProcess.StartAsync();
@@ -119,5 +160,28 @@ public sealed class AuthApiTests
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(HostProcess.Timeout);
         Assert.True(process.ExitCode == 0, error);
+    }
+
+    // Retries while the host answers 503 or the value is not there yet, within the host timeout.
+    private static async Task<T> RetryAsync<T>(Func<Task<T?>> attempt)
+        where T : struct
+    {
+        using var timeout = new CancellationTokenSource(HostProcess.Timeout);
+        while (true)
+        {
+            try
+            {
+                if (await attempt() is { } value)
+                {
+                    return value;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The plugin is restarting: the host answered 503.
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
     }
 }

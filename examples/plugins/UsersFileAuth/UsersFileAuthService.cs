@@ -11,7 +11,7 @@ namespace UsersFileAuth;
 
 /// <summary>
 /// An AuthService backed by a JSON users file: password sign-in against PBKDF2 hashes, opaque
-/// in-memory tokens with rotating refresh tokens, optional OIDC sign-in, and role-based authorization
+/// tokens with rotating refresh tokens (kept by hash in sessions_file when it is set, so they survive a restart), optional OIDC sign-in, and role-based authorization
 /// (reader, writer, admin). The users file is read at Init and again whenever it changes on disk.
 /// </summary>
 /// <param name="logger">Receives sign-in failures and users file events; never passwords or tokens.</param>
@@ -25,7 +25,7 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
 
     /// <summary>
     /// Reads the configuration and the users file, creates the configured admin if it does not exist,
-    /// and loads the OIDC keys. Tokens already issued survive a new Init.
+    /// and loads the OIDC keys. Tokens already issued survive a new Init, and with sessions_file a restart.
     /// </summary>
     /// <param name="config">The keys described in the plugin's README: users_file is required.</param>
     /// <param name="cancellationToken">Not observed: Init does only local file work.</param>
@@ -61,6 +61,15 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         var oidc = settings.OidcConfigured
             ? OidcValidator.Create(settings.OidcIssuer!, settings.OidcAudience!, settings.OidcJwksFile!, settings.OidcRoleClaim, time)
             : null;
+        if (settings.SessionsFile is { } sessionsFile)
+        {
+            UsersFileAuthLog.SessionsLoaded(logger, _tokens.UseSessionsFile(new SessionsFile(sessionsFile, logger, time)), sessionsFile);
+        }
+        else
+        {
+            _tokens.UseSessionsFile(null);
+        }
+
         _state = new State(settings, users, stamp, oidc);
         UsersFileAuthLog.UsersLoaded(logger, users.Users.Count, settings.UsersFile, oidc is null ? "not configured" : $"for issuer {settings.OidcIssuer}");
         return Task.CompletedTask;

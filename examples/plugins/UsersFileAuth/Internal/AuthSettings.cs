@@ -33,6 +33,9 @@ internal sealed record AuthSettings
     /// <summary>Config key of the first admin's username.</summary>
     public const string AdminUsernameKey = "admin_username";
 
+    /// <summary>Config key of the sessions file path (optional): where sign-ins are kept across restarts.</summary>
+    public const string SessionsFileKey = "sessions_file";
+
     /// <summary>The users file path.</summary>
     public required string UsersFile { get; init; }
 
@@ -59,6 +62,9 @@ internal sealed record AuthSettings
 
     /// <summary>The username of that admin. Defaults to "admin".</summary>
     public string AdminUsername { get; init; } = "admin";
+
+    /// <summary>Where sign-ins are kept, by token hash, so they survive a restart; null keeps them in memory only.</summary>
+    public string? SessionsFile { get; init; }
 
     /// <summary>Whether OIDC sign-in is configured.</summary>
     public bool OidcConfigured => OidcIssuer is not null;
@@ -100,6 +106,7 @@ internal sealed record AuthSettings
             OidcRoleClaim = Optional(config, OidcRoleClaimKey) ?? "roles",
             AdminPassword = adminPassword,
             AdminUsername = adminUsername ?? "admin",
+            SessionsFile = Optional(config, SessionsFileKey),
         };
     }
 

@@ -1,13 +1,17 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace UsersFileAuth.Internal;
 
 /// <summary>A user as a token holds it: a snapshot taken when the token was issued.</summary>
 internal sealed record AuthenticatedUser(string Id, string Username, string DisplayName, IReadOnlyList<string> Roles);
 
-/// <summary>An access token, its linked refresh token, and whom they belong to.</summary>
+/// <summary>
+/// An access token, its linked refresh token, and whom they belong to. A token pair loaded from the sessions file
+/// has no <see cref="RefreshToken"/>: only its hash is kept at rest.
+/// </summary>
 internal sealed record IssuedTokens(
     string AccessToken,
     DateTimeOffset AccessExpiresAt,
@@ -16,19 +20,47 @@ internal sealed record IssuedTokens(
     AuthenticatedUser User);
 
 /// <summary>
-/// Issues and checks opaque bearer tokens, kept only in memory: a restart signs everyone out.
+/// Issues and checks opaque bearer tokens. Tokens are looked up by their SHA-256, so that the sessions file, when
+/// one is set with <see cref="UseSessionsFile"/>, holds no token that could be used: with it, sessions survive a
+/// restart or an upgrade of the plugin; without it, a restart signs everyone out.
 /// Every access token has one linked refresh token; revoking either revokes both.
 /// </summary>
 internal sealed class TokenStore(TimeProvider time)
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, IssuedTokens> _byAccess = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, IssuedTokens> _byRefresh = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Session> _byAccess = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Session> _byRefresh = new(StringComparer.Ordinal);
+    private readonly Lock _saveGate = new();
     private long _lastSweepTicks = time.GetUtcNow().UtcTicks;
+    private volatile SessionsFile? _file;
 
     /// <summary>How many token pairs are held, expired ones not yet swept included.</summary>
     public int Count => _byAccess.Count;
+
+    /// <summary>
+    /// Keeps the sessions in <paramref name="file"/> from now on: loads the live ones it holds beside those in memory,
+    /// and rewrites it after every change. Null stops keeping them on disk.
+    /// </summary>
+    /// <returns>How many sessions were loaded from the file.</returns>
+    public int UseSessionsFile(SessionsFile? file)
+    {
+        var loaded = 0;
+        var now = time.GetUtcNow();
+        foreach (var session in file?.Load() ?? [])
+        {
+            if (now < session.RefreshExpiresAt || now < session.AccessExpiresAt)
+            {
+                _byAccess.TryAdd(session.AccessHash, session);
+                _byRefresh.TryAdd(session.RefreshHash, session);
+                loaded++;
+            }
+        }
+
+        _file = file;
+        Save();
+        return loaded;
+    }
 
     /// <summary>Issues a new access token and refresh token for a user.</summary>
     public IssuedTokens Issue(AuthenticatedUser user, TimeSpan accessLifetime, TimeSpan refreshLifetime)
@@ -39,20 +71,27 @@ internal sealed class TokenStore(TimeProvider time)
         SweepIfDue();
         var now = time.GetUtcNow();
         var issued = new IssuedTokens(NewToken(), now + accessLifetime, NewToken(), now + refreshLifetime, user);
-        _byRefresh[issued.RefreshToken] = issued;
-        _byAccess[issued.AccessToken] = issued;
+        var session = new Session(Hash(issued.AccessToken), issued.AccessExpiresAt, Hash(issued.RefreshToken), issued.RefreshExpiresAt, user)
+        {
+            RefreshToken = issued.RefreshToken,
+        };
+        _byRefresh[session.RefreshHash] = session;
+        _byAccess[session.AccessHash] = session;
+        Save();
         return issued;
     }
 
     /// <summary>Finds a live access token. Unknown, expired and revoked tokens give null.</summary>
     public IssuedTokens? Validate(string accessToken)
     {
-        if (string.IsNullOrEmpty(accessToken) || !_byAccess.TryGetValue(accessToken, out var issued))
+        if (string.IsNullOrEmpty(accessToken) || !_byAccess.TryGetValue(Hash(accessToken), out var session))
         {
             return null;
         }
 
-        return time.GetUtcNow() < issued.AccessExpiresAt ? issued : null;
+        return time.GetUtcNow() < session.AccessExpiresAt
+            ? new IssuedTokens(accessToken, session.AccessExpiresAt, session.RefreshToken ?? string.Empty, session.RefreshExpiresAt, session.User)
+            : null;
     }
 
     /// <summary>
@@ -62,14 +101,15 @@ internal sealed class TokenStore(TimeProvider time)
     public IssuedTokens? Refresh(string refreshToken, TimeSpan accessLifetime, TimeSpan refreshLifetime)
     {
         // TryRemove is the single winner when two callers race with the same refresh token.
-        if (string.IsNullOrEmpty(refreshToken) || !_byRefresh.TryRemove(refreshToken, out var old))
+        if (string.IsNullOrEmpty(refreshToken) || !_byRefresh.TryRemove(Hash(refreshToken), out var old))
         {
             return null;
         }
 
-        _byAccess.TryRemove(old.AccessToken, out _);
+        _byAccess.TryRemove(old.AccessHash, out _);
         if (time.GetUtcNow() >= old.RefreshExpiresAt)
         {
+            Save();
             return null;
         }
 
@@ -85,10 +125,12 @@ internal sealed class TokenStore(TimeProvider time)
             return false;
         }
 
-        if (_byAccess.TryRemove(token, out var issued) || _byRefresh.TryRemove(token, out issued))
+        var hash = Hash(token);
+        if (_byAccess.TryRemove(hash, out var session) || _byRefresh.TryRemove(hash, out session))
         {
-            _byAccess.TryRemove(issued.AccessToken, out _);
-            _byRefresh.TryRemove(issued.RefreshToken, out _);
+            _byAccess.TryRemove(session.AccessHash, out _);
+            _byRefresh.TryRemove(session.RefreshHash, out _);
+            Save();
             return true;
         }
 
@@ -103,13 +145,19 @@ internal sealed class TokenStore(TimeProvider time)
     public void Sweep()
     {
         var now = time.GetUtcNow();
-        foreach (var (token, issued) in _byAccess)
+        var removed = false;
+        foreach (var (hash, session) in _byAccess)
         {
-            if (now >= issued.AccessExpiresAt && now >= issued.RefreshExpiresAt)
+            if (now >= session.AccessExpiresAt && now >= session.RefreshExpiresAt)
             {
-                _byAccess.TryRemove(new KeyValuePair<string, IssuedTokens>(token, issued));
-                _byRefresh.TryRemove(new KeyValuePair<string, IssuedTokens>(issued.RefreshToken, issued));
+                removed |= _byAccess.TryRemove(new KeyValuePair<string, Session>(hash, session));
+                _byRefresh.TryRemove(new KeyValuePair<string, Session>(session.RefreshHash, session));
             }
+        }
+
+        if (removed)
+        {
+            Save();
         }
     }
 
@@ -123,5 +171,31 @@ internal sealed class TokenStore(TimeProvider time)
         }
     }
 
+    private void Save()
+    {
+        if (_file is not { } file)
+        {
+            return;
+        }
+
+        // One writer at a time, each writing the whole current set, so the last write on disk is never older than memory.
+        lock (_saveGate)
+        {
+            file.Save([.. _byAccess.Values]);
+        }
+    }
+
     private static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    private static string Hash(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+}
+
+/// <summary>
+/// One token pair as stored: the SHA-256 of each token, never the token. <see cref="RefreshToken"/> is known only in
+/// the process that issued it, so that a token check there can still answer with it, as it always has.
+/// </summary>
+internal sealed record Session(string AccessHash, DateTimeOffset AccessExpiresAt, string RefreshHash, DateTimeOffset RefreshExpiresAt, AuthenticatedUser User)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? RefreshToken { get; init; }
 }

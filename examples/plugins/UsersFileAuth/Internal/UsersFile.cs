@@ -117,36 +117,8 @@ internal sealed class UsersFile
     /// Writes the file atomically: a temporary file beside it (mode 0600) that then replaces it, so
     /// that a reader never sees half a file and a crash never leaves one.
     /// </summary>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
-        var tempPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        try
-        {
-            using (var stream = new FileStream(tempPath, options))
-            {
-                JsonSerializer.Serialize(stream, new UsersDocument { Users = _users }, WriteTypeInfo);
-                stream.WriteByte((byte)'\n');
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tempPath);
-            throw;
-        }
-    }
+    public void Save(string path) =>
+        PrivateFile.WriteAtomically(path, stream => JsonSerializer.Serialize(stream, new UsersDocument { Users = _users }, WriteTypeInfo));
 
     /// <summary>
     /// Adds a user, or updates the one with the same name. Null arguments keep the existing values.
@@ -243,19 +215,5 @@ internal sealed class UsersFile
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         var sentence = (cut < 0 ? message : message[..cut]).Trim();
         return sentence.EndsWith('.') ? sentence : sentence + ".";
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -27,4 +27,13 @@ internal static partial class UsersFileAuthLog
 
     [LoggerMessage(8, LogLevel.Debug, "Signed in user {Username} ({UserId}) by {Method}")]
     public static partial void SignedIn(ILogger logger, string username, string userId, string method);
+
+    [LoggerMessage(9, LogLevel.Warning, "The sessions file {Path} could not be read ({Problem}); everyone signs in again. The file was kept as {KeptAs}")]
+    public static partial void SessionsUnreadable(ILogger logger, string path, string problem, string keptAs);
+
+    [LoggerMessage(10, LogLevel.Warning, "The sessions file {Path} could not be written ({Problem}); sign-ins are kept in memory only and end with a restart")]
+    public static partial void SessionsNotSaved(ILogger logger, string path, string problem);
+
+    [LoggerMessage(11, LogLevel.Information, "Loaded {Count} sessions from {Path}")]
+    public static partial void SessionsLoaded(ILogger logger, int count, string path);
 }
