@@ -36,7 +36,8 @@ internal static class PluginChannel
                 try
                 {
                     await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
+                    // 64 KiB socket reads for an HTTP/2 client that asks for little at a time (tests/Benchmarks/TUNING.md).
+                    return new ReadAheadStream(new NetworkStream(socket, ownsSocket: true));
                 }
                 catch
                 {
