@@ -19,8 +19,9 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
     public const int BlockSize = 64 * 1024;
 
-    // Enough for a few streams' worth of HTTP/2 windows; more blocks than this are left to the GC when returned.
-    private const int MaxPooled = 256;
+    // Kestrel buffers at most about 1 MiB per connection direction (16 blocks); blocks returned beyond this are left to
+    // the GC, so a pool keeps at most 4 MiB after a burst.
+    private const int MaxPooled = 64;
 
     private readonly ConcurrentQueue<byte[]> _blocks = new();
 
