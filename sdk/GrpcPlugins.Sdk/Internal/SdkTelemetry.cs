@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
+using GrpcPlugins.Internal;
 
 namespace GrpcPlugins.Sdk.Internal;
 
@@ -62,26 +63,8 @@ internal static class SdkTelemetry
     /// <summary>Ends the call's span with its status and records its duration.</summary>
     public static void EndCall(Activity? activity, string service, string method, StatusCode status, string? error, long startedAt)
     {
-        var tags = new TagList
-        {
-            { "rpc.system", "grpc" },
-            { "rpc.service", service },
-            { "rpc.method", method },
-            { "rpc.grpc.status_code", (int)status },
-        };
-        Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("rpc.grpc.status_code", (int)status);
-        if (status != StatusCode.OK)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, error);
-        }
-
-        activity.Dispose();
+        Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, RpcTelemetry.CallTags(service, method, status));
+        RpcTelemetry.EndSpan(activity, status, error);
     }
 
     private static void Header(object? carrier, string name, out string? value, out IEnumerable<string>? values)
@@ -98,12 +81,7 @@ internal static class SdkTelemetry
         }
 
         var ids = context.GetPluginContext();
-        activity.SetTag("rpc.system", "grpc");
-        activity.SetTag("rpc.service", service);
-        activity.SetTag("rpc.method", method);
-        activity.SetTag("grpcplugins.transfer_id", ids.TransferId);
-        activity.SetTag("grpcplugins.user_id", ids.UserId);
-        activity.SetTag("grpcplugins.request_id", ids.RequestId);
+        RpcTelemetry.TagCall(activity, service, method, ids.TransferId, ids.UserId, ids.RequestId);
     }
 
     // "/grpcplugins.storage.v1.StorageService/Store" → ("grpcplugins.storage.v1.StorageService", "Store").

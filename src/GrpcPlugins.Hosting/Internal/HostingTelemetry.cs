@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Grpc.Core;
+using GrpcPlugins.Internal;
 
 namespace GrpcPlugins.Hosting.Internal;
 
@@ -53,13 +54,8 @@ internal static class HostingTelemetry
             return null;
         }
 
-        activity.SetTag("rpc.system", "grpc");
-        activity.SetTag("rpc.service", method.ServiceName);
-        activity.SetTag("rpc.method", method.Name);
+        RpcTelemetry.TagCall(activity, method.ServiceName, method.Name, context?.TransferId, context?.UserId, context?.RequestId);
         activity.SetTag("grpcplugins.plugin.name", plugin);
-        activity.SetTag("grpcplugins.transfer_id", context?.TransferId);
-        activity.SetTag("grpcplugins.user_id", context?.UserId);
-        activity.SetTag("grpcplugins.request_id", context?.RequestId);
         return activity;
     }
 
@@ -86,27 +82,10 @@ internal static class HostingTelemetry
     /// <summary>Records a call's metrics and ends its span with the call's final status.</summary>
     public static void EndCall(string plugin, IMethod method, Activity? activity, long startedAt, StatusCode status, string? error)
     {
-        var tags = new TagList
-        {
-            { "grpcplugins.plugin.name", plugin },
-            { "rpc.system", "grpc" },
-            { "rpc.service", method.ServiceName },
-            { "rpc.method", method.Name },
-            { "rpc.grpc.status_code", (int)status },
-        };
+        var tags = RpcTelemetry.CallTags(method.ServiceName, method.Name, status);
+        tags.Add("grpcplugins.plugin.name", plugin);
         Calls.Add(1, tags);
         Duration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, tags);
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("rpc.grpc.status_code", (int)status);
-        if (status != StatusCode.OK)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, error);
-        }
-
-        activity.Dispose();
+        RpcTelemetry.EndSpan(activity, status, error);
     }
 }
