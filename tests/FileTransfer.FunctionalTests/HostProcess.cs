@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using GrpcPlugins.TestSupport;
 
 namespace FileTransfer.FunctionalTests;
 
@@ -89,7 +90,7 @@ internal sealed class HostProcess : IAsyncDisposable
         var host = new HostProcess(Process.Start(startInfo)!, url, dataDir);
         host.Pump(host._process.StandardOutput);
         host.Pump(host._process.StandardError);
-        await host.WaitUntilServingAsync();
+        await HostReadiness.WaitUntilServingAsync(host.Http, host._process, Timeout, () => host.Output);
         return host;
     }
 
@@ -141,36 +142,6 @@ internal sealed class HostProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]);
         kill.WaitForExit();
-    }
-
-    private async Task WaitUntilServingAsync()
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"The host exited with code {_process.ExitCode} before serving:\n{Output}");
-            }
-
-            try
-            {
-                using var response = await Http.GetAsync("/v1/stats", cts.Token);
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"The host did not serve within {Timeout}:\n{Output}");
-            }
-
-            await Task.Delay(100, cts.Token);
-        }
     }
 
     private void Pump(StreamReader reader) => _ = Task.Run(async () =>

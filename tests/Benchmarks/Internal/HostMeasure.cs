@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using GrpcPlugins.TestSupport;
 
 namespace GrpcPlugins.Benchmarks.Internal;
 
@@ -37,7 +38,7 @@ internal static class HostMeasure
         try
         {
             using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
-            await WaitUntilServingAsync(http, host);
+            await HostReadiness.WaitUntilServingAsync(http, host, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
             using (var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword }))
             {
                 login.EnsureSuccessStatusCode();
@@ -97,32 +98,6 @@ internal static class HostMeasure
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static async Task WaitUntilServingAsync(HttpClient http, Process host)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        while (true)
-        {
-            if (host.HasExited)
-            {
-                throw new InvalidOperationException($"The file-transfer host exited with code {host.ExitCode} before serving.");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync("/v1/stats", timeout.Token);
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
     }
 
     private static async Task StopHostAsync(Process host)
