@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 using Grpc.Core;
-using Grpc.Net.Client;
 using GrpcPlugins.Hosting;
+using GrpcPlugins.Hosting.Internal;
 using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
@@ -98,8 +97,9 @@ public sealed class ApiVersionTests
         try
         {
             var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TestPlugins.Timeout);
-            Assert.True(HandshakeLine.TryParse(line, out var handshake, out var error), error);
-            using var channel = UnixChannel(handshake!.Address);
+            Assert.True(HandshakeLine.TryParse(line, out var parsed, out var error), error);
+            var handshake = parsed!;
+            using var channel = PluginChannel.Create(handshake, TestPlugins.TestPlugin("monitor-v2", PluginType.Monitor));
             var metadata = await new PluginService.PluginServiceClient(channel).GetMetadataAsync(new GetMetadataRequest()).ResponseAsync.WaitAsync(TestPlugins.Timeout);
             await new PluginService.PluginServiceClient(channel).InitAsync(new InitRequest { ApiVersion = "v1" }).ResponseAsync.WaitAsync(TestPlugins.Timeout);
 
@@ -141,19 +141,6 @@ public sealed class ApiVersionTests
 
         return events;
     }
-
-    private static GrpcChannel UnixChannel(string socketPath) => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-    {
-        HttpHandler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        },
-    });
 
     private static async Task WaitForAsync(StringBuilder output, string text)
     {
