@@ -144,6 +144,25 @@ internal sealed class TokenStore(TimeProvider time)
     /// </summary>
     public void Sweep()
     {
+        if (RemoveExpired())
+        {
+            Save();
+        }
+    }
+
+    // Called by Issue, which saves the sessions right after, so the sweep itself does not.
+    private void SweepIfDue()
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var last = Interlocked.Read(ref _lastSweepTicks);
+        if (now - last >= SweepInterval.Ticks && Interlocked.CompareExchange(ref _lastSweepTicks, now, last) == last)
+        {
+            RemoveExpired();
+        }
+    }
+
+    private bool RemoveExpired()
+    {
         var now = time.GetUtcNow();
         var removed = false;
         foreach (var (hash, session) in _byAccess)
@@ -155,20 +174,7 @@ internal sealed class TokenStore(TimeProvider time)
             }
         }
 
-        if (removed)
-        {
-            Save();
-        }
-    }
-
-    private void SweepIfDue()
-    {
-        var now = time.GetUtcNow().UtcTicks;
-        var last = Interlocked.Read(ref _lastSweepTicks);
-        if (now - last >= SweepInterval.Ticks && Interlocked.CompareExchange(ref _lastSweepTicks, now, last) == last)
-        {
-            Sweep();
-        }
+        return removed;
     }
 
     private void Save()
