@@ -36,11 +36,7 @@ public static class ServerCallContextExtensions
             context.CancellationToken);
     }
 
-    private static string? ValueOf(Metadata headers, string key)
-    {
-        var value = headers.GetValue(key);
-        return string.IsNullOrEmpty(value) ? null : value;
-    }
+    private static string? ValueOf(Metadata headers, string key) => MonitorEventExtensions.NullIfEmpty(headers.GetValue(key));
 }
 
 /// <summary>Reads the <see cref="PluginCallContext"/> of one event in a v2 monitor batch.</summary>
@@ -61,5 +57,6 @@ public static class MonitorEventExtensions
         return new PluginCallContext(NullIfEmpty(ids?.TransferId), NullIfEmpty(ids?.UserId), NullIfEmpty(ids?.RequestId), call.Deadline, call.CancellationToken);
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    // An id the host did not send arrives empty; the context says null, as for v1 call metadata.
+    internal static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

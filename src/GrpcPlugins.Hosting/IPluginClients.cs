@@ -1,5 +1,5 @@
 using GrpcPlugins.Auth.V1;
-using GrpcPlugins.Monitor.V1;
+using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Storage.V1;
@@ -173,7 +173,7 @@ public interface IMonitorPlugin
     /// <param name="cancellationToken">Cancels the delivery; a v1 monitor may then have taken only the first events.</param>
     /// <returns>A task that completes when the plugin has every event.</returns>
     /// <exception cref="ArgumentException">An event is empty (has no event set).</exception>
-    Task PublishAsync(IReadOnlyList<GrpcPlugins.Monitor.V2.MonitorEvent> events, CancellationToken cancellationToken = default);
+    Task PublishAsync(IReadOnlyList<MonitorEvent> events, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Content being read from a storage plugin. Dispose it to end the call.</summary>

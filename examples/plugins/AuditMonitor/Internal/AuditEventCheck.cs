@@ -1,5 +1,4 @@
 using GrpcPlugins.Monitor.V2;
-using GrpcPlugins.Sdk;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Internal;
 
