@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
+using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Sdk.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -134,6 +135,9 @@ public static class PluginServer
 
         builder.Services.AddSingleton(plugin);
         builder.Services.AddSingleton<PluginState>();
+        var dataChannelPath = socketFolder is not null && serverCertificate is null && plugin.Metadata.Type == PluginType.Storage ? socketFolder.DataSocketPath : null;
+        builder.Services.AddSingleton(services => new DataChannelListener(dataChannelPath, services.GetRequiredService<ILogger<DataChannelListener>>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<DataChannelListener>());
         builder.Services.AddSingleton(ServingHealth());
         if (environment.WatchStdin)
         {
@@ -145,6 +149,7 @@ public static class PluginServer
             // Outermost first: the span and duration see the status ErrorInterceptor gives the host.
             o.Interceptors.Add<TelemetryInterceptor>();
             o.Interceptors.Add<ErrorInterceptor>();
+            o.Interceptors.Add<DataChannelInterceptor>();
             o.MaxReceiveMessageSize = plugin.MaxMessageSize;
             o.MaxSendMessageSize = plugin.MaxMessageSize;
         });

@@ -1,11 +1,12 @@
 using Grpc.Core;
+using GrpcPlugins.Sdk.Internal;
 using GrpcPlugins.Storage.V1;
 
 namespace GrpcPlugins.Sdk;
 
 /// <summary>The content of a Store call: its metadata, and its bytes as a <see cref="Stream"/>.</summary>
 /// <param name="Metadata">The metadata the host sent first.</param>
-/// <param name="Content">The content, read chunk by chunk as the host sends it.</param>
+/// <param name="Content">The content, read as the host sends it: chunk by chunk, or from the plugin's data channel.</param>
 public sealed record StoreUpload(ObjectMetadata Metadata, Stream Content);
 
 /// <summary>Helpers that turn a storage plugin's gRPC streams into .NET streams.</summary>
@@ -29,9 +30,9 @@ public static class StorageStreams
             throw new PluginException(PluginErrorCode.InvalidArgument, "The Store stream must begin with a metadata message, then the chunks.");
         }
 
-        var content = new ChunkReadStream<StoreRequest>(
-            requestStream,
-            m => m.PartCase == StoreRequest.PartOneofCase.Chunk ? m.Chunk : null);
+        var content = requestStream is DataChannelStoreReader dataChannel
+            ? dataChannel.Content
+            : new ChunkReadStream<StoreRequest>(requestStream, m => m.PartCase == StoreRequest.PartOneofCase.Chunk ? m.Chunk : null);
         return new StoreUpload(requestStream.Current.Metadata, content);
     }
 
@@ -53,6 +54,11 @@ public static class StorageStreams
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(content);
         await responseStream.WriteAsync(new RetrieveResponse { Metadata = metadata }, cancellationToken).ConfigureAwait(false);
+        if (responseStream is DataChannelRetrieveWriter dataChannel)
+        {
+            return await dataChannel.CopyAsync(content, maxBytes, cancellationToken).ConfigureAwait(false);
+        }
+
         return await ChunkWriter.CopyAsync(content, responseStream, c => new RetrieveResponse { Chunk = c }, maxBytes: maxBytes, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

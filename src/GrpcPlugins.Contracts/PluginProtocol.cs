@@ -72,6 +72,15 @@ public static class PluginProtocol
     /// <summary>The metadata key carrying the request id.</summary>
     public const string RequestIdHeader = "grpcplugins-request-id";
 
+    /// <summary>
+    /// The metadata key of a Store or Retrieve call whose content goes over the plugin's data channel: its value is the
+    /// token the host sent first on the data-channel connection that carries the bytes.
+    /// </summary>
+    public const string DataChannelHeader = "grpcplugins-data-channel";
+
+    /// <summary>The length of a data-channel token: 32 lowercase hex digits, the first bytes of each data-channel connection.</summary>
+    public const int DataChannelTokenLength = 32;
+
     /// <summary>Formats an app protocol version as a contract package version, such as "v1".</summary>
     /// <param name="version">The app protocol version.</param>
     /// <returns>The version's name.</returns>

@@ -81,7 +81,15 @@ public sealed class PluginOptions
     /// <summary>The largest message sent to or accepted from the plugin, in bytes. Defaults to 4 MiB.</summary>
     public int MaxMessageSize { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>The chunk size of Store calls, in bytes. Defaults to 64 KiB.</summary>
+    /// <summary>
+    /// Whether Store and Retrieve send their content over the plugin's data channel, a raw Unix socket beside the gRPC
+    /// one, when the plugin offers it (plugins built on the GrpcPlugins SDK do, unless they use TCP or AutoMTLS). The
+    /// metadata and the outcome still go through gRPC; only the bytes skip the HTTP/2 framing, which costs most of the
+    /// CPU of a large transfer. Defaults to true; false sends every byte as gRPC chunk messages.
+    /// </summary>
+    public bool DataChannel { get; set; } = true;
+
+    /// <summary>The chunk size of Store calls that send gRPC chunk messages, in bytes. Defaults to 64 KiB.</summary>
     public int ChunkSize { get; set; } = ChunkWriter.DefaultChunkSize;
 
     /// <summary>

@@ -14,7 +14,10 @@ public sealed class LyingPluginFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Liar = await TestPlugins.StartAsync(TestPlugins.TestPlugin("liar", PluginType.Storage));
+        // Its lies are in gRPC messages, so its content goes in them too (DataChannelTests covers the data channel).
+        var liar = TestPlugins.TestPlugin("liar", PluginType.Storage);
+        liar.DataChannel = false;
+        Liar = await TestPlugins.StartAsync(liar);
         Honest = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "honest"));
     }
 
@@ -166,13 +169,18 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
     }
 }
 
-/// <summary>Message limits on the plugin's side: the SDK refuses oversize messages with an error that names its limit.</summary>
+/// <summary>
+/// Message limits on the plugin's side: the SDK refuses oversize messages with an error that names its limit. Content
+/// sent over the data channel is not in messages, so these tests send it as chunk messages.
+/// </summary>
 public sealed class MessageLimitTests
 {
     [Fact]
     public async Task Store_ChunksOverPluginLimit_ThrowsResourceExhaustedNamingPluginLimit()
     {
-        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("small-limit", PluginType.Storage));
+        var options = TestPlugins.TestPlugin("small-limit", PluginType.Storage);
+        options.DataChannel = false;
+        await using var plugin = await TestPlugins.StartAsync(options);
 
         var error = await Assert.ThrowsAsync<PluginException>(() =>
             plugin.Storage.StoreAsync(new ObjectMetadata { Name = "a" }, new MemoryStream(new byte[100_000])).WaitAsync(TestPlugins.Timeout));
@@ -190,6 +198,7 @@ public sealed class MessageLimitTests
     {
         var options = TestPlugins.TestPlugin("small-limit", PluginType.Storage);
         options.ChunkSize = 4096;
+        options.DataChannel = false;
         await using var plugin = await TestPlugins.StartAsync(options);
         var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "a" }, new MemoryStream(new byte[40_000])).WaitAsync(TestPlugins.Timeout);
 

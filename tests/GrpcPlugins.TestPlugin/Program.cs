@@ -68,6 +68,17 @@ switch (mode)
             p.Metadata.ApiVersions.Add("v3");
         });
         break;
+    case "storage-messages":
+        await PluginServer.RunAsync(rest, p => p.AddStorage<MessageStorage>());
+        break;
+    case "data-channel-outside":
+        // Names a data channel outside its socket folder, where a host must not connect.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddAuth<EchoAuth>();
+            p.Metadata.DataChannel = Path.Combine(Path.GetTempPath(), "elsewhere", "data.sock");
+        });
+        break;
     case "connect-unix":
         Environment.ExitCode = await Probes.ConnectUnixAsync(rest[0]);
         break;

@@ -12,6 +12,7 @@ internal sealed class LifecycleService(
     PluginState state,
     IServiceProvider services,
     IHostApplicationLifetime lifetime,
+    DataChannelListener dataChannel,
     ILogger<LifecycleService> logger) : PluginService.PluginServiceBase
 {
     private IPluginLifecycle? Lifecycle => services.GetRequiredService(plugin.ServiceType) as IPluginLifecycle;
@@ -45,6 +46,15 @@ internal sealed class LifecycleService(
         return new ShutdownResponse();
     }
 
-    public override Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetMetadataResponse { Metadata = plugin.Metadata });
+    public override Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context)
+    {
+        var metadata = plugin.Metadata;
+        if (dataChannel.Path is { } path)
+        {
+            metadata = metadata.Clone();
+            metadata.DataChannel = path;
+        }
+
+        return Task.FromResult(new GetMetadataResponse { Metadata = metadata });
+    }
 }

@@ -21,4 +21,7 @@ internal static partial class SdkLog
 
     [LoggerMessage(6, LogLevel.Warning, "Call {Method} failed: a message to {Direction} was larger than MaxMessageSize ({Limit} bytes)")]
     public static partial void MessageTooLarge(ILogger logger, string method, string direction, int limit);
+
+    [LoggerMessage(7, LogLevel.Warning, "Closed a data-channel connection: {Reason}")]
+    public static partial void DataChannelRefused(ILogger logger, string reason);
 }

@@ -8,6 +8,7 @@ namespace GrpcPlugins.Sdk.Internal;
 internal sealed partial class SocketFolder : IDisposable
 {
     private const string SocketName = "plugin.sock";
+    private const string DataSocketName = "data.sock";
 
     private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlySocket = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -16,11 +17,14 @@ internal sealed partial class SocketFolder : IDisposable
     {
         Path = path;
         SocketPath = System.IO.Path.Combine(path, SocketName);
+        DataSocketPath = System.IO.Path.Combine(path, DataSocketName);
     }
 
     public string Path { get; }
 
     public string SocketPath { get; }
+
+    public string DataSocketPath { get; }
 
     public static SocketFolder Create(string baseDir)
     {
@@ -60,7 +64,7 @@ internal sealed partial class SocketFolder : IDisposable
 
             try
             {
-                if (Directory.EnumerateFileSystemEntries(folder).All(entry => System.IO.Path.GetFileName(entry) == SocketName))
+                if (Directory.EnumerateFileSystemEntries(folder).All(entry => System.IO.Path.GetFileName(entry) is SocketName or DataSocketName))
                 {
                     Directory.Delete(folder, recursive: true);
                     removed++;

@@ -60,4 +60,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(19, LogLevel.Error, "Plugin {Plugin} (process {Pid}) crashed:{NewLine}{Report}")]
     public static partial void PluginCrashReport(ILogger logger, string plugin, int pid, string newLine, string report);
+
+    [LoggerMessage(20, LogLevel.Warning, "Plugin {Plugin}: its data channel {Path} could not be reached ({Error}); this call sends its content as gRPC chunk messages")]
+    public static partial void DataChannelUnreachable(ILogger logger, string plugin, string path, string error);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -37,6 +38,9 @@ internal sealed class PluginInstance : IAsyncDisposable
     public PluginMetadata Metadata { get; private set; } = new();
 
     public CallInvoker Invoker { get; }
+
+    /// <summary>The plugin's data channel for storage content; null when it offers none or the host's options turn it off.</summary>
+    public string? DataChannelPath { get; private set; }
 
     public int ProcessId => _process.Id;
 
@@ -200,6 +204,7 @@ internal sealed class PluginInstance : IAsyncDisposable
                 throw _process.Failure(PluginErrorCode.FailedPrecondition, versionProblem);
             }
 
+            DataChannelPath = CheckDataChannel(metadata.DataChannel);
             await InitAsync(config, startToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException && startToken.IsCancellationRequested && !callerToken.IsCancellationRequested)
@@ -218,6 +223,53 @@ internal sealed class PluginInstance : IAsyncDisposable
             var error = await TranslateAsync(ex).ConfigureAwait(false);
             throw _process.Failure(error.Code, $"failed to start: {error.Message}");
         }
+    }
+
+    /// <summary>
+    /// Connects to the plugin's data channel and sends a new token, for one Store or Retrieve. Null when the plugin has no
+    /// data channel, or it cannot be reached (logged): the call then sends its content as gRPC chunk messages.
+    /// </summary>
+    public async Task<DataChannelConnection?> ConnectDataChannelAsync(CancellationToken cancellationToken)
+    {
+        if (DataChannelPath is not { } path)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await DataChannelConnection.ConnectAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            HostingLog.DataChannelUnreachable(_logger, _options.Name, path, ex.Message);
+            return null;
+        }
+    }
+
+    // The host only connects where it already trusts: beside the gRPC socket, in the private folder the handshake named.
+    private string? CheckDataChannel(string path)
+    {
+        if (string.IsNullOrEmpty(path) || !_options.DataChannel)
+        {
+            return null;
+        }
+
+        if (Handshake.Network != HandshakeLine.UnixNetwork || _clientCertificate is not null)
+        {
+            throw _process.Failure(
+                PluginErrorCode.FailedPrecondition,
+                $"named a data channel ({path}) while it serves over {(_clientCertificate is null ? "TCP" : "AutoMTLS")}, where content must go through the gRPC connection. The plugin is broken; rebuild it with a current SDK.");
+        }
+
+        if (!Path.IsPathFullyQualified(path) || Path.GetDirectoryName(path) != Path.GetDirectoryName(Handshake.Address) || path == Handshake.Address)
+        {
+            throw _process.Failure(
+                PluginErrorCode.FailedPrecondition,
+                $"named a data channel ({path}) outside the folder of its gRPC socket ({Handshake.Address}); the host only connects inside that folder. The plugin is broken; rebuild it with a current SDK.");
+        }
+
+        return path;
     }
 
     private async Task WaitForHealthAsync(CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using Grpc.Core;
+using GrpcPlugins.Internal;
 using GrpcPlugins.Storage.V1;
 
 namespace GrpcPlugins.Hosting.Internal;
@@ -11,13 +13,25 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(content);
-        return plugin.CallAsync(async (invoker, ct) =>
+        return plugin.CallAsync(async (instance, ct) =>
         {
-            using var call = Client(invoker).Store(cancellationToken: ct);
+            var source = new ContentSource(content);
+            using var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
+            using var call = Client(instance.Invoker).Store(dataChannel?.Headers, cancellationToken: ct);
             try
             {
                 await call.RequestStream.WriteAsync(new StoreRequest { Metadata = metadata }, ct).ConfigureAwait(false);
-                await ChunkWriter.CopyAsync(content, call.RequestStream, c => new StoreRequest { Chunk = c }, plugin.Options.ChunkSize, cancellationToken: ct).ConfigureAwait(false);
+                if (dataChannel is null)
+                {
+                    await ChunkWriter.CopyAsync(source, call.RequestStream, c => new StoreRequest { Chunk = c }, plugin.Options.ChunkSize, cancellationToken: ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    // The bytes end with the connection; the call's completion then says they ended on purpose.
+                    await DataChannel.SendAsync(source, dataChannel.Socket, null, ct).ConfigureAwait(false);
+                    dataChannel.Socket.Shutdown(SocketShutdown.Send);
+                }
+
                 await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             }
             catch (RpcException ex) when (PluginReplies.Oversize(ex, plugin.Options) is { } oversize)
@@ -25,9 +39,10 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 // The host's own limit refused the message, so the plugin never saw it and will not answer; disposing the call cancels it.
                 throw oversize;
             }
-            catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException && !ct.IsCancellationRequested)
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException or SocketException && !ct.IsCancellationRequested && !source.Failed)
             {
-                // The plugin ended the call early; its answer says why better than the failed write does.
+                // The plugin ended the call early (and closed its data channel); its answer says why better than the failed write does.
+                // When the caller's own content failed instead, the call is abandoned (disposing it cancels it), and its error stands.
                 await call.ResponseAsync.ConfigureAwait(false);
                 throw;
             }
@@ -45,9 +60,10 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
     public Task<PluginDownload> RetrieveAsync(string id, long offset = 0, long length = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return plugin.CallAsync(async (invoker, ct) =>
+        return plugin.CallAsync(async (instance, ct) =>
         {
-            var call = Client(invoker).Retrieve(new RetrieveRequest { Id = id, Offset = offset, Length = length }, cancellationToken: ct);
+            var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
+            var call = Client(instance.Invoker).Retrieve(new RetrieveRequest { Id = id, Offset = offset, Length = length }, dataChannel?.Headers, cancellationToken: ct);
             try
             {
                 if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false)
@@ -61,20 +77,60 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                     throw PluginReplies.Broken(plugin.Name, $"answered Retrieve of '{id}' with a negative size ({call.ResponseStream.Current.Metadata.Size}).");
                 }
 
-                var content = new ChunkReadStream<RetrieveResponse>(
-                    call.ResponseStream,
-                    m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk
-                        ? m.Chunk
-                        : throw PluginReplies.Broken(plugin.Name, $"sent a {m.PartCase} message after the first in Retrieve of '{id}', where only chunks may follow."),
-                    ex => ex is RpcException rpc ? plugin.TranslateAsync(rpc).GetAwaiter().GetResult() : ex);
+                Stream content = dataChannel is null
+                    ? new ChunkReadStream<RetrieveResponse>(
+                        call.ResponseStream,
+                        m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk ? m.Chunk : throw MessageAfterMetadata(plugin.Name, id, m),
+                        ex => ex is RpcException rpc ? plugin.TranslateAsync(rpc).GetAwaiter().GetResult() : ex)
+                    : new DataChannelStream(dataChannel.Socket, new RetrieveCallEnd(plugin, id, call));
                 return new PluginDownload(call.ResponseStream.Current.Metadata, content, call);
             }
             catch
             {
                 call.Dispose();
+                dataChannel?.Dispose();
                 throw;
             }
         }, cancellationToken, "Retrieve");
+    }
+
+    private static PluginException MessageAfterMetadata(string pluginName, string id, RetrieveResponse message) =>
+        PluginReplies.Broken(pluginName, $"sent a {message.PartCase} message after the first in Retrieve of '{id}', where only chunks may follow.");
+
+    // The end of a Retrieve whose bytes came over the data channel: the call must then end with no more messages and OK.
+    private sealed class RetrieveCallEnd(PluginClient plugin, string id, AsyncServerStreamingCall<RetrieveResponse> call) : DataChannelEnd
+    {
+        public override async ValueTask ConfirmAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                {
+                    var message = call.ResponseStream.Current;
+                    throw message.PartCase == RetrieveResponse.PartOneofCase.Chunk
+                        ? PluginReplies.Broken(plugin.Name, $"sent chunk messages in Retrieve of '{id}' although its content went over the data channel.")
+                        : MessageAfterMetadata(plugin.Name, id, message);
+                }
+            }
+            catch (RpcException ex)
+            {
+                throw await plugin.TranslateAsync(ex).ConfigureAwait(false);
+            }
+        }
+
+        public override async ValueTask<Exception> ExplainAsync(SocketException failure)
+        {
+            try
+            {
+                await ConfirmAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (PluginException ex)
+            {
+                return ex;
+            }
+
+            return PluginReplies.Broken(plugin.Name, $"broke the data channel of Retrieve of '{id}' ({failure.Message}) but ended the call as if it had succeeded.");
+        }
     }
 
     public Task DeleteAsync(string id, CancellationToken cancellationToken = default)

@@ -1,0 +1,95 @@
+using System.Net.Sockets;
+using Google.Protobuf;
+using Grpc.Core;
+using GrpcPlugins.Internal;
+using GrpcPlugins.Storage.V1;
+
+namespace GrpcPlugins.Sdk.Internal;
+
+/// <summary>
+/// A Store call's request stream whose chunks come from a data-channel connection: the first message (the metadata)
+/// from gRPC, then one chunk message per read of the connection. <see cref="Content"/> reads the same bytes as a stream
+/// without making messages, which is what <see cref="StorageStreams.ReadStoreAsync"/> hands to the author.
+/// </summary>
+internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> call, Socket connection) : IAsyncStreamReader<StoreRequest>
+{
+    private bool _firstRead;
+    private Stream? _content;
+
+    public StoreRequest Current { get; private set; } = null!;
+
+    /// <summary>The content after the first message; it ends only when the host has completed the call cleanly.</summary>
+    public Stream Content => _content ??= new DataChannelStream(connection, new StoreCallEnd(call));
+
+    public async Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        if (!_firstRead)
+        {
+            _firstRead = true;
+            var any = await call.MoveNext(cancellationToken).ConfigureAwait(false);
+            Current = call.Current;
+            return any;
+        }
+
+        var buffer = new byte[ChunkWriter.DefaultChunkSize];
+        var read = await Content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            return false;
+        }
+
+        Current = new StoreRequest { Chunk = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read)) };
+        return true;
+    }
+
+    private sealed class StoreCallEnd(IAsyncStreamReader<StoreRequest> call) : DataChannelEnd
+    {
+        public override async ValueTask ConfirmAsync(CancellationToken cancellationToken)
+        {
+            if (await call.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                throw new PluginException(
+                    PluginErrorCode.InvalidArgument,
+                    "The host sent chunk messages on the Store call as well as bytes on its data channel; send the content one way only.")
+                {
+                    Source = PluginErrorSource.Host,
+                };
+            }
+        }
+
+        public override ValueTask<Exception> ExplainAsync(SocketException failure) =>
+            ValueTask.FromResult<Exception>(new IOException("The host closed the data channel of this Store call before the content ended.", failure));
+    }
+}
+
+/// <summary>
+/// A Retrieve call's response stream that sends chunk messages' bytes over a data-channel connection and everything
+/// else (the metadata) as gRPC messages.
+/// </summary>
+internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResponse> call, Socket connection) : IServerStreamWriter<RetrieveResponse>
+{
+    public WriteOptions? WriteOptions
+    {
+        get => call.WriteOptions;
+        set => call.WriteOptions = value;
+    }
+
+    public Task WriteAsync(RetrieveResponse message) => WriteAsync(message, CancellationToken.None);
+
+    public async Task WriteAsync(RetrieveResponse message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.PartCase == RetrieveResponse.PartOneofCase.Chunk)
+        {
+            await DataChannel.SendAllAsync(connection, message.Chunk.Memory, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await call.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends <paramref name="content"/> (up to <paramref name="maxBytes"/>) straight to the connection, without chunk messages.</summary>
+    public Task<long> CopyAsync(Stream content, long? maxBytes, CancellationToken cancellationToken) =>
+        DataChannel.SendAsync(content, connection, maxBytes, cancellationToken);
+}
