@@ -133,6 +133,22 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
     }
 
     [Fact]
+    public async Task Retrieve_HostStopsReadingEarly_ThePluginSeesACancellationNotAFailure()
+    {
+        var logs = new CapturedLogs();
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage), logs);
+        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "large" }, new MemoryStream(new byte[32 * 1024 * 1024])).WaitAsync(TestPlugins.Timeout);
+
+        await using (var download = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout))
+        {
+            await download.Content.ReadExactlyAsync(new byte[1024]).AsTask().WaitAsync(TestPlugins.Timeout);
+        }
+
+        await logs.WaitForAsync("Retrieve of 'large' stopped: PluginException Cancelled", TestPlugins.Timeout);
+        Assert.False(logs.Contains("failed unexpectedly"));
+    }
+
+    [Fact]
     public async Task Start_PluginNamesADataChannelOutsideItsSocketFolder_RefusedNamingBoth()
     {
         var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(TestPlugins.TestPlugin("data-channel-outside", PluginType.Auth)));

@@ -173,7 +173,16 @@ internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : Sto
         var (metadata, content) = Find(request.Id);
         var length = request.Length == 0 ? content.Length - request.Offset : request.Length;
         using var stream = new MemoryStream(content, (int)request.Offset, (int)length, writable: false);
-        await responseStream.WriteRetrieveAsync(metadata, stream, null, context.CancellationToken);
+        try
+        {
+            await responseStream.WriteRetrieveAsync(metadata, stream, null, context.CancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Says how the call ended for the host's tests: a host that stops reading must look like a cancellation.
+            await Console.Error.WriteLineAsync($"Retrieve of '{metadata.Name}' stopped: {(ex is PluginException plugin ? $"PluginException {plugin.Code}" : ex.GetType().Name)}");
+            throw;
+        }
     }
 
     public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)

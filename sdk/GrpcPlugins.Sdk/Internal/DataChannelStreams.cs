@@ -42,6 +42,16 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
         return true;
     }
 
+    /// <summary>
+    /// The error of a call whose host closed the data channel before the content ended, as a host does when its own
+    /// client goes away: the host cancelled, so it is not the plugin's failure.
+    /// </summary>
+    internal static PluginException HostWentAway(string method, SocketException failure) =>
+        new(PluginErrorCode.Cancelled, $"The host closed the data channel of this {method} call before the content ended ({failure.SocketErrorCode}).")
+        {
+            Source = PluginErrorSource.Host,
+        };
+
     private sealed class StoreCallEnd(IAsyncStreamReader<StoreRequest> call) : DataChannelEnd
     {
         public override async ValueTask ConfirmAsync(CancellationToken cancellationToken)
@@ -58,7 +68,7 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
         }
 
         public override ValueTask<Exception> ExplainAsync(SocketException failure) =>
-            ValueTask.FromResult<Exception>(new IOException("The host closed the data channel of this Store call before the content ended.", failure));
+            ValueTask.FromResult<Exception>(HostWentAway("Store", failure));
     }
 }
 
@@ -81,7 +91,14 @@ internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResp
         ArgumentNullException.ThrowIfNull(message);
         if (message.PartCase == RetrieveResponse.PartOneofCase.Chunk)
         {
-            await DataChannel.SendAllAsync(connection, message.Chunk.Memory, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await DataChannel.SendAllAsync(connection, message.Chunk.Memory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                throw DataChannelStoreReader.HostWentAway("Retrieve", ex);
+            }
         }
         else
         {
@@ -90,6 +107,15 @@ internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResp
     }
 
     /// <summary>Sends <paramref name="content"/> (up to <paramref name="maxBytes"/>) straight to the connection, without chunk messages.</summary>
-    public Task<long> CopyAsync(Stream content, long? maxBytes, CancellationToken cancellationToken) =>
-        DataChannel.SendAsync(content, connection, maxBytes, cancellationToken);
+    public async Task<long> CopyAsync(Stream content, long? maxBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DataChannel.SendAsync(content, connection, maxBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw DataChannelStoreReader.HostWentAway("Retrieve", ex);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
@@ -15,10 +14,13 @@ internal sealed class DiscardStorage : StorageService.StorageServiceBase
 
     public override async Task<StoreResponse> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
     {
+        var upload = await requestStream.ReadStoreAsync(context.CancellationToken);
+        var buffer = new byte[256 * 1024];
         long total = 0;
-        while (await requestStream.MoveNext(context.CancellationToken))
+        int read;
+        while ((read = await upload.Content.ReadAsync(buffer, context.CancellationToken)) > 0)
         {
-            total += requestStream.Current.Chunk?.Length ?? 0;
+            total += read;
         }
 
         return new StoreResponse { Id = "discarded", Metadata = new ObjectMetadata { Name = "discarded", Size = total } };

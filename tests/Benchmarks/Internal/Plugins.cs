@@ -7,7 +7,7 @@ namespace GrpcPlugins.Benchmarks.Internal;
 internal static class Plugins
 {
     public static Task<PluginClient> StartAsync(
-        SuiteSettings settings, string name, PluginType type, string dll, IEnumerable<string>? args = null, Dictionary<string, string>? config = null)
+        SuiteSettings settings, string name, PluginType type, string dll, IEnumerable<string>? args = null, Dictionary<string, string>? config = null, bool dataChannel = true)
     {
         var options = new PluginOptions
         {
@@ -17,6 +17,7 @@ internal static class Plugins
             Args = [.. args ?? []],
             Config = config ?? [],
             Environment = new Dictionary<string, string>(settings.PluginEnvironment),
+            DataChannel = dataChannel,
         };
         if (settings.ChunkSize is { } chunk)
         {
@@ -34,9 +35,9 @@ internal static class Plugins
     public static Task<PluginClient> FileSystemStorageAsync(SuiteSettings settings, string root) =>
         StartAsync(settings, "files", PluginType.Storage, Paths.PluginDll("FileSystemStorage"), config: new() { ["root"] = root });
 
-    /// <summary>This process serving <see cref="DiscardStorage"/>.</summary>
-    public static Task<PluginClient> DiscardStorageAsync(SuiteSettings settings) =>
-        StartAsync(settings, "discard", PluginType.Storage, Paths.SelfDll, ["plugin", "discard"]);
+    /// <summary>This process serving <see cref="DiscardStorage"/>; with <paramref name="dataChannel"/> false the host sends and receives gRPC chunk messages.</summary>
+    public static Task<PluginClient> DiscardStorageAsync(SuiteSettings settings, bool dataChannel = true) =>
+        StartAsync(settings, "discard", PluginType.Storage, Paths.SelfDll, ["plugin", "discard"], dataChannel: dataChannel);
 
     /// <summary>The example AuditMonitor plugin writing its audit log to a file.</summary>
     public static Task<PluginClient> AuditMonitorAsync(SuiteSettings settings, string name, string auditLog) =>

@@ -13,6 +13,9 @@ internal static class StreamMeasures
 {
     private const int CopyBuffer = 1024 * 1024;
 
+    // The raw socket copy writes as much at a time as the data channel does (GrpcPlugins' DataChannel.CopyBufferSize).
+    private const int DataChannelCopyBuffer = 256 * 1024;
+
     public static async Task RunAsync(SuiteSettings settings, Report report, GoPeer.Result? go, string folder)
     {
         var bytes = settings.StreamBytes;
@@ -27,27 +30,10 @@ internal static class StreamMeasures
         var inProcessRead = await TimeAsync(bytes, async () => await DrainAsync(File.OpenRead(source)));
         File.Delete(Path.Combine(folder, "inprocess-copy.bin"));
 
-        // The stream path alone: a plugin that discards what it is sent and sends zeros.
-        await using (var discard = await Plugins.DiscardStorageAsync(settings))
-        {
-            var cpu = CpuMeter(discard.ProcessId);
-            var store = await TimeAsync(bytes, async () => await discard.Storage.StoreAsync(new ObjectMetadata { Name = "zeros" }, new ZeroStream(bytes)));
-            var storeCpu = cpu();
-            cpu = CpuMeter(discard.ProcessId);
-            var retrieve = await TimeAsync(bytes, async () =>
-            {
-                await using var download = await discard.Storage.RetrieveAsync(DiscardStorage.ZerosPrefix + bytes);
-                await DrainAsync(download.Content, bytes);
-            });
-            var retrieveCpu = cpu();
-            report.Add(new Row($"Store {size} to a plugin that discards", "MiB/s", store, new("raw Unix socket", socket), UnaryMeasures.Peer(go, "go-plugin stream", r => r.StreamMiBs)));
-            report.Add(new Row($"Retrieve {size} of zeros from a plugin", "MiB/s", retrieve, new("raw Unix socket", socket), new("target", 1536)));
-            var perGiB = (double)(1L << 30) / bytes;
-            report.Add(new Row("CPU time of the host per GiB stored to the discarding plugin", "ms", storeCpu.Host * perGiB));
-            report.Add(new Row("CPU time of the plugin per GiB stored to it", "ms", storeCpu.Plugin * perGiB));
-            report.Add(new Row("CPU time of the host per GiB retrieved from the discarding plugin", "ms", retrieveCpu.Host * perGiB));
-            report.Add(new Row("CPU time of the plugin per GiB retrieved from it", "ms", retrieveCpu.Plugin * perGiB));
-        }
+        // The stream path alone: a plugin that discards what it is sent and sends zeros; over the data channel (the
+        // default for SDK plugins), and as gRPC chunk messages (what a plugin without the data channel gets).
+        await MeasureDiscardAsync(settings, report, go, socket, dataChannel: true);
+        await MeasureDiscardAsync(settings, report, go, socket, dataChannel: false);
 
         // The real storage plugin, to disk, with peak memory of both processes.
         await using (var files = await Plugins.FileSystemStorageAsync(settings, Path.Combine(folder, "store")))
@@ -79,10 +65,35 @@ internal static class StreamMeasures
             report.Add(new Row("Peak RSS of the plugin during Retrieve", "MiB", retrievePlugin, null, new("target", 150)));
         }
 
-        report.Note($"Streams: {size} with the host's default chunk size unless noted. The raw Unix socket is one connection in this process copying the same bytes with 64 KiB writes; " +
+        report.Note($"Streams: {size}. Over the data channel (PluginOptions.DataChannel, on by default for plugins built on the SDK), the bytes go over a raw Unix socket beside the gRPC call, which carries the metadata and the outcome; as gRPC chunk messages (DataChannel off, or a plugin without the SDK), with the host's default chunk size unless noted. The raw Unix socket is one connection in this process copying the same bytes with 256 KiB writes, as the data channel sends; " +
             "cp is `cp` then `sync` of the copy, on the disk of the data folder; in-process write is a FileStream copy with fsync, in-process read reads the file (from the page cache, as Retrieve does). " +
             "Peak RSS is VmHWM of /proc/<pid>/status, reset just before each operation through /proc/<pid>/clear_refs; the host's includes the benchmark process itself.");
         File.Delete(source);
+    }
+
+    private static async Task MeasureDiscardAsync(SuiteSettings settings, Report report, GoPeer.Result? go, double socket, bool dataChannel)
+    {
+        var bytes = settings.StreamBytes;
+        var size = settings.Size(bytes);
+        var how = dataChannel ? "over the data channel" : "as gRPC chunk messages";
+        await using var discard = await Plugins.DiscardStorageAsync(settings, dataChannel);
+        var cpu = CpuMeter(discard.ProcessId);
+        var store = await TimeAsync(bytes, async () => await discard.Storage.StoreAsync(new ObjectMetadata { Name = "zeros" }, new ZeroStream(bytes)));
+        var storeCpu = cpu();
+        cpu = CpuMeter(discard.ProcessId);
+        var retrieve = await TimeAsync(bytes, async () =>
+        {
+            await using var download = await discard.Storage.RetrieveAsync(DiscardStorage.ZerosPrefix + bytes);
+            await DrainAsync(download.Content, bytes);
+        });
+        var retrieveCpu = cpu();
+        report.Add(new Row($"Store {size} to a plugin that discards, {how}", "MiB/s", store, new("raw Unix socket", socket), UnaryMeasures.Peer(go, "go-plugin stream", r => r.StreamMiBs)));
+        report.Add(new Row($"Retrieve {size} of zeros from a plugin, {how}", "MiB/s", retrieve, new("raw Unix socket", socket), new("target", 1536)));
+        var perGiB = (double)(1L << 30) / bytes;
+        report.Add(new Row($"CPU time of the host per GiB stored to the discarding plugin, {how}", "ms", storeCpu.Host * perGiB));
+        report.Add(new Row($"CPU time of the plugin per GiB stored to it, {how}", "ms", storeCpu.Plugin * perGiB));
+        report.Add(new Row($"CPU time of the host per GiB retrieved from the discarding plugin, {how}", "ms", retrieveCpu.Host * perGiB));
+        report.Add(new Row($"CPU time of the plugin per GiB retrieved from it, {how}", "ms", retrieveCpu.Plugin * perGiB));
     }
 
     /// <summary>Starts counting the CPU time of this process and a plugin; the function returns the milliseconds used since.</summary>
@@ -173,7 +184,7 @@ internal static class StreamMeasures
         var reading = DrainAsync(new NetworkStream(server, ownsSocket: false), bytes);
         await using (var writer = new NetworkStream(client, ownsSocket: false))
         {
-            var chunk = new byte[64 * 1024];
+            var chunk = new byte[DataChannelCopyBuffer];
             for (long sent = 0; sent < bytes; sent += chunk.Length)
             {
                 await writer.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, bytes - sent)));
