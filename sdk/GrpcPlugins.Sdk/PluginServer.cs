@@ -80,8 +80,10 @@ public static class PluginServer
 
         var handshake = Handshake(app, environment, socketFolder, serverCertificate);
         socketFolder?.RestrictSocket();
-        SdkLog.Serving(app.Logger, plugin.Metadata.Name, plugin.Metadata.Version, plugin.Metadata.Type.ToString(), handshake.Network, handshake.Address, environment.AppVersion);
         await stdout.WriteLineAsync(handshake.ToString()).ConfigureAwait(false);
+
+        // Logged after the handshake, so that the host dials while the first log line (and its JSON formatter) is written.
+        SdkLog.Serving(app.Logger, plugin.Metadata.Name, plugin.Metadata.Version, plugin.Metadata.Type.ToString(), handshake.Network, handshake.Address, environment.AppVersion);
 
         using (cancellationToken.Register(app.Lifetime.StopApplication))
         {
@@ -144,6 +146,11 @@ public static class PluginServer
             builder.Services.AddHostedService<StdinWatcher>();
         }
 
+        // Services and interceptors that DI holds need no activator: gRPC would otherwise compile a factory (an
+        // expression tree) for each type on its first call, and make a new interceptor per call.
+        builder.Services.AddSingleton<LifecycleService>();
+        builder.Services.AddSingleton<TelemetryInterceptor>();
+        builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             // Outermost first: the span and duration see the status ErrorInterceptor gives the host.
