@@ -151,6 +151,7 @@ public static class PluginServer
         builder.Services.AddSingleton<LifecycleService>();
         builder.Services.AddSingleton<TelemetryInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
+        builder.Services.AddSingleton<DataChannelInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             // Outermost first: the span and duration see the status ErrorInterceptor gives the host.
