@@ -65,7 +65,8 @@ internal static class Suite
             Directory.Delete(folder, recursive: true);
         }
 
-        report.Note($"Load average (1 min) from /proc/loadavg: {loadAtStart} at the start of the run, {LoadAverage()} at its end; above the core count, other work was competing for the CPU.");
+        var loadAtEnd = LoadAverage();
+        report.Note($"Load average (1 min) from /proc/loadavg: {loadAtStart} at the start of the run, {loadAtEnd} at its end; {LoadVerdict(loadAtStart, loadAtEnd)}");
         if (settings.ChunkSize is { } chunk)
         {
             report.Note($"Host chunk size for Store: {chunk} bytes.");
@@ -80,6 +81,15 @@ internal static class Suite
 
         // Every measure must have produced its rows; a timing is never a failure.
         return report.Rows.Any(r => double.IsNaN(r.Value)) ? 1 : 0;
+    }
+
+    // A load above the core count means other work was competing for the CPU (this run itself keeps about 2 busy).
+    private static string LoadVerdict(params string[] loads)
+    {
+        var highest = loads.Select(l => double.TryParse(l, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN).Max();
+        return double.IsNaN(highest) ? "unknown, so whether other work competed for the CPU is not known."
+            : highest > Environment.ProcessorCount ? $"above the core count ({Environment.ProcessorCount}), so other work was competing for the CPU."
+            : $"at most the core count ({Environment.ProcessorCount}), so little else was running.";
     }
 
     private static string LoadAverage() =>
