@@ -26,9 +26,13 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
         if (!_firstRead)
         {
             _firstRead = true;
-            var any = await call.MoveNext(cancellationToken).ConfigureAwait(false);
+            if (!await call.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+
             Current = call.Current;
-            return any;
+            return true;
         }
 
         var buffer = new byte[ChunkWriter.DefaultChunkSize];
