@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Google.Protobuf.WellKnownTypes;
 using GrpcPlugins.Storage.V1;
 using Microsoft.Data.Sqlite;
@@ -38,7 +40,7 @@ internal sealed class MetadataIndex
         command.Parameters.AddWithValue("$mime", metadata.MimeType);
         command.Parameters.AddWithValue("$created", metadata.CreatedAt.ToDateTimeOffset().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$sha", metadata.Sha256);
-        command.Parameters.AddWithValue("$custom", System.Text.Json.JsonSerializer.Serialize(metadata.Custom.ToDictionary()));
+        command.Parameters.AddWithValue("$custom", JsonSerializer.Serialize(metadata.Custom.ToDictionary(), CustomMetadataJsonContext.Default.DictionaryStringString));
         command.ExecuteNonQuery();
     }
 
@@ -129,7 +131,7 @@ internal sealed class MetadataIndex
             CreatedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 3))),
             Sha256 = reader.GetString(first + 4),
         };
-        var custom = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(first + 5));
+        var custom = JsonSerializer.Deserialize(reader.GetString(first + 5), CustomMetadataJsonContext.Default.DictionaryStringString);
         if (custom is not null)
         {
             metadata.Custom.Add(custom);
@@ -153,3 +155,7 @@ internal sealed class MetadataIndex
         command.ExecuteNonQuery();
     }
 }
+
+// The custom metadata column as JSON, with generated code: no reflection, so the plugin publishes with NativeAOT.
+[JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class CustomMetadataJsonContext : JsonSerializerContext;

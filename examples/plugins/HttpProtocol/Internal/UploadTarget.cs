@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HttpProtocol.Internal;
 
@@ -16,12 +17,15 @@ internal sealed class UploadTarget(RemoteHttp remote, Uri baseUrl, Func<string> 
     /// <summary>The file the receiver stored, as its complete call returns it.</summary>
     public sealed record StoredFile(string Id, string Name, long Size, string Sha256);
 
+    /// <summary>The body of <c>POST /v1/uploads</c>.</summary>
+    public sealed record NewUpload(string Name, long Size);
+
     /// <summary>Opens an upload and returns its id.</summary>
     public async Task<string> CreateAsync(string name, long size, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url("v1/uploads")) { Content = JsonContent.Create(new { name, size }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url("v1/uploads")) { Content = JsonContent.Create(new NewUpload(name, size), UploadJsonContext.Default.NewUpload) };
         using var response = await remote.SendAsync(request, token(), "open an upload", cancellationToken);
-        var body = await remote.WithinLimitAsync(request.RequestUri!, ct => response.Content.ReadFromJsonAsync<JsonElement>(ct), cancellationToken);
+        var body = await remote.WithinLimitAsync(request.RequestUri!, ct => response.Content.ReadFromJsonAsync(UploadJsonContext.Default.JsonElement, ct), cancellationToken);
         return body.TryGetProperty("uploadId", out var id) && id.GetString() is { Length: > 0 } value
             ? value
             : throw new RemoteFailure($"{baseUrl} answered the upload request without an uploadId: is it a file-transfer host?", transient: false);
@@ -52,7 +56,7 @@ internal sealed class UploadTarget(RemoteHttp remote, Uri baseUrl, Func<string> 
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Url($"v1/uploads/{Uri.EscapeDataString(uploadId)}/complete"));
         using var response = await remote.SendAsync(request, token(), "complete the upload", cancellationToken);
-        var file = await remote.WithinLimitAsync(request.RequestUri!, ct => response.Content.ReadFromJsonAsync<StoredFile>(JsonSerializerOptions.Web, ct), cancellationToken);
+        var file = await remote.WithinLimitAsync(request.RequestUri!, ct => response.Content.ReadFromJsonAsync(UploadJsonContext.Default.StoredFile, ct), cancellationToken);
         return file ?? throw new RemoteFailure($"{baseUrl} completed the upload without describing the stored file.", transient: false);
     }
 
@@ -64,3 +68,10 @@ internal sealed class UploadTarget(RemoteHttp remote, Uri baseUrl, Func<string> 
             ? offset
             : throw new RemoteFailure($"{baseUrl} answered without a valid {OffsetHeader} header: is it a file-transfer host?", transient: false);
 }
+
+// The upload API's JSON (camelCase, as the host's), with generated code: no reflection, so the plugin publishes with NativeAOT.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(UploadTarget.NewUpload))]
+[JsonSerializable(typeof(UploadTarget.StoredFile))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class UploadJsonContext : JsonSerializerContext;
