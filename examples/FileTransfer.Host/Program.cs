@@ -54,7 +54,18 @@ app.MapFallback((HttpContext http) => ApiErrors.Problem(
     GrpcPlugins.PluginErrorCode.NotFound,
     $"No API route matches {http.Request.Method} {http.Request.Path}; the routes are listed in examples/FileTransfer.Host/README.md."));
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (Exception ex) when (ex is GrpcPlugins.PluginException or Microsoft.Extensions.Options.OptionsValidationException or IOException)
+{
+    // A plugin that cannot start, settings that do not validate, or a port in use: the reason, once, and a failing exit code.
+    Console.Error.WriteLine($"The file-transfer host could not start: {ex.Message}");
+    return 1;
+}
+
+return 0;
 
 /// <summary>The host's entry point, public so tests can find its assembly.</summary>
 public partial class Program;
