@@ -69,6 +69,23 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
     }
 
+    [Theory]
+    [InlineData("unix", true)]
+    [InlineData("tcp", false)]
+    public async Task StoreThenRetrieve_OverAutoMtlsOrTcp_NoDataChannelAndTheContentStillArrives(string transport, bool autoMtls)
+    {
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+        options.Transport = transport;
+        options.AutoMtls = autoMtls;
+        await using var plugin = await TestPlugins.StartAsync(options);
+        var content = RandomNumberGenerator.GetBytes(300_000);
+
+        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "plain" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
+
+        Assert.Empty(plugin.Metadata.DataChannel);
+        Assert.Equal(content, await ReadAllAsync(plugin, stored.Id));
+    }
+
     [Fact]
     public async Task Store_PluginRefusingMessagesOver16KiB_MegabytesStillArriveOverTheDataChannel()
     {
