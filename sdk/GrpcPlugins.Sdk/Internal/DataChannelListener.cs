@@ -59,9 +59,11 @@ internal sealed class DataChannelListener(string? path, ILogger<DataChannelListe
     public async Task<Socket> TakeAsync(string token, CancellationToken cancellationToken)
     {
         var waiting = _waiting.GetOrAdd(token, NewWaiter);
+        Socket? connection = null;
         try
         {
-            return await waiting.Task.WaitAsync(PairingTimeout, cancellationToken).ConfigureAwait(false);
+            connection = await waiting.Task.WaitAsync(PairingTimeout, cancellationToken).ConfigureAwait(false);
+            return connection;
         }
         catch (TimeoutException)
         {
@@ -74,9 +76,9 @@ internal sealed class DataChannelListener(string? path, ILogger<DataChannelListe
         }
         finally
         {
-            if (_waiting.TryRemove(KeyValuePair.Create(token, waiting)) && waiting.Task.IsCompletedSuccessfully && cancellationToken.IsCancellationRequested)
+            if (_waiting.TryRemove(KeyValuePair.Create(token, waiting)) && connection is null && waiting.Task.IsCompletedSuccessfully)
             {
-                // The connection came just as the call gave up: nobody else will close it.
+                // The connection came just as the call gave up (timed out or cancelled): nobody else will close it.
                 waiting.Task.Result.Dispose();
             }
         }
