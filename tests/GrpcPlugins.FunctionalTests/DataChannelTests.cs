@@ -130,10 +130,14 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
         Assert.Equal([name + "-after"], listed.Items.Select(i => i.Metadata.Name));
     }
 
-    [Fact]
-    public async Task Retrieve_PluginKilledMidContent_ReadFailsRatherThanEndingShort()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Retrieve_PluginKilledMidContent_ReadFailsRatherThanEndingShort(bool dataChannel)
     {
-        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage));
+        var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+        options.DataChannel = dataChannel;
+        await using var plugin = await TestPlugins.StartAsync(options);
         await using var download = await plugin.Storage.RetrieveAsync("slow").WaitAsync(TestPlugins.Timeout);
         var first = new byte[1024];
         await download.Content.ReadExactlyAsync(first).AsTask().WaitAsync(TestPlugins.Timeout);

@@ -21,6 +21,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
     private readonly X509Certificate2? _clientCertificate;
+    private volatile bool _disposed;
 
     private PluginInstance(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger, X509Certificate2? clientCertificate)
     {
@@ -163,6 +164,7 @@ internal sealed class PluginInstance : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         await _process.DisposeAsync().ConfigureAwait(false);
         _channel.Dispose();
         _clientCertificate?.Dispose();
@@ -179,12 +181,29 @@ internal sealed class PluginInstance : IAsyncDisposable
             await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false);
             if (_process.Exited.IsCompleted)
             {
-                return _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
+                return ExitedDuringCall();
             }
         }
 
         return PluginReplies.Oversize(exception, _options) ?? PluginErrors.FromRpcException(exception, _options.Name);
     }
+
+    /// <summary>
+    /// Turns a failure met while reading a stream of this instance into what the reader should see: a failed call as
+    /// <see cref="TranslateAsync(RpcException)"/> does, and a call that was disposed under the reader because this
+    /// instance was torn down (the plugin crashed and was restarted, or was stopped) as Unavailable; anything else as it is.
+    /// </summary>
+    public async Task<Exception> TranslateStreamFailureAsync(Exception exception) => exception switch
+    {
+        RpcException rpc => await TranslateAsync(rpc).ConfigureAwait(false),
+        ObjectDisposedException when _disposed => _process.Exited.IsCompleted
+            ? ExitedDuringCall()
+            : _process.Failure(PluginErrorCode.Unavailable, "was stopped during the call."),
+        _ => exception,
+    };
+
+    private PluginException ExitedDuringCall() =>
+        _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
 
     private async Task InitializeAsync(IReadOnlyDictionary<string, string> config, CancellationToken startToken, CancellationToken callerToken)
     {

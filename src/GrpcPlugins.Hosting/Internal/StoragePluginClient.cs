@@ -81,8 +81,8 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                     ? new ChunkReadStream<RetrieveResponse>(
                         call.ResponseStream,
                         m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk ? m.Chunk : throw MessageAfterMetadata(plugin.Name, id, m),
-                        ex => ex is RpcException rpc ? plugin.TranslateAsync(rpc).GetAwaiter().GetResult() : ex)
-                    : new DataChannelStream(dataChannel.Socket, new RetrieveCallEnd(plugin, id, call));
+                        ex => instance.TranslateStreamFailureAsync(ex).GetAwaiter().GetResult())
+                    : new DataChannelStream(dataChannel.Socket, new RetrieveCallEnd(plugin.Name, instance, id, call));
                 return new PluginDownload(call.ResponseStream.Current.Metadata, content, call);
             }
             catch
@@ -98,23 +98,26 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
         PluginReplies.Broken(pluginName, $"sent a {message.PartCase} message after the first in Retrieve of '{id}', where only chunks may follow.");
 
     // The end of a Retrieve whose bytes came over the data channel: the call must then end with no more messages and OK.
-    private sealed class RetrieveCallEnd(PluginClient plugin, string id, AsyncServerStreamingCall<RetrieveResponse> call) : DataChannelEnd
+    private sealed class RetrieveCallEnd(string pluginName, PluginInstance instance, string id, AsyncServerStreamingCall<RetrieveResponse> call) : DataChannelEnd
     {
         public override async ValueTask ConfirmAsync(CancellationToken cancellationToken)
         {
+            bool more;
             try
             {
-                if (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
-                {
-                    var message = call.ResponseStream.Current;
-                    throw message.PartCase == RetrieveResponse.PartOneofCase.Chunk
-                        ? PluginReplies.Broken(plugin.Name, $"sent chunk messages in Retrieve of '{id}' although its content went over the data channel.")
-                        : MessageAfterMetadata(plugin.Name, id, message);
-                }
+                more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException ex)
+            catch (Exception ex) when (ex is RpcException or ObjectDisposedException)
             {
-                throw await plugin.TranslateAsync(ex).ConfigureAwait(false);
+                throw await instance.TranslateStreamFailureAsync(ex).ConfigureAwait(false);
+            }
+
+            if (more)
+            {
+                var message = call.ResponseStream.Current;
+                throw message.PartCase == RetrieveResponse.PartOneofCase.Chunk
+                    ? PluginReplies.Broken(pluginName, $"sent chunk messages in Retrieve of '{id}' although its content went over the data channel.")
+                    : MessageAfterMetadata(pluginName, id, message);
             }
         }
 
@@ -129,7 +132,7 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 return ex;
             }
 
-            return PluginReplies.Broken(plugin.Name, $"broke the data channel of Retrieve of '{id}' ({failure.Message}) but ended the call as if it had succeeded.");
+            return PluginReplies.Broken(pluginName, $"broke the data channel of Retrieve of '{id}' ({failure.Message}) but ended the call as if it had succeeded.");
         }
     }
 
