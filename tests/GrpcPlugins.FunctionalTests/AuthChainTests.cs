@@ -76,11 +76,7 @@ public sealed class AuthChainTests : IAsyncLifetime
     public async Task Authenticate_FirstIsDown_OthersStillDecideAndItsUsersGetUnavailableNotWrongPassword()
     {
         var chain = new AuthChain(() => [_first, _second]);
-        using (var process = System.Diagnostics.Process.GetProcessById(_first.ProcessId))
-        {
-            process.Kill();
-            await process.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
-        }
+        await TestPlugins.KillAsync(_first);
 
         await SupervisionTests.WaitForStateAsync(_first, PluginState.Crashed);
         var partner = await chain.AuthenticateAsync(Password("alice", "secret")).WaitAsync(TestPlugins.Timeout);

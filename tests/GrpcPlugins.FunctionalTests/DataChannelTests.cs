@@ -142,10 +142,7 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
         var first = new byte[1024];
         await download.Content.ReadExactlyAsync(first).AsTask().WaitAsync(TestPlugins.Timeout);
 
-        using (var process = System.Diagnostics.Process.GetProcessById(plugin.ProcessId))
-        {
-            process.Kill();
-        }
+        await TestPlugins.KillAsync(plugin);
 
         var error = await Assert.ThrowsAsync<PluginException>(() => download.Content.CopyToAsync(Stream.Null).WaitAsync(TestPlugins.Timeout));
 

@@ -74,26 +74,20 @@ public sealed class ReplaceTests
         using var app = await TestPlugins.StartHostAsync();
         var registry = app.Services.GetRequiredService<IPluginRegistry>();
         var old = await registry.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "store")).WaitAsync(TestPlugins.Timeout);
-        var content = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
-        var stored = await old.Storage.StoreAsync(new ObjectMetadata { Name = "big.bin" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
 
-        // Open a download and read only its start, so it is in flight on the old instance during the switch.
-        var download = await registry.Get("store").Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout);
-        var head = new byte[64 * 1024];
-        await download.Content.ReadExactlyAsync(head).AsTask().WaitAsync(TestPlugins.Timeout);
+        // A download read only at its start is in flight on the old instance during the switch.
+        var download = await DownloadInFlight.OpenAsync(registry.Get("store"));
         var replacing = registry.ReplaceAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "store"));
         await WaitUntilAsync(() => registry.Get("store") != old || replacing.IsCompleted);
         var newStats = await registry.Get("store").Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
         var oldAliveWhileDownloadOpen = PluginTypesTests.ProcessIsAlive(old.ProcessId);
-        using var rest = new MemoryStream();
-        await download.Content.CopyToAsync(rest).WaitAsync(TestPlugins.Timeout);
-        await download.DisposeAsync();
+        var whole = await download.FinishAsync();
         var replacement = await replacing.WaitAsync(TestPlugins.Timeout);
         await app.StopAsync().WaitAsync(TestPlugins.Timeout);
 
         Assert.Equal(0, newStats.TotalItems);
         Assert.True(oldAliveWhileDownloadOpen);
-        Assert.Equal(SHA256.HashData(content), SHA256.HashData([.. head, .. rest.ToArray()]));
+        Assert.Equal(SHA256.HashData(download.Stored), SHA256.HashData(whole));
         Assert.NotEqual(old.ProcessId, replacement.ProcessId);
         Assert.False(PluginTypesTests.ProcessIsAlive(old.ProcessId));
     }
@@ -104,24 +98,18 @@ public sealed class ReplaceTests
         using var app = await TestPlugins.StartHostAsync();
         var registry = app.Services.GetRequiredService<IPluginRegistry>();
         var plugin = await registry.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "store")).WaitAsync(TestPlugins.Timeout);
-        var content = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
-        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "big.bin" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
-        var download = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout);
-        var head = new byte[64 * 1024];
-        await download.Content.ReadExactlyAsync(head).AsTask().WaitAsync(TestPlugins.Timeout);
+        var download = await DownloadInFlight.OpenAsync(plugin);
 
         var stopping = registry.StopAsync("store");
         await WaitUntilAsync(() => plugin.State is PluginState.Stopping or PluginState.Stopped);
         var refused = await Assert.ThrowsAsync<PluginException>(() => plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout));
-        using var rest = new MemoryStream();
-        await download.Content.CopyToAsync(rest).WaitAsync(TestPlugins.Timeout);
-        await download.DisposeAsync();
+        var whole = await download.FinishAsync();
         await stopping.WaitAsync(TestPlugins.Timeout);
         await app.StopAsync().WaitAsync(TestPlugins.Timeout);
 
         Assert.Equal(PluginErrorCode.Unavailable, refused.Code);
         Assert.Contains("is stopping or stopped, and takes no new calls", refused.Message, StringComparison.Ordinal);
-        Assert.Equal(SHA256.HashData(content), SHA256.HashData([.. head, .. rest.ToArray()]));
+        Assert.Equal(SHA256.HashData(download.Stored), SHA256.HashData(whole));
         Assert.False(PluginTypesTests.ProcessIsAlive(plugin.ProcessId));
     }
 
@@ -164,6 +152,29 @@ public sealed class ReplaceTests
         var options = TestPlugins.TestPlugin("auth", PluginType.Auth, "echo");
         options.Config = new Dictionary<string, string> { ["version"] = version };
         return options;
+    }
+
+    // 8 MiB of random content stored, and a download of it of which only the first 64 KiB have been read: a call in flight.
+    private sealed record DownloadInFlight(byte[] Stored, PluginDownload Download, byte[] Head)
+    {
+        public static async Task<DownloadInFlight> OpenAsync(PluginClient plugin)
+        {
+            var content = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
+            var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "big.bin" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
+            var download = await plugin.Storage.RetrieveAsync(stored.Id).WaitAsync(TestPlugins.Timeout);
+            var head = new byte[64 * 1024];
+            await download.Content.ReadExactlyAsync(head).AsTask().WaitAsync(TestPlugins.Timeout);
+            return new DownloadInFlight(content, download, head);
+        }
+
+        /// <summary>Reads the rest, closes the download, and returns every byte read, the head included.</summary>
+        public async Task<byte[]> FinishAsync()
+        {
+            using var rest = new MemoryStream();
+            await Download.Content.CopyToAsync(rest).WaitAsync(TestPlugins.Timeout);
+            await Download.DisposeAsync();
+            return [.. Head, .. rest.ToArray()];
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

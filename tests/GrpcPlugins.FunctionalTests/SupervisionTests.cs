@@ -17,7 +17,7 @@ public sealed class SupervisionTests
         await using var plugin = await TestPlugins.StartAsync(options);
         var firstPid = plugin.ProcessId;
 
-        await KillAsync(plugin);
+        await TestPlugins.KillAsync(plugin);
         await WaitForStateAsync(plugin, PluginState.Starting);
         var whileDown = await Assert.ThrowsAsync<PluginException>(() => plugin.Storage.DeleteAsync("any").WaitAsync(TestPlugins.Timeout));
         var stats = await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
@@ -169,13 +169,6 @@ public sealed class SupervisionTests
         options.MaxConcurrentCalls = maxConcurrentCalls;
         options.MaxQueuedCalls = maxQueuedCalls;
         return TestPlugins.StartAsync(options);
-    }
-
-    private static async Task KillAsync(PluginClient plugin)
-    {
-        using var process = Process.GetProcessById(plugin.ProcessId);
-        process.Kill();
-        await process.WaitForExitAsync().WaitAsync(TestPlugins.Timeout);
     }
 
     private static async Task StoreCrashAsync(PluginClient plugin)

@@ -29,10 +29,7 @@ public sealed class TelemetryTests
         }
 
         await Assert.ThrowsAsync<PluginException>(() => plugin.Storage.DeleteAsync("no-such-id").WaitAsync(TestPlugins.Timeout));
-        using (var process = Process.GetProcessById(plugin.ProcessId))
-        {
-            process.Kill();
-        }
+        await TestPlugins.KillAsync(plugin);
 
         await SupervisionTests.WaitForStateAsync(plugin, PluginState.Starting);
         await SupervisionTests.WaitForStateAsync(plugin, PluginState.Running);

@@ -57,6 +57,14 @@ internal static class TestPlugins
     public static Task<PluginClient> StartAsync(PluginOptions options, ILoggerFactory? logs = null) =>
         PluginClient.StartAsync(options, loggerFactory: logs).WaitAsync(Timeout);
 
+    /// <summary>Kills the plugin's current process (SIGKILL, as a crash) and waits until it has exited.</summary>
+    public static async Task KillAsync(PluginClient plugin)
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(plugin.ProcessId);
+        process.Kill();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+    }
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
