@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using GrpcPlugins;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
+using GrpcPlugins.TestSupport;
 
 namespace FileSystemStorage.Tests;
 
@@ -156,17 +157,9 @@ public sealed class RecoveryTests
     }
 
     /// <summary>Gives some bytes, then blocks until the gate opens, then ends: an upload caught mid-way.</summary>
-    private sealed class GatedStream(int before, Task gate) : Stream
+    private sealed class GatedStream(int before, Task gate) : ReadOnlyTestStream
     {
         private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
 
         public override long Position
         {
@@ -192,15 +185,5 @@ public sealed class RecoveryTests
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
+using GrpcPlugins.TestSupport;
 
 namespace FileTransfer.FunctionalTests;
 
 /// <summary>Large, reproducible content made on the fly, so no test data is stored in the repository.</summary>
-internal sealed class Payload : Stream
+internal sealed class Payload : ReadOnlyTestStream
 {
     private readonly long _length;
     private readonly byte[] _block;
@@ -15,12 +16,6 @@ internal sealed class Payload : Stream
         _block = new byte[64 * 1024 + 7];
         new Random(seed).NextBytes(_block);
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => _length;
 
@@ -59,14 +54,4 @@ internal sealed class Payload : Stream
         _position += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
+using GrpcPlugins.TestSupport;
 
 namespace GrpcPlugins.FunctionalTests;
 
@@ -205,21 +206,11 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
     }
 
     // An upload whose client goes away: some bytes, then an error.
-    private sealed class FailingStream(int bytesBeforeFailing) : Stream
+    private sealed class FailingStream(int bytesBeforeFailing) : ReadOnlyTestStream
     {
         public const string Message = "the client went away";
 
         private int _left = bytesBeforeFailing;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -232,15 +223,5 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
             _left -= n;
             return n;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

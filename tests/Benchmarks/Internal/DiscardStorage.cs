@@ -1,6 +1,7 @@
 using Grpc.Core;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
+using GrpcPlugins.TestSupport;
 
 namespace GrpcPlugins.Benchmarks.Internal;
 
@@ -42,15 +43,9 @@ internal sealed class DiscardStorage : StorageService.StorageServiceBase
 }
 
 /// <summary>A read-only stream of zero bytes of a given length.</summary>
-internal sealed class ZeroStream(long size) : Stream
+internal sealed class ZeroStream(long size) : ReadOnlyTestStream
 {
     private long _read;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => size;
 
@@ -75,14 +70,4 @@ internal sealed class ZeroStream(long size) : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
