@@ -384,19 +384,16 @@ public sealed class PluginClient : IAsyncDisposable
         return budget;
     }
 
-    internal Task<PluginException> TranslateAsync(RpcException exception) =>
-        Volatile.Read(ref _successor) is { } successor ? successor.TranslateAsync(exception) : _instance.TranslateAsync(exception);
-
-    /// <summary>The invoker of the running plugin, for calls outside the bulkhead; fails fast when it is not running.</summary>
-    internal CallInvoker RunningInvoker()
+    /// <summary>The running plugin's instance, for calls outside the bulkhead; fails fast when it is not running.</summary>
+    internal PluginInstance RunningInstance()
     {
         if (Volatile.Read(ref _successor) is { } successor)
         {
-            return successor.RunningInvoker();
+            return successor.RunningInstance();
         }
 
         var state = State;
-        return state == PluginState.Running ? _instance.Invoker : throw NotRunning(state);
+        return state == PluginState.Running ? _instance : throw NotRunning(state);
     }
 
     private async Task<RateLimitLease?> EnterAsync(CancellationToken cancellationToken)

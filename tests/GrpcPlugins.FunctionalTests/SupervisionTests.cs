@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
+using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Storage.V1;
 
 namespace GrpcPlugins.FunctionalTests;
@@ -8,6 +9,22 @@ namespace GrpcPlugins.FunctionalTests;
 /// <summary>A plugin that crashes, hangs or is overloaded is restarted, contained or refused, and the host goes on.</summary>
 public sealed class SupervisionTests
 {
+    [Fact]
+    public async Task Crash_DuringAWatch_TheWatchFailsWithUnavailableNamingTheExit()
+    {
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("protocol", PluginType.Protocol));
+        await using var watch = plugin.Protocol.WatchTransferAsync("slow").GetAsyncEnumerator();
+        Assert.True(await watch.MoveNextAsync().AsTask().WaitAsync(TestPlugins.Timeout));
+        var first = watch.Current;
+
+        await TestPlugins.KillAsync(plugin);
+        var error = await Assert.ThrowsAsync<PluginException>(() => watch.MoveNextAsync().AsTask().WaitAsync(TestPlugins.Timeout));
+
+        Assert.Equal(TransferStatus.Active, first.Status);
+        Assert.Equal(PluginErrorCode.Unavailable, error.Code);
+        Assert.Contains("during the call", error.Message);
+    }
+
     [Fact]
     public async Task Crash_PluginIsRestarted_FailsFastWhileDownAndIdempotentCallsWaitForIt()
     {

@@ -211,7 +211,7 @@ internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : Sto
             : throw new PluginException(PluginErrorCode.NotFound, $"No stored item has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
 }
 
-/// <summary>A protocol whose transfers complete at once; WatchTransfer reports active, then completed.</summary>
+/// <summary>A protocol whose transfers complete at once; WatchTransfer reports active, then completed ("slow": active, then nothing until cancelled).</summary>
 internal sealed class InstantProtocol : ProtocolService.ProtocolServiceBase
 {
     private readonly ConcurrentDictionary<string, Transfer> _transfers = new();
@@ -235,6 +235,13 @@ internal sealed class InstantProtocol : ProtocolService.ProtocolServiceBase
 
     public override async Task WatchTransfer(WatchTransferRequest request, IServerStreamWriter<WatchTransferResponse> responseStream, ServerCallContext context)
     {
+        if (request.Id == "slow")
+        {
+            // A transfer that never ends: one update, then the watch stays open until the host cancels it.
+            await responseStream.WriteAsync(new WatchTransferResponse { Transfer = new Transfer { Id = "slow", Status = TransferStatus.Active } });
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
         var done = Find(request.Id);
         var active = done.Clone();
         active.Status = TransferStatus.Active;

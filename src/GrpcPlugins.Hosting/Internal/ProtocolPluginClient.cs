@@ -48,7 +48,8 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
     {
         ArgumentNullException.ThrowIfNull(id);
         // A watch lasts as long as the transfer, so it takes no bulkhead slot.
-        using var call = Client(plugin.RunningInvoker()).WatchTransfer(new WatchTransferRequest { Id = id }, cancellationToken: cancellationToken);
+        var instance = plugin.RunningInstance();
+        using var call = Client(instance.Invoker).WatchTransfer(new WatchTransferRequest { Id = id }, cancellationToken: cancellationToken);
         while (true)
         {
             bool more;
@@ -56,9 +57,9 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
             {
                 more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException ex)
+            catch (Exception ex) when (ex is RpcException or ObjectDisposedException)
             {
-                throw await plugin.TranslateAsync(ex).ConfigureAwait(false);
+                throw await instance.TranslateStreamFailureAsync(ex).ConfigureAwait(false);
             }
 
             if (!more)
