@@ -33,34 +33,12 @@ public sealed class FileTransferOptions
     /// </summary>
     public string? PublicUrl { get; set; }
 
-    /// <summary>What installed plugin packages must pass. Defaults to signed packages only, with no trusted keys.</summary>
-    public PackageSettings Packages { get; set; } = new();
-
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDir);
 
-    /// <summary>The folder installed plugin packages live in: <c>plugins</c> under the data folder.</summary>
+    /// <summary>
+    /// The folder installed plugin packages live in: <c>plugins</c> under the data folder. The settings of packages are
+    /// the <c>FileTransfer:Packages</c> section, bound to GrpcPlugins.Management's <c>PluginManagementOptions</c>.
+    /// </summary>
     public string PluginsPath => Path.Combine(DataPath, "plugins");
-}
-
-/// <summary>The settings of plugin packages, bound from <c>FileTransfer:Packages</c>.</summary>
-public sealed class PackageSettings
-{
-    /// <summary>Paths of the PEM public keys whose package signatures are trusted. Defaults to none.</summary>
-    public List<string> TrustedKeys { get; set; } = [];
-
-    /// <summary>Whether unsigned packages may be installed. Defaults to false.</summary>
-    public bool AllowUnsigned { get; set; }
-
-    /// <summary>The largest package upload, in bytes. Defaults to 256 MiB.</summary>
-    public long MaxPackageBytes { get; set; } = 256L * 1024 * 1024;
-
-    /// <summary>The largest file in a package, unpacked, in bytes. Defaults to 256 MiB.</summary>
-    public long MaxEntryBytes { get; set; } = 256L * 1024 * 1024;
-
-    /// <summary>The largest total of a package's files, unpacked, in bytes. Defaults to 1 GiB.</summary>
-    public long MaxTotalBytes { get; set; } = 1024L * 1024 * 1024;
-
-    /// <summary>The most entries in a package. Defaults to 10,000.</summary>
-    public int MaxEntries { get; set; } = 10_000;
 }

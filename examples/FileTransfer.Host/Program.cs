@@ -24,8 +24,13 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 });
 // A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.AddSingleton<PluginManager>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
+// Plugin packages: installed under {DataDir}/plugins, with the settings of the FileTransfer:Packages section.
+builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileTransferOptions.SectionName + ":Packages")).Configure(o =>
+{
+    o.PluginsPath = settings.PluginsPath;
+    o.UploadsPath = Path.Combine(settings.DataPath, "plugin-uploads");
+    o.ConfigVariables["DataDir"] = settings.DataPath;
+});
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
 builder.Services.AddSingleton<TransferTracker>();
@@ -48,7 +53,7 @@ session.MapSessionAuth();
 session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
-v1.MapGroup(string.Empty).RequireAdmin().MapPlugins();
+app.MapGrpcPluginsManagement("/v1/plugins").RequireAdmin();
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback((HttpContext http) => ApiErrors.Problem(
     GrpcPlugins.PluginErrorCode.NotFound,

@@ -1,48 +1,55 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using FileTransfer.Host.Api;
-using GrpcPlugins;
 using GrpcPlugins.Hosting;
+using GrpcPlugins.Management.Internal;
 using GrpcPlugins.Packaging;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Services;
+namespace GrpcPlugins.Management;
 
 /// <summary>
-/// Installs, upgrades (without downtime), starts, stops, reconfigures and uninstalls plugins while the host runs. Package plugins live under
-/// <see cref="FileTransferOptions.PluginsPath"/> with their saved state, and come back at host start as they were left;
-/// built-in plugins come from the configuration and can only be started and stopped.
+/// Installs, upgrades (without downtime, rolled back if the new version fails), starts, stops, disables, reconfigures
+/// and uninstalls plugins while the host runs. Package plugins live under <see cref="PluginManagementOptions.PluginsPath"/>
+/// with their saved state, and come back at host start as they were left; built-in plugins come from the host's
+/// <c>Plugins</c> configuration and can only be started and stopped. Registered, and started as a hosted service after
+/// the built-in plugins, by <c>AddGrpcPluginsManagement</c>; <c>MapGrpcPluginsManagement</c> serves it over HTTP.
 /// </summary>
-public sealed partial class PluginManager : IHostedService
+public sealed class PluginManager : IHostedService
 {
     private readonly IPluginRegistry _registry;
     private readonly GrpcPluginsOptions _hostOptions;
-    private readonly FileTransferOptions _options;
+    private readonly PluginManagementOptions _options;
     private readonly ILogger<PluginManager> _logger;
-    private readonly ConcurrentDictionary<string, Runtime> _runtime = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, PluginRuntime> _runtime = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim _changes = new(1, 1);
 
     /// <summary>Creates the manager.</summary>
     /// <param name="registry">The host's plugins.</param>
     /// <param name="hostOptions">The plugin settings, with the built-in plugins.</param>
-    /// <param name="options">The host's settings.</param>
-    /// <param name="logger">Logs starts that fail at host start.</param>
-    public PluginManager(IPluginRegistry registry, IOptions<GrpcPluginsOptions> hostOptions, IOptions<FileTransferOptions> options, ILogger<PluginManager> logger)
+    /// <param name="options">The management settings.</param>
+    /// <param name="logger">Logs upgrades, rollbacks, and starts that fail at host start.</param>
+    /// <exception cref="PackageException">A trusted key file does not exist.</exception>
+    public PluginManager(IPluginRegistry registry, IOptions<GrpcPluginsOptions> hostOptions, IOptions<PluginManagementOptions> options, ILogger<PluginManager> logger)
     {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(hostOptions);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
         _registry = registry;
         _hostOptions = hostOptions.Value;
         _options = options.Value;
         _logger = logger;
-        var packages = _options.Packages;
         var verifier = new PackageVerifierOptions
         {
-            AllowUnsigned = packages.AllowUnsigned,
+            AllowUnsigned = _options.AllowUnsigned,
             HostVersion = HostVersion,
-            MaxEntries = packages.MaxEntries,
-            MaxEntryBytes = packages.MaxEntryBytes,
-            MaxTotalBytes = packages.MaxTotalBytes,
-        }.TrustKeyFiles(packages.TrustedKeys);
-        Directory = new PluginDirectory(_options.PluginsPath, verifier);
+            MaxEntries = _options.MaxEntries,
+            MaxEntryBytes = _options.MaxEntryBytes,
+            MaxTotalBytes = _options.MaxTotalBytes,
+        }.TrustKeyFiles(_options.TrustedKeys);
+        Directory = new PluginDirectory(Path.GetFullPath(_options.PluginsPath), verifier);
     }
 
     /// <summary>This host's version, as packages' <c>hostVersions</c> see it: the GrpcPlugins.Hosting version.</summary>
@@ -51,10 +58,13 @@ public sealed partial class PluginManager : IHostedService
     /// <summary>The installed packages.</summary>
     public PluginDirectory Directory { get; }
 
-    /// <summary>The name of this node, as reported per plugin.</summary>
-    public static string NodeName => Environment.MachineName;
+    /// <summary>The name of this node, as reported per plugin (<see cref="PluginManagementOptions.NodeName"/>).</summary>
+    public string NodeName => _options.NodeName;
 
-    /// <summary>Starts the package plugins saved as running. One that fails is logged and shown crashed; the host still starts.</summary>
+    /// <summary>
+    /// Removes what unfinished installs left in the plugins folder, and starts the package plugins saved as running.
+    /// One that fails is logged and shown crashed; the host still starts.
+    /// </summary>
     /// <param name="cancellationToken">Abandons the starts.</param>
     /// <returns>A task that completes when every start has finished or failed.</returns>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -63,12 +73,12 @@ public sealed partial class PluginManager : IHostedService
         {
             foreach (var folder in Directory.RemoveLeftovers())
             {
-                LogLeftoverRemoved(_logger, folder);
+                ManagementLog.LeftoverRemoved(_logger, folder);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PackageException)
         {
-            LogLeftoversFailed(_logger, ex.Message);
+            ManagementLog.LeftoversFailed(_logger, ex.Message);
         }
 
         foreach (var plugin in Directory.List().Where(p => p.State.Status == InstalledStatus.Running))
@@ -79,7 +89,7 @@ public sealed partial class PluginManager : IHostedService
             }
             catch (PluginException ex)
             {
-                LogStartFailed(_logger, plugin.Manifest.Name, ex.Message);
+                ManagementLog.StartFailed(_logger, plugin.Manifest.Name, ex.Message);
             }
         }
     }
@@ -91,7 +101,7 @@ public sealed partial class PluginManager : IHostedService
 
     /// <summary>Every plugin, built-in and installed, sorted by type, priority and name.</summary>
     /// <returns>The plugins.</returns>
-    public IReadOnlyList<PluginDto> List()
+    public IReadOnlyList<ManagedPlugin> List()
     {
         var builtins = _registry.Plugins.Where(p => IsBuiltin(p.Name)).Select(p => Describe(p, null));
         var packages = Directory.List().Select(p => Describe(Listed(p.Manifest.Name), p));
@@ -102,27 +112,34 @@ public sealed partial class PluginManager : IHostedService
     /// <param name="name">Its name.</param>
     /// <returns>The plugin.</returns>
     /// <exception cref="PluginException">There is no plugin of that name (NotFound).</exception>
-    public PluginDto Get(string name) => IsBuiltin(name)
-        ? Describe(_registry.Get(name), null)
-        : Describe(Listed(name), Directory.Get(name));
+    public ManagedPlugin Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return IsBuiltin(name)
+            ? Describe(_registry.Get(name), null)
+            : Describe(Listed(name), Directory.Get(name));
+    }
 
     /// <summary>
     /// Verifies and installs an uploaded package, stopped; or, when it is a newer version of an installed plugin,
-    /// upgrades that plugin without downtime (see <see cref="UpgradeAsync"/>).
+    /// upgrades that plugin without downtime: the new version starts beside the running one and takes its calls once
+    /// healthy, while the old one drains and stops; if the new version fails to start, it is removed and the old one
+    /// keeps serving.
     /// </summary>
-    /// <param name="body">The package's bytes.</param>
+    /// <param name="package">The package's bytes; read to the end (at most <see cref="PluginManagementOptions.MaxPackageBytes"/>).</param>
     /// <param name="cancellationToken">Abandons the upload, or the new version's start (it is then rolled back).</param>
     /// <returns>The installed plugin, and the version it was upgraded from (null for a new install).</returns>
     /// <exception cref="PackageException">The package is refused, or the upgrade was rolled back; the installed plugins are as they were.</exception>
-    public async Task<(PluginDto Plugin, string? UpgradedFrom)> InstallAsync(Stream body, CancellationToken cancellationToken)
+    public async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallAsync(Stream package, CancellationToken cancellationToken)
     {
-        var uploads = System.IO.Directory.CreateDirectory(Path.Combine(_options.DataPath, "plugin-uploads")).FullName;
+        ArgumentNullException.ThrowIfNull(package);
+        var uploads = System.IO.Directory.CreateDirectory(_options.UploadsPath ?? Path.Combine(Path.GetTempPath(), "grpcplugins-uploads")).FullName;
         var path = Path.Combine(uploads, Guid.NewGuid().ToString("N") + ".zip");
         try
         {
             await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
             {
-                await CopyLimitedAsync(body, file, _options.Packages.MaxPackageBytes, cancellationToken);
+                await CopyLimitedAsync(package, file, _options.MaxPackageBytes, cancellationToken);
             }
 
             await _changes.WaitAsync(cancellationToken);
@@ -158,30 +175,24 @@ public sealed partial class PluginManager : IHostedService
 
     /// <summary>Starts, stops or disables a plugin, and saves the choice for a package plugin.</summary>
     /// <param name="name">Its name.</param>
-    /// <param name="status">running, stopped or disabled.</param>
+    /// <param name="status">Running (answers once the plugin is healthy), Stopped, or Disabled (stopped and kept from starting).</param>
     /// <param name="cancellationToken">Abandons a start.</param>
     /// <returns>The plugin once the change is done.</returns>
-    /// <exception cref="PluginException">No such plugin, a bad status, a built-in plugin disabled, or the start failed.</exception>
-    public async Task<PluginDto> SetStatusAsync(string name, string? status, CancellationToken cancellationToken)
+    /// <exception cref="PluginException">No such plugin, a built-in plugin disabled (FailedPrecondition), or the start failed.</exception>
+    public async Task<ManagedPlugin> SetStatusAsync(string name, InstalledStatus status, CancellationToken cancellationToken)
     {
-        var wanted = status switch
-        {
-            "running" => InstalledStatus.Running,
-            "stopped" => InstalledStatus.Stopped,
-            "disabled" => InstalledStatus.Disabled,
-            _ => throw ApiErrors.BadRequest($"\"status\" is {(status is null ? "missing" : $"\"{status}\"")}: send {{\"status\": \"running\"}}, \"stopped\" or \"disabled\"."),
-        };
+        ArgumentNullException.ThrowIfNull(name);
         await _changes.WaitAsync(cancellationToken);
         try
         {
             if (IsBuiltin(name))
             {
-                await SetBuiltinStatusAsync(name, wanted, cancellationToken);
+                await SetBuiltinStatusAsync(name, status, cancellationToken);
                 return Get(name);
             }
 
-            var plugin = Directory.SetStatus(name, wanted);
-            if (wanted == InstalledStatus.Running)
+            var plugin = Directory.SetStatus(name, status);
+            if (status == InstalledStatus.Running)
             {
                 if (Listed(name) is not { State: PluginState.Running or PluginState.Starting })
                 {
@@ -205,10 +216,11 @@ public sealed partial class PluginManager : IHostedService
     /// <param name="name">Its name.</param>
     /// <param name="cancellationToken">Skips the plugin's shutdown grace period.</param>
     /// <returns>A task that completes when the plugin is gone.</returns>
-    /// <exception cref="PluginException">No such plugin, or a built-in one (FailedPrecondition).</exception>
+    /// <exception cref="PluginException">No such plugin (NotFound), or a built-in one (FailedPrecondition).</exception>
     public async Task UninstallAsync(string name, CancellationToken cancellationToken)
     {
-        RefuseBuiltin(name, "uninstalled");
+        ArgumentNullException.ThrowIfNull(name);
+        RefuseBuiltin(name, "uninstalled; remove it from the Plugins section of the host's configuration instead");
         await _changes.WaitAsync(cancellationToken);
         try
         {
@@ -228,13 +240,15 @@ public sealed partial class PluginManager : IHostedService
     /// or by a restart when the package asks for one. If the plugin refuses it, the previous configuration is restored.
     /// </summary>
     /// <param name="name">Its name.</param>
-    /// <param name="config">The new configuration.</param>
+    /// <param name="config">The new configuration; settings it leaves out get the schema's defaults.</param>
     /// <param name="cancellationToken">Abandons the change.</param>
     /// <returns>The plugin with its new configuration.</returns>
     /// <exception cref="PluginException">No such plugin, a built-in one, a configuration the schema refuses (the old one stays), or the plugin refused it.</exception>
-    public async Task<PluginDto> SetConfigAsync(string name, JsonObject config, CancellationToken cancellationToken)
+    public async Task<ManagedPlugin> SetConfigAsync(string name, JsonObject config, CancellationToken cancellationToken)
     {
-        RefuseBuiltin(name, "reconfigured through the API; change its Config in appsettings.json");
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(config);
+        RefuseBuiltin(name, "reconfigured through the management API; change its Config in the Plugins section of the host's configuration");
         await _changes.WaitAsync(cancellationToken);
         try
         {
@@ -281,7 +295,7 @@ public sealed partial class PluginManager : IHostedService
     {
         if (wanted == InstalledStatus.Disabled)
         {
-            RefuseBuiltin(name, "disabled; stop it, or remove it from the Plugins section of appsettings.json");
+            RefuseBuiltin(name, "disabled; stop it, or remove it from the Plugins section of the host's configuration");
         }
 
         var client = _registry.Get(name);
@@ -319,7 +333,7 @@ public sealed partial class PluginManager : IHostedService
             catch (Exception ex) when (ex is PluginException or OperationCanceledException)
             {
                 Directory.DiscardUpgrade(upgrade);
-                LogUpgradeRolledBack(_logger, name, from.ToString(), to.ToString(), ex.Message);
+                ManagementLog.UpgradeRolledBack(_logger, name, from.ToString(), to.ToString(), ex.Message);
                 var why = ex is PluginException ? ex.Message : "the upload was abandoned before the new version was ready.";
                 throw new PackageException(PackageProblem.UpgradeFailed, $"Upgrading '{name}' from {from} to {to} was rolled back: {why} Version {from} keeps serving, and the installed plugins are as they were.", ex);
             }
@@ -330,7 +344,7 @@ public sealed partial class PluginManager : IHostedService
         }
 
         var installed = Directory.CommitUpgrade(upgrade);
-        LogUpgraded(_logger, name, from.ToString(), to.ToString());
+        ManagementLog.Upgraded(_logger, name, from.ToString(), to.ToString());
         if (installed.State.Status == InstalledStatus.Running && Listed(name) is null)
         {
             // Saved as running but not running (it failed to start with the host): the new version may well start.
@@ -340,7 +354,7 @@ public sealed partial class PluginManager : IHostedService
             }
             catch (PluginException ex)
             {
-                LogStartFailed(_logger, name, ex.Message);
+                ManagementLog.StartFailed(_logger, name, ex.Message);
             }
         }
 
@@ -357,7 +371,7 @@ public sealed partial class PluginManager : IHostedService
         var problems = PluginConfig.Problems(manifest.ConfigSchema, plugin.State.Config);
         if (problems.Count > 0)
         {
-            var error = new PackageException(PackageProblem.ConfigInvalid, $"'{manifest.Name}' cannot start: its configuration does not match its schema: {string.Join("; ", problems)}. Set it with PUT /v1/plugins/{manifest.Name}/config.");
+            var error = new PackageException(PackageProblem.ConfigInvalid, $"'{manifest.Name}' cannot start: its configuration does not match its schema: {string.Join("; ", problems)}. Set one that does with the management API's PUT {manifest.Name}/config.");
             Track(manifest.Name).LastError = error.Message;
             throw error;
         }
@@ -396,11 +410,21 @@ public sealed partial class PluginManager : IHostedService
         }
     }
 
-    // Package settings may name folders under the data folder as {DataDir}, as the built-in plugins' settings do.
+    // The saved configuration keeps its placeholders ({DataDir}, say); the plugin gets them filled in.
     private Dictionary<string, string> ConfigStrings(JsonObject config) =>
-        PluginConfig.ToStrings(config).ToDictionary(p => p.Key, p => p.Value.Replace("{DataDir}", _options.DataPath, StringComparison.Ordinal));
+        PluginConfig.ToStrings(config).ToDictionary(p => p.Key, p => FillVariables(p.Value));
 
-    private PluginDto Describe(PluginClient? client, InstalledPlugin? package)
+    private string FillVariables(string value)
+    {
+        foreach (var (key, replacement) in _options.ConfigVariables)
+        {
+            value = value.Replace("{" + key + "}", replacement, StringComparison.Ordinal);
+        }
+
+        return value;
+    }
+
+    private ManagedPlugin Describe(PluginClient? client, InstalledPlugin? package)
     {
         var name = client?.Name ?? package!.Manifest.Name;
         _runtime.TryGetValue(name, out var runtime);
@@ -421,12 +445,12 @@ public sealed partial class PluginManager : IHostedService
         var restarts = Math.Max(0, (runtime?.Starts ?? (client is null ? 0 : 1)) - 1) + (client?.RestartCount ?? 0);
         var reported = client?.Metadata;
         var manifest = package?.Manifest;
-        var metadata = new PluginMetadataDto(
+        var metadata = new ManagedPluginMetadata(
             manifest?.Name ?? (string.IsNullOrEmpty(reported?.Name) ? name : reported.Name),
             manifest?.Version.ToString() ?? reported?.Version ?? string.Empty,
             manifest?.Description ?? reported?.Description ?? string.Empty,
             manifest?.Authors,
-            manifest is null ? null : new BuilderDto(manifest.Builder.Name, manifest.Builder.Contact),
+            manifest is null ? null : new PackageBuilderInfo(manifest.Builder.Name, manifest.Builder.Contact),
             manifest?.SourceUrl.ToString(),
             manifest?.BuildTime,
             manifest?.Types.Select(Lower).ToList() ?? [Lower(client!.Type)],
@@ -434,7 +458,7 @@ public sealed partial class PluginManager : IHostedService
             manifest?.HostVersions.Text,
             reported?.Capabilities.Select(c => c.ToString()).ToList() ?? [],
             manifest?.Signature?.KeyId);
-        return new PluginDto(
+        return new ManagedPlugin(
             name,
             metadata.Types[0],
             package is null ? "builtin" : "package",
@@ -446,7 +470,7 @@ public sealed partial class PluginManager : IHostedService
             metadata,
             package?.State.Config,
             manifest?.ConfigSchema,
-            [new NodeStatusDto(NodeName, status, pid, restarts, lastError)]);
+            [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)]);
     }
 
     private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -465,7 +489,7 @@ public sealed partial class PluginManager : IHostedService
         }
     }
 
-    private Runtime Track(string name) => _runtime.GetOrAdd(name, _ => new Runtime());
+    private PluginRuntime Track(string name) => _runtime.GetOrAdd(name, _ => new PluginRuntime());
 
     private static string Lower<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();
@@ -480,7 +504,7 @@ public sealed partial class PluginManager : IHostedService
             total += read;
             if (total > limit)
             {
-                throw new PackageException(PackageProblem.TooLarge, $"The package is larger than {limit} bytes, the most this host accepts (FileTransfer:Packages:MaxPackageBytes).");
+                throw new PackageException(PackageProblem.TooLarge, $"The package is larger than {limit} bytes, the most this host accepts (MaxPackageBytes in its plugin management settings).");
             }
 
             await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
@@ -490,32 +514,5 @@ public sealed partial class PluginManager : IHostedService
         {
             throw new PackageException(PackageProblem.InvalidArchive, "The upload is empty: send the package's bytes as the request body.");
         }
-    }
-
-    [LoggerMessage(1, LogLevel.Warning, "Installed plugin {Plugin} did not start with the host: {Error}")]
-    private static partial void LogStartFailed(ILogger logger, string plugin, string error);
-
-    [LoggerMessage(2, LogLevel.Information, "Upgraded plugin {Plugin} from {From} to {To}")]
-    private static partial void LogUpgraded(ILogger logger, string plugin, string from, string to);
-
-    [LoggerMessage(3, LogLevel.Warning, "Upgrade of plugin {Plugin} from {From} to {To} rolled back, the old version keeps serving: {Error}")]
-    private static partial void LogUpgradeRolledBack(ILogger logger, string plugin, string from, string to, string error);
-
-    [LoggerMessage(4, LogLevel.Information, "Removed {Folder}, left in the plugins folder by an install, upgrade or uninstall that did not finish")]
-    private static partial void LogLeftoverRemoved(ILogger logger, string folder);
-
-    [LoggerMessage(5, LogLevel.Warning, "Could not clean the plugins folder of what unfinished installs left: {Error}")]
-    private static partial void LogLeftoversFailed(ILogger logger, string error);
-
-    /// <summary>What the host knows of a plugin beyond its client: its last error, how often it started, whether it is starting.</summary>
-    private sealed class Runtime
-    {
-        public bool Starting { get; set; }
-
-        public int Starts { get; set; }
-
-        public string? LastError { get; set; }
-
-        public PluginOptions? Options { get; set; }
     }
 }

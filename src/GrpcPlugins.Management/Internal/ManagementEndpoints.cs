@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrpcPlugins.Packaging;
+using Microsoft.AspNetCore.Http;
+
+namespace GrpcPlugins.Management.Internal;
+
+/// <summary>The handlers of the management routes (the shapes of EMQX's plugin API).</summary>
+internal static class ManagementEndpoints
+{
+    private const string StatusBody = "{\"status\": \"running\"}, \"stopped\" or \"disabled\"";
+
+    public static IResult List(PluginManager plugins) => Ok(new ManagedPluginList(plugins.NodeName, plugins.List()));
+
+    public static IResult Get(string name, PluginManager plugins) => Ok(plugins.Get(name));
+
+    // A new plugin is created (201, with its address); a newer version of an installed one replaces it in place (200).
+    public static async Task<IResult> UploadAsync(HttpContext http, PluginManager plugins)
+    {
+        var (plugin, upgradedFrom) = await plugins.InstallAsync(http.Request.Body, http.RequestAborted);
+        if (upgradedFrom is not null)
+        {
+            return Ok(plugin);
+        }
+
+        // The group's own path, wherever the host mounted it: this request's path without "/upload".
+        var path = http.Request.PathBase.Add(http.Request.Path).Value!;
+        var basePath = path[..path.LastIndexOf('/')];
+        http.Response.Headers.Location = $"{basePath}/{Uri.EscapeDataString(plugin.Name)}";
+        return Results.Json(plugin, ManagementProblems.Json, statusCode: StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> SetStatusAsync(string name, HttpContext http, PluginManager plugins)
+    {
+        var body = await ReadObjectAsync(http, StatusBody);
+        var status = body["status"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var wanted = status switch
+        {
+            "running" => InstalledStatus.Running,
+            "stopped" => InstalledStatus.Stopped,
+            "disabled" => InstalledStatus.Disabled,
+            _ => throw ManagementProblems.BadRequest($"\"status\" is {(status is null ? "missing" : $"\"{status}\"")}: send {StatusBody}."),
+        };
+        return Ok(await plugins.SetStatusAsync(name, wanted, http.RequestAborted));
+    }
+
+    public static async Task<IResult> UninstallAsync(string name, HttpContext http, PluginManager plugins)
+    {
+        await plugins.UninstallAsync(name, http.RequestAborted);
+        return Results.NoContent();
+    }
+
+    public static async Task<IResult> SetConfigAsync(string name, HttpContext http, PluginManager plugins)
+    {
+        var config = await ReadObjectAsync(http, "a JSON object of the plugin's settings");
+        return Ok(await plugins.SetConfigAsync(name, config, http.RequestAborted));
+    }
+
+    private static IResult Ok(object value) => Results.Json(value, ManagementProblems.Json);
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext http, string expected)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject
+                ?? throw ManagementProblems.BadRequest($"The body must be a JSON object: send {expected}.");
+        }
+        catch (JsonException ex)
+        {
+            throw ManagementProblems.BadRequest($"The body is not valid JSON ({ex.Message}): send {expected}.");
+        }
+    }
+}

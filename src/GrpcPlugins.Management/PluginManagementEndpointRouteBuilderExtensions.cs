@@ -1,0 +1,44 @@
+using GrpcPlugins.Management;
+using GrpcPlugins.Management.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Serves plugin management over HTTP.</summary>
+public static class PluginManagementEndpointRouteBuilderExtensions
+{
+    /// <summary>The path the management routes are usually mounted at, and the one the <c>grpcplugins</c> tool calls by default.</summary>
+    public const string DefaultPrefix = "/v1/plugins";
+
+    /// <summary>
+    /// Maps the plugin management routes under <paramref name="prefix"/>: <c>GET</c> (every plugin), <c>GET {name}</c>,
+    /// <c>POST upload</c> (install, or upgrade without downtime), <c>PUT {name}</c> (<c>{"status": "running"}</c>,
+    /// <c>"stopped"</c> or <c>"disabled"</c>), <c>DELETE {name}</c> (uninstall) and <c>PUT {name}/config</c>. Answers are
+    /// camelCase JSON; errors are problem JSON <c>{status, code, message}</c> with the status of the error's
+    /// <see cref="GrpcPlugins.PluginErrorCode"/>. The routes are open to anyone who can reach them until the host
+    /// protects them: chain <c>.RequireAuthorization("policy")</c> or an endpoint filter of its own on the returned group.
+    /// Needs <c>services.AddGrpcPluginsManagement(...)</c>.
+    /// </summary>
+    /// <param name="endpoints">The application, or a route group of it.</param>
+    /// <param name="prefix">Where to mount the routes. Defaults to <c>/v1/plugins</c>.</param>
+    /// <returns>The routes' group, for the host to add authorization, filters or metadata.</returns>
+    public static RouteGroupBuilder MapGrpcPluginsManagement(this IEndpointRouteBuilder endpoints, string prefix = DefaultPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (endpoints.ServiceProvider.GetService(typeof(PluginManager)) is null)
+        {
+            throw new InvalidOperationException("MapGrpcPluginsManagement needs the plugin manager: call services.AddGrpcPluginsManagement(...) (after AddGrpcPlugins) when building the host.");
+        }
+
+        var group = endpoints.MapGroup(prefix);
+        group.MapGet(string.Empty, ManagementEndpoints.List).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapGet("/{name}", ManagementEndpoints.Get).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapPost("/upload", ManagementEndpoints.UploadAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapPut("/{name}", ManagementEndpoints.SetStatusAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapDelete("/{name}", ManagementEndpoints.UninstallAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapPut("/{name}/config", ManagementEndpoints.SetConfigAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        return group;
+    }
+}
