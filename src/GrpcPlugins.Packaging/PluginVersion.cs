@@ -1,43 +1,51 @@
-using System.Globalization;
+using NuGet.Versioning;
 
 namespace GrpcPlugins.Packaging;
 
 /// <summary>
-/// A version such as <c>1.4.2</c> or <c>2.0.0-beta.1</c>: one to three numbers, then an optional pre-release label.
-/// A missing minor or patch number counts as 0, and a pre-release sorts before its release.
+/// A version as Semantic Versioning 2.0 writes it, such as <c>1.4.2</c>, <c>2.0.0-beta.10</c> or <c>1.2.3+build.5</c>,
+/// read and ordered by NuGet.Versioning. The minor and patch numbers may be left out (<c>1</c>, <c>1.4</c>; they count
+/// as 0), which the <c>~&gt;</c> constraint needs. Ordering is SemVer 2.0's: a pre-release sorts before its release,
+/// its dot-separated identifiers are compared one by one, numbers as numbers (<c>beta.9</c> before <c>beta.10</c>),
+/// and build metadata after <c>+</c> is ignored. NuGet compares labels without regard to case.
 /// </summary>
 public readonly record struct PluginVersion : IComparable<PluginVersion>
 {
-    private PluginVersion(int major, int minor, int patch, int parts, string preRelease)
+    private static readonly SemanticVersion Zero = new(0, 0, 0);
+    private readonly SemanticVersion? _semantic;
+
+    private PluginVersion(SemanticVersion semantic, int parts)
     {
-        Major = major;
-        Minor = minor;
-        Patch = patch;
+        _semantic = semantic;
         Parts = parts;
-        PreRelease = preRelease;
     }
 
     /// <summary>The major number.</summary>
-    public int Major { get; }
+    public int Major => Semantic.Major;
 
     /// <summary>The minor number; 0 when not written.</summary>
-    public int Minor { get; }
+    public int Minor => Semantic.Minor;
 
     /// <summary>The patch number; 0 when not written.</summary>
-    public int Patch { get; }
+    public int Patch => Semantic.Patch;
 
     /// <summary>How many numbers were written (1 to 3); the <c>~&gt;</c> operator needs it.</summary>
     public int Parts { get; }
 
-    /// <summary>The pre-release label after '-', or empty.</summary>
-    public string PreRelease { get; }
+    /// <summary>The pre-release label after '-' (such as <c>beta.10</c>), or empty.</summary>
+    public string PreRelease => Semantic.Release;
+
+    /// <summary>The build metadata after '+' (such as <c>build.5</c>), or empty; it plays no part in ordering.</summary>
+    public string Metadata => Semantic.Metadata ?? string.Empty;
+
+    private SemanticVersion Semantic => _semantic ?? Zero;
 
     /// <summary>Reads a version.</summary>
     /// <param name="text">The version text, such as <c>1.4.2</c>.</param>
     /// <returns>The version.</returns>
     /// <exception cref="FormatException">The text is not a version; the message shows the expected form.</exception>
     public static PluginVersion Parse(string text) =>
-        TryParse(text, out var version) ? version : throw new FormatException($"'{text}' is not a version: write one to three numbers and an optional label, such as 1.4.2 or 2.0.0-beta.1.");
+        TryParse(text, out var version) ? version : throw new FormatException($"'{text}' is not a version: write one to three numbers, an optional pre-release label and optional build metadata, as Semantic Versioning 2.0 does, such as 1.4.2, 2.0.0-beta.1 or 1.2.3+build.5.");
 
     /// <summary>Reads a version, without throwing.</summary>
     /// <param name="text">The version text.</param>
@@ -52,45 +60,27 @@ public readonly record struct PluginVersion : IComparable<PluginVersion>
         }
 
         text = text.Trim();
-        var dash = text.IndexOf('-', StringComparison.Ordinal);
-        var pre = dash < 0 ? string.Empty : text[(dash + 1)..];
-        var numbers = (dash < 0 ? text : text[..dash]).Split('.');
-        if (numbers.Length is < 1 or > 3 || (dash >= 0 && pre.Length == 0))
+        var labelStart = text.IndexOfAny(['-', '+']);
+        var core = labelStart < 0 ? text : text[..labelStart];
+        var numbers = core.Split('.');
+        if (numbers.Length is < 1 or > 3 || numbers.Any(n => n.Length == 0 || !n.All(char.IsAsciiDigit)))
         {
             return false;
         }
 
-        var values = new int[3];
-        for (var i = 0; i < numbers.Length; i++)
+        // NuGet's strict SemVer 2.0 parser wants all three numbers; the ones left out are 0.
+        var full = string.Join('.', numbers.Concat(Enumerable.Repeat("0", 3 - numbers.Length))) + text[core.Length..];
+        if (!SemanticVersion.TryParse(full, out var semantic))
         {
-            if (numbers[i].Length == 0 || !numbers[i].All(char.IsAsciiDigit)
-                || !int.TryParse(numbers[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]))
-            {
-                return false;
-            }
+            return false;
         }
 
-        version = new PluginVersion(values[0], values[1], values[2], numbers.Length, pre);
+        version = new PluginVersion(semantic, numbers.Length);
         return true;
     }
 
     /// <inheritdoc />
-    public int CompareTo(PluginVersion other)
-    {
-        var byNumbers = (Major, Minor, Patch).CompareTo((other.Major, other.Minor, other.Patch));
-        if (byNumbers != 0)
-        {
-            return byNumbers;
-        }
-
-        return (PreRelease.Length == 0, other.PreRelease.Length == 0) switch
-        {
-            (true, true) => 0,
-            (true, false) => 1,
-            (false, true) => -1,
-            _ => string.CompareOrdinal(PreRelease, other.PreRelease),
-        };
-    }
+    public int CompareTo(PluginVersion other) => VersionComparer.Default.Compare(Semantic, other.Semantic);
 
     /// <summary>Whether one version is before another.</summary>
     /// <param name="left">The first version.</param>
@@ -116,6 +106,17 @@ public readonly record struct PluginVersion : IComparable<PluginVersion>
     /// <returns>Whether <paramref name="left"/> does not sort before <paramref name="right"/>.</returns>
     public static bool operator >=(PluginVersion left, PluginVersion right) => left.CompareTo(right) >= 0;
 
+    /// <summary>Whether two versions are written the same, build metadata included (ordering ignores it: see <see cref="CompareTo"/>).</summary>
+    /// <param name="other">The other version.</param>
+    /// <returns>Whether they are the same.</returns>
+    public bool Equals(PluginVersion other) => string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
+
     /// <inheritdoc />
-    public override string ToString() => string.Join('.', new[] { Major, Minor, Patch }.Take(Parts)) + (PreRelease.Length == 0 ? string.Empty : "-" + PreRelease);
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToString());
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Join('.', new[] { Major, Minor, Patch }.Take(Parts))
+        + (PreRelease.Length == 0 ? string.Empty : "-" + PreRelease)
+        + (Metadata.Length == 0 ? string.Empty : "+" + Metadata);
 }

@@ -9,36 +9,53 @@ namespace GrpcPlugins.Cli.Internal;
 internal static class CliCommands
 {
     /// <summary>The environment variable that sets the plugins folder.</summary>
-    public const string DirVariable = "GRPCPLUGINS_DIR";
+    public const string DirVariable = "GRPCPLUGINS_PLUGINS_DIR";
 
-    /// <summary>The environment variable that sets the host's address.</summary>
+    /// <summary>The environment variable that sets the management API's server.</summary>
+    public const string ServerVariable = "GRPCPLUGINS_SERVER";
+
+    /// <summary>The older name of <see cref="ServerVariable"/>, still read when that one is not set.</summary>
     public const string HostVariable = "GRPCPLUGINS_HOST";
 
-    /// <summary>The environment variable that holds the admin token.</summary>
+    /// <summary>The environment variable that sets the path the management API is mounted at.</summary>
+    public const string BasePathVariable = "GRPCPLUGINS_BASE_PATH";
+
+    /// <summary>The environment variable that holds the bearer token.</summary>
     public const string TokenVariable = "GRPCPLUGINS_TOKEN";
+
+    /// <summary>The path hosts usually mount the management API at (GrpcPlugins.Management's MapGrpcPluginsManagement).</summary>
+    public const string DefaultBasePath = "/v1/plugins";
 
     private static readonly Option<string> DirOption = new("--plugins-dir", "-d")
     {
-        Description = $"The local plugins folder. Defaults to ${DirVariable}, else ./data/plugins (the file-transfer host's).",
+        Description = $"The local plugins folder. Defaults to ${DirVariable}, else ./data/plugins.",
         HelpName = "dir",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(DirVariable) is { Length: > 0 } dir ? dir : Path.Combine("data", "plugins"),
+        DefaultValueFactory = _ => Env(DirVariable) ?? Path.Combine("data", "plugins"),
     };
 
-    private static readonly Option<string?> HostOption = new("--host")
+    private static readonly Option<string?> ServerOption = new("--server", "--host")
     {
-        Description = $"Act on a running host through its management API instead of the local folder. Defaults to ${HostVariable}.",
+        Description = $"Act on a running host through its management API instead of the local folder: the host's address, such as http://127.0.0.1:5080. Defaults to ${ServerVariable} (or ${HostVariable}).",
         HelpName = "url",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(HostVariable) is { Length: > 0 } host ? host : null,
+        DefaultValueFactory = _ => Env(ServerVariable) ?? Env(HostVariable),
+    };
+
+    private static readonly Option<string> BasePathOption = new("--base-path")
+    {
+        Description = $"Where the host mounts the management API. Defaults to ${BasePathVariable}, else {DefaultBasePath}.",
+        HelpName = "path",
+        Recursive = true,
+        DefaultValueFactory = _ => Env(BasePathVariable) ?? DefaultBasePath,
     };
 
     private static readonly Option<string?> TokenOption = new("--token")
     {
-        Description = $"An admin bearer token for --host. Defaults to ${TokenVariable}.",
+        Description = $"A bearer token for --server, sent as 'Authorization: Bearer <token>'. Defaults to ${TokenVariable}.",
         HelpName = "token",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TokenVariable),
+        DefaultValueFactory = _ => Env(TokenVariable),
     };
 
     private static readonly Option<string[]> TrustedKeyOption = new("--trusted-key")
@@ -85,14 +102,14 @@ internal static class CliCommands
     /// <returns>The root command.</returns>
     public static RootCommand Build()
     {
-        var root = new RootCommand("grpcplugins: make, check and manage GrpcPlugins packages, locally or on a running host (--host).")
+        var root = new RootCommand("grpcplugins: make, check and manage GrpcPlugins packages, locally or on a running host (--server).")
         {
-            DirOption, HostOption, TokenOption, TrustedKeyOption, AllowUnsignedOption, HostVersionOption,
+            DirOption, ServerOption, BasePathOption, TokenOption, TrustedKeyOption, AllowUnsignedOption, HostVersionOption,
             Pack(), Inspect(), Verify(), Keygen(), Install(), List(),
             StatusVerb("enable", "Enable a disabled plugin (it stays stopped until started).", InstalledStatus.Stopped, onlyIfDisabled: true),
             StatusVerb("disable", "Disable a plugin: stop it, and keep it from starting until enabled.", InstalledStatus.Disabled),
-            StatusVerb("start", "Start a plugin on the host (--host), or mark it to start with the host.", InstalledStatus.Running),
-            StatusVerb("stop", "Stop a plugin on the host (--host), or mark it not to start with the host.", InstalledStatus.Stopped),
+            StatusVerb("start", "Start a plugin on the host (--server), or mark it to start with the host.", InstalledStatus.Running),
+            StatusVerb("stop", "Stop a plugin on the host (--server), or mark it not to start with the host.", InstalledStatus.Stopped),
             Uninstall(),
         };
         root.SetAction(_ =>
@@ -214,7 +231,7 @@ internal static class CliCommands
 
     private static Command Install()
     {
-        var command = new Command("install", "Verify and install a package, stopped: into the local plugins folder, or on the host with --host. A newer version of an installed plugin upgrades it; on a host (--host) a running plugin is upgraded without downtime, and rolled back if the new version fails to start.") { PackageArgument };
+        var command = new Command("install", "Verify and install a package, stopped: into the local plugins folder, or on the host with --server. A newer version of an installed plugin upgrades it; on a host (--server) a running plugin is upgraded without downtime, and rolled back if the new version fails to start.") { PackageArgument };
         SetHandler(command, async (parse, ct) =>
         {
             var path = parse.GetValue(PackageArgument)!;
@@ -237,7 +254,7 @@ internal static class CliCommands
                 if (current.State.Status == InstalledStatus.Running)
                 {
                     // A host may be running it from this folder; only the host can switch without downtime.
-                    throw new CliError($"'{name}' is marked to run with the host, which may be running it from this folder. Upgrade it on the running host with --host (no downtime), or stop it first.", ExitCodes.Conflict);
+                    throw new CliError($"'{name}' is marked to run with the host, which may be running it from this folder. Upgrade it on the running host with --server (or --host; no downtime), or stop it first.", ExitCodes.Conflict);
                 }
 
                 var upgraded = directory.Upgrade(path);
@@ -254,7 +271,7 @@ internal static class CliCommands
 
     private static Command List()
     {
-        var command = new Command("list", "List the installed plugins: locally, or every plugin of the host with --host.");
+        var command = new Command("list", "List the installed plugins: locally, or every plugin of the host with --server.");
         SetHandler(command, async (parse, ct) =>
         {
             var table = new Table().AddColumns("name", "version", "type", "priority", "status", "source");
@@ -315,7 +332,7 @@ internal static class CliCommands
             }
 
             var updated = directory.SetStatus(name, status);
-            Console.WriteLine($"{name}: {Lower(updated.State.Status)} (takes effect when the host starts; use --host to change a running host)");
+            Console.WriteLine($"{name}: {Lower(updated.State.Status)} (takes effect when the host starts; use --server to change a running host)");
             return ExitCodes.Success;
         });
         return command;
@@ -323,7 +340,7 @@ internal static class CliCommands
 
     private static Command Uninstall()
     {
-        var command = new Command("uninstall", "Stop a plugin and remove its folder and state: locally, or on the host with --host.") { NameArgument };
+        var command = new Command("uninstall", "Stop a plugin and remove its folder and state: locally, or on the host with --server.") { NameArgument };
         SetHandler(command, async (parse, ct) =>
         {
             var name = parse.GetValue(NameArgument)!;
@@ -384,7 +401,9 @@ internal static class CliCommands
     private static PluginDirectory Directory(ParseResult parse) => new(parse.GetValue(DirOption)!, VerifierOptions(parse));
 
     private static HostApi? Api(ParseResult parse) =>
-        parse.GetValue(HostOption) is { Length: > 0 } host ? new HostApi(host, parse.GetValue(TokenOption)) : null;
+        parse.GetValue(ServerOption) is { Length: > 0 } server ? new HostApi(server, parse.GetValue(BasePathOption)!, parse.GetValue(TokenOption)) : null;
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 
     private static string ReadFile(string path, string what) => File.Exists(path)
         ? File.ReadAllText(path)

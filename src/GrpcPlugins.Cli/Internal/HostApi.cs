@@ -5,31 +5,42 @@ using System.Text.Json;
 
 namespace GrpcPlugins.Cli.Internal;
 
-/// <summary>The plugin management routes of a running host (see examples/FileTransfer.Host/README.md), with an admin token.</summary>
+/// <summary>
+/// The plugin management API of a running host (GrpcPlugins.Management's routes, mounted at a base path such as
+/// /v1/plugins), called with an optional bearer token.
+/// </summary>
 internal sealed class HostApi : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly string _basePath;
+    private readonly bool _hasToken;
 
-    public HostApi(string host, string? token)
+    public HostApi(string server, string basePath, string? token)
     {
-        if (!Uri.TryCreate(host.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
         {
-            throw new CliError($"--host '{host}' is not an http or https address such as http://127.0.0.1:5080.", ExitCodes.Usage);
+            throw new CliError($"--server '{server}' is not an http or https address such as http://127.0.0.1:5080.", ExitCodes.Usage);
         }
 
-        if (string.IsNullOrEmpty(token))
+        // Relative to the server's address, which may itself have a path (a host behind a proxy at /ft/, say).
+        _basePath = basePath.Trim('/');
+        if (_basePath.Length == 0 || _basePath.Contains("//", StringComparison.Ordinal) || _basePath.Contains('?') || _basePath.Contains('#'))
         {
-            throw new CliError($"--host needs an admin token: pass --token or set {CliCommands.TokenVariable} (get one from POST /v1/auth/login as an admin).", ExitCodes.Auth);
+            throw new CliError($"--base-path '{basePath}' is not a path such as {CliCommands.DefaultBasePath}.", ExitCodes.Usage);
         }
 
         Host = baseUri.ToString().TrimEnd('/');
         _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(5) };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _hasToken = !string.IsNullOrEmpty(token);
+        if (_hasToken)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
     }
 
     public string Host { get; }
 
-    public Task<JsonElement> ListAsync(CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, "v1/plugins", null, cancellationToken);
+    public Task<JsonElement> ListAsync(CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, _basePath, null, cancellationToken);
 
     public Task<JsonElement> GetAsync(string name, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, Route(name), null, cancellationToken);
 
@@ -39,7 +50,7 @@ internal sealed class HostApi : IDisposable
         await using var file = File.OpenRead(packagePath);
         using var content = new StreamContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        var (status, plugin) = await SendWithStatusAsync(HttpMethod.Post, "v1/plugins/upload", content, cancellationToken).ConfigureAwait(false);
+        var (status, plugin) = await SendWithStatusAsync(HttpMethod.Post, _basePath + "/upload", content, cancellationToken).ConfigureAwait(false);
         return (plugin, status == HttpStatusCode.OK);
     }
 
@@ -50,7 +61,7 @@ internal sealed class HostApi : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static string Route(string name) => "v1/plugins/" + Uri.EscapeDataString(name);
+    private string Route(string name) => _basePath + "/" + Uri.EscapeDataString(name);
 
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken) =>
         (await SendWithStatusAsync(method, path, content, cancellationToken).ConfigureAwait(false)).Body;
@@ -85,6 +96,11 @@ internal sealed class HostApi : IDisposable
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
             {
                 // Not the host's problem JSON (a proxy's page, say); show what came.
+            }
+
+            if (response.StatusCode == HttpStatusCode.Unauthorized && !_hasToken)
+            {
+                message += $" (no token was sent: pass --token or set {CliCommands.TokenVariable})";
             }
 
             throw new CliError($"{Host} answered {(int)response.StatusCode}: {message}", response.StatusCode switch
