@@ -31,6 +31,7 @@ public sealed class PluginClient : IAsyncDisposable
     private TaskCompletionSource _stateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource _supervision = new();
     private Task _supervisor = Task.CompletedTask;
+    private bool _supervisionStopped;
     private int _restartCount;
     private string? _lastError;
     private PluginClient? _successor;
@@ -481,12 +482,20 @@ public sealed class PluginClient : IAsyncDisposable
     private void Supervise()
     {
         _supervision = new CancellationTokenSource();
+        _supervisionStopped = false;
         var token = _supervision.Token;
         _supervisor = Task.Run(() => SuperviseAsync(token), CancellationToken.None);
     }
 
     private async Task StopSupervisionAsync()
     {
+        // A restart that failed left supervision stopped: the rollback's restart, or a later stop, finds nothing to stop.
+        if (_supervisionStopped)
+        {
+            return;
+        }
+
+        _supervisionStopped = true;
         await _supervision.CancelAsync().ConfigureAwait(false);
         await _supervisor.ConfigureAwait(false);
         _supervision.Dispose();

@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using GrpcPlugins.Packaging;
+
+namespace GrpcPlugins.Management.Tests;
+
+/// <summary>Real, signed plugin packages of the built test plugin, and the paths of what this repository builds.</summary>
+internal static class TestPackages
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Configuration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    public static string TestPluginDll => Path.Combine(RepoRoot, "tests", "GrpcPlugins.TestPlugin", "bin", Configuration, "net10.0", "GrpcPlugins.TestPlugin.dll");
+
+    public static string ToolDll => Path.Combine(RepoRoot, "src", "GrpcPlugins.Cli", "bin", Configuration, "net10.0", "grpcplugins.dll");
+
+    /// <summary>Makes a signing key in <paramref name="work"/>; returns the private key and the public key's file, for the host to trust.</summary>
+    public static (string PrivateKey, string PublicKeyFile) Key(string work)
+    {
+        var (privateKey, publicKey) = PackageSigner.CreateKey();
+        var file = Path.Combine(work, "builder.pub.pem");
+        File.WriteAllText(file, publicKey);
+        return (privateKey, file);
+    }
+
+    /// <summary>
+    /// Packs the built test plugin as the auth plugin "echo-auth": it accepts the token named by its "token" setting
+    /// (default "tok-alice"), echoes its configuration in Authorize's reason, and refuses a configuration with "reject".
+    /// </summary>
+    public static string EchoAuth(string work, string privateKey, string version = "1.0.0")
+    {
+        var source = Path.Combine(work, "echo-auth-" + version);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(TestPluginDll)!, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(source, Path.GetRelativePath(Path.GetDirectoryName(TestPluginDll)!, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        var manifest = new JsonObject
+        {
+            ["name"] = "echo-auth",
+            ["version"] = version,
+            ["description"] = "Accepts one configured token",
+            ["authors"] = new JsonArray("GrpcPlugins tests"),
+            ["builder"] = new JsonObject { ["name"] = "GrpcPlugins tests", ["contact"] = "tests@example.com" },
+            ["sourceUrl"] = "https://example.com/echo-auth",
+            ["types"] = new JsonArray("auth"),
+            ["entrypoint"] = new JsonObject { ["command"] = "GrpcPlugins.TestPlugin.dll", ["args"] = new JsonArray("auth") },
+            ["apiVersions"] = new JsonArray("v1"),
+            ["hostVersions"] = ">= 1.0, < 2",
+            ["priority"] = 10,
+            ["configSchema"] = JsonNode.Parse("""
+                {"type": "object", "properties": {
+                  "token": {"type": "string", "default": "tok-alice"},
+                  "reject": {"type": "string"}}}
+                """),
+        };
+        File.WriteAllText(Path.Combine(source, "plugin.json"), manifest.ToJsonString());
+        var package = Path.Combine(work, $"echo-auth-{version}.zip");
+        PackageBuilder.Pack(source, package, privateKey);
+        return package;
+    }
+
+    public static bool ProcessIsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until a process has exited: a stopped plugin's process may take a moment to be reaped.</summary>
+    public static async Task<bool> ExitedAsync(int pid)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (ProcessIsAlive(pid))
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+
+        return true;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GrpcPlugins.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException($"GrpcPlugins.sln not found above {AppContext.BaseDirectory}.");
+    }
+}
