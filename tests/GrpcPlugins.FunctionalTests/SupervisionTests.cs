@@ -26,6 +26,28 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task Reconfigure_PluginRefusesNewConfig_OldConfigRunsAgainAndStopSucceeds()
+    {
+        var options = TestPlugins.TestPlugin("auth", PluginType.Auth);
+        options.Config["token"] = "tok-old";
+        await using var plugin = await TestPlugins.StartAsync(options);
+        var firstPid = plugin.ProcessId;
+
+        var error = await Assert.ThrowsAsync<PluginException>(() => plugin.ReconfigureAsync(new Dictionary<string, string> { ["token"] = "tok-new", ["reject"] = "not today" }).WaitAsync(TestPlugins.Timeout));
+        var decision = await plugin.Auth.AuthorizeAsync("tok-old", "/x", Auth.V1.Action.Read).WaitAsync(TestPlugins.Timeout);
+        await plugin.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        // The plugin has no live reconfigure, so it was restarted with the new config, refused it, and was restarted with the old one.
+        Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
+        Assert.Contains("not today", error.Message);
+        Assert.True(decision.Allowed);
+        Assert.Contains("token=tok-old", decision.Reason);
+        Assert.NotEqual(firstPid, plugin.ProcessId);
+        Assert.Equal(PluginState.Stopped, plugin.State);
+        Assert.False(PluginTypesTests.ProcessIsAlive(plugin.ProcessId));
+    }
+
+    [Fact]
     public async Task Crash_PluginIsRestarted_FailsFastWhileDownAndIdempotentCallsWaitForIt()
     {
         var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
