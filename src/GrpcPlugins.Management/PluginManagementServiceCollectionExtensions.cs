@@ -3,6 +3,7 @@ using GrpcPlugins.Management;
 using GrpcPlugins.Management.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -47,11 +48,8 @@ public static class PluginManagementServiceCollectionExtensions
 
         var options = services.AddOptions<PluginManagementOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginManagementOptions>, PluginManagementOptionsValidator>());
-        if (!services.Any(d => d.ServiceType == typeof(PluginManager)))
-        {
-            services.AddSingleton<PluginManager>();
-            services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
-        }
+        services.TryAddSingleton<PluginManager>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PluginManager>(sp => sp.GetRequiredService<PluginManager>()));
 
         return options;
     }
