@@ -136,7 +136,7 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
             plugins.Liar.Storage.StoreAsync(metadata, new MemoryStream(new byte[10])).WaitAsync(TestPlugins.Timeout));
 
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
-        Assert.Equal(PluginErrorSource.Host, error.Source);
+        Assert.Equal(PluginErrorSource.Host, error.ErrorSource);
         Assert.Contains($"more than {plugins.Liar.Options.MaxMessageSize} bytes (PluginOptions.MaxMessageSize) to plugin '{plugins.Liar.Name}'", error.Message);
         await AssertBothServingAsync();
     }
@@ -147,7 +147,7 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
     private void AssertBroken(PluginException error, string expected)
     {
         Assert.Equal(PluginErrorCode.Internal, error.Code);
-        Assert.Equal(PluginErrorSource.Plugin, error.Source);
+        Assert.Equal(PluginErrorSource.Plugin, error.ErrorSource);
         Assert.Equal(plugins.Liar.Name, error.PluginName);
         Assert.Contains($"Plugin '{plugins.Liar.Name}' ", error.Message);
         Assert.Contains(expected, error.Message);
