@@ -71,6 +71,17 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
         await AssertBothServingAsync();
     }
 
+    [Theory]
+    [InlineData("negative-size", "answered Stat of 'negative-size' with a negative size (-5)")]
+    [InlineData("no-metadata", "answered Stat of 'no-metadata' without metadata")]
+    public async Task Stat_MalformedAnswer_ThrowsInternalNamingPlugin(string id, string expected)
+    {
+        var error = await Assert.ThrowsAsync<PluginException>(() => plugins.Liar.Storage.StatAsync(id).WaitAsync(TestPlugins.Timeout));
+
+        AssertBroken(error, expected);
+        await AssertBothServingAsync();
+    }
+
     [Fact]
     public async Task Retrieve_MetadataAfterMetadata_ReadThrowsInternalNamingPlugin()
     {
