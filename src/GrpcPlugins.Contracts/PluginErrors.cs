@@ -60,7 +60,7 @@ public static class PluginErrors
             Code = (ErrorCode)exception.Code,
             Message = exception.Message,
             Cause = exception.Cause ?? string.Empty,
-            Source = (ErrorSource)exception.Source,
+            Source = (ErrorSource)exception.ErrorSource,
             Retryable = exception.Retryable,
         };
         foreach (var (key, value) in exception.Metadata)
@@ -106,7 +106,7 @@ public static class PluginErrors
             {
                 Cause = string.IsNullOrEmpty(detail.Cause) ? null : detail.Cause,
                 Metadata = detail.Metadata.ToDictionary(),
-                Source = detail.Source == ErrorSource.Unspecified || !System.Enum.IsDefined(detail.Source)
+                ErrorSource = detail.Source == ErrorSource.Unspecified || !System.Enum.IsDefined(detail.Source)
                     ? PluginErrorSource.Plugin
                     : (PluginErrorSource)detail.Source,
                 Retryable = detail.Retryable,
@@ -155,7 +155,7 @@ public static class PluginErrors
         return new PluginException(code, message, exception)
         {
             Cause = exception.Status.Detail,
-            Source = exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+            ErrorSource = exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
                 ? PluginErrorSource.Host
                 : PluginErrorSource.Plugin,
             PluginName = pluginName,

@@ -18,7 +18,7 @@ public class PluginException : Exception
     {
         Code = code;
         Cause = innerException?.Message;
-        Source = PluginErrorSource.Plugin;
+        ErrorSource = PluginErrorSource.Plugin;
         Retryable = code is PluginErrorCode.Unavailable or PluginErrorCode.Timeout;
     }
 
@@ -32,7 +32,7 @@ public class PluginException : Exception
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = NoMetadata;
 
     /// <summary>Whose fault the error is. Defaults to <see cref="PluginErrorSource.Plugin"/>.</summary>
-    public new PluginErrorSource Source { get; init; }
+    public PluginErrorSource ErrorSource { get; init; }
 
     /// <summary>
     /// Whether the same call may succeed if tried again. Defaults to true for

@@ -53,7 +53,7 @@ public sealed class AuthChain : IAuthPlugin
         if (plugins.Count == 0)
         {
             throw new PluginException(PluginErrorCode.Unavailable, "No auth plugin is configured or running, so nobody can sign in. Add an Auth plugin to the host's Plugins.")
-            { Source = PluginErrorSource.Host };
+            { ErrorSource = PluginErrorSource.Host };
         }
 
         PluginException? notRecognised = null;
@@ -80,7 +80,7 @@ public sealed class AuthChain : IAuthPlugin
                 PluginErrorCode.Unavailable,
                 $"No running auth plugin recognised {what}, and plugin '{down.PluginName}' that might have is down: {down.Message}",
                 down)
-            { Source = PluginErrorSource.Host, PluginName = down.PluginName };
+            { ErrorSource = PluginErrorSource.Host, PluginName = down.PluginName };
         }
 
         throw notRecognised!;

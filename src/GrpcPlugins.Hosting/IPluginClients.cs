@@ -61,6 +61,17 @@ public interface IStoragePlugin
     /// <returns>The metadata and a stream of the content.</returns>
     Task<PluginDownload> RetrieveAsync(string id, long offset = 0, long length = 0, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads stored content's metadata without its content: the same <see cref="PluginDownload.Metadata"/> a
+    /// <see cref="RetrieveAsync"/> of the id reports. It is idempotent, so it waits for a restarting plugin within its
+    /// deadline. A plugin that does not implement Stat (built before it, or answering NotSupported) is asked through a
+    /// Retrieve whose content is not read; the host remembers that for the plugin's process, so it asks once.
+    /// </summary>
+    /// <param name="id">The id Store returned.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The content's name, size, media type, SHA-256, creation time and custom values.</returns>
+    Task<ObjectMetadata> StatAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes stored content.</summary>
     /// <param name="id">The id Store returned.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -125,7 +125,7 @@ public sealed class PluginClient : IAsyncDisposable
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, string.Join(Environment.NewLine, problems))
             {
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
                 PluginName = options.Name,
             };
         }
@@ -409,7 +409,7 @@ public sealed class PluginClient : IAsyncDisposable
         throw new PluginException(
             PluginErrorCode.ResourceExhausted,
             $"Plugin '{Name}' has {_options.MaxConcurrentCalls} calls in flight and {_options.MaxQueuedCalls} waiting, so this call was refused. Try again shortly, or raise the plugin's MaxConcurrentCalls or MaxQueuedCalls.")
-        { Source = PluginErrorSource.Host, PluginName = Name };
+        { ErrorSource = PluginErrorSource.Host, PluginName = Name };
     }
 
     // The instance to call, or null once the plugin has a successor to call instead.
@@ -460,7 +460,7 @@ public sealed class PluginClient : IAsyncDisposable
             _ => $"is not running (state {state}).",
         };
         var error = state == PluginState.Crashed && LastError is not null
-            ? new PluginException(PluginErrorCode.Unavailable, $"Plugin '{Name}' {why}") { Source = PluginErrorSource.Plugin, PluginName = Name }
+            ? new PluginException(PluginErrorCode.Unavailable, $"Plugin '{Name}' {why}") { ErrorSource = PluginErrorSource.Plugin, PluginName = Name }
             : _instance.Failure(PluginErrorCode.Unavailable, why);
         return error;
     }

@@ -483,7 +483,7 @@ public sealed class PluginManager : IHostedService
         {
             throw new PluginException(PluginErrorCode.FailedPrecondition, $"'{name}' is a built-in plugin from the host's configuration and cannot be {what}.")
             {
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
                 PluginName = name,
             };
         }

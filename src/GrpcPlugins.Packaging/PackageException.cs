@@ -72,7 +72,7 @@ public sealed class PackageException : PluginException
         : base(CodeOf(problem), message, innerException)
     {
         Problem = problem;
-        Source = PluginErrorSource.Host;
+        ErrorSource = PluginErrorSource.Host;
     }
 
     /// <summary>What was wrong.</summary>

@@ -6,32 +6,6 @@ using GrpcPlugins.Plugin.V1;
 
 namespace GrpcPlugins.Packaging;
 
-/// <summary>Who built a package, from <c>plugin.json</c>'s <c>builder</c>.</summary>
-/// <param name="Name">The builder's name.</param>
-/// <param name="Contact">How to reach the builder: an email address or a web site.</param>
-public sealed record PluginBuilder(string Name, string Contact);
-
-/// <summary>How the host starts the plugin, from <c>plugin.json</c>'s <c>entrypoint</c>.</summary>
-/// <param name="Command">The executable or <c>.dll</c>, relative to the package root; it must be one of the package's files.</param>
-/// <param name="Args">Arguments passed to it.</param>
-public sealed record PluginEntrypoint(string Command, IReadOnlyList<string> Args);
-
-/// <summary>The signature of a manifest, from <c>plugin.json</c>'s <c>signature</c>.</summary>
-/// <param name="Algorithm">Always <see cref="PackageSigner.Algorithm"/>.</param>
-/// <param name="KeyId">The id of the signing key (see <see cref="PackageSigner.KeyId(string)"/>).</param>
-/// <param name="Value">The ECDSA P-256 signature over <see cref="PluginManifest.CanonicalBytes"/>, base64 (r and s, 64 bytes).</param>
-public sealed record PluginSignature(string Algorithm, string KeyId, string Value);
-
-/// <summary>How a running plugin takes a new configuration.</summary>
-public enum ReconfigureMode
-{
-    /// <summary>The host calls Init again with the new configuration.</summary>
-    Init,
-
-    /// <summary>The host restarts the plugin, which reads the new configuration at its Init.</summary>
-    Restart,
-}
-
 /// <summary>
 /// A package's <c>plugin.json</c>: who made the plugin, what it is, how to start it, which hosts it supports, its
 /// config schema, the SHA-256 of every file and an optional signature. <see cref="Parse(ReadOnlySpan{byte})"/> checks
@@ -59,8 +33,8 @@ public sealed partial class PluginManifest
     /// <summary>The authors, free text such as "Jane Doe &lt;jane@example.com&gt;".</summary>
     public IReadOnlyList<string> Authors { get; private init; } = [];
 
-    /// <summary>Who built the package.</summary>
-    public PluginBuilder Builder { get; private init; } = new(string.Empty, string.Empty);
+    /// <summary>Who built the package, from <c>plugin.json</c>'s <c>builder</c>.</summary>
+    public PackageAuthor Builder { get; private init; } = new(string.Empty, string.Empty);
 
     /// <summary>Where the plugin's source code is.</summary>
     public Uri SourceUrl { get; private init; } = null!;
@@ -312,13 +286,13 @@ public sealed partial class PluginManifest
             return obj;
         }
 
-        private PluginBuilder Builder()
+        private PackageAuthor Builder()
         {
             const string Hint = "{\"name\": \"...\", \"contact\": \"email or web site\"}";
             var obj = Object("builder", Hint, required: true);
             return obj is null
-                ? new PluginBuilder(string.Empty, string.Empty)
-                : new PluginBuilder(String("name", Hint, obj, "builder.name"), String("contact", Hint, obj, "builder.contact"));
+                ? new PackageAuthor(string.Empty, string.Empty)
+                : new PackageAuthor(String("name", Hint, obj, "builder.name"), String("contact", Hint, obj, "builder.contact"));
         }
 
         private Uri? Url()

@@ -30,7 +30,7 @@ public sealed class MetricsEndpointTests
     }
 
     // Prometheus text: "name{label="value",...} number [timestamp]" per sample; comments start with '#'.
-    private static List<(string Name, string Labels, double Value)> Parse(string text) =>
+    internal static List<(string Name, string Labels, double Value)> Parse(string text) =>
         [.. text.Split('\n')
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line =>

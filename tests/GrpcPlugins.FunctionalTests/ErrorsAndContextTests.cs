@@ -19,7 +19,7 @@ public sealed class ErrorsAndContextTests
         Assert.Equal(PluginErrorCode.NotFound, error.Code);
         Assert.Equal("No stored item has id 'nope'.", error.Message);
         Assert.Equal("nope", error.Metadata["id"]);
-        Assert.Equal(PluginErrorSource.Plugin, error.Source);
+        Assert.Equal(PluginErrorSource.Plugin, error.ErrorSource);
         Assert.Equal(plugin.Name, error.PluginName);
     }
 

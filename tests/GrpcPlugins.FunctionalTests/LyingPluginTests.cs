@@ -71,6 +71,17 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
         await AssertBothServingAsync();
     }
 
+    [Theory]
+    [InlineData("negative-size", "answered Stat of 'negative-size' with a negative size (-5)")]
+    [InlineData("no-metadata", "answered Stat of 'no-metadata' without metadata")]
+    public async Task Stat_MalformedAnswer_ThrowsInternalNamingPlugin(string id, string expected)
+    {
+        var error = await Assert.ThrowsAsync<PluginException>(() => plugins.Liar.Storage.StatAsync(id).WaitAsync(TestPlugins.Timeout));
+
+        AssertBroken(error, expected);
+        await AssertBothServingAsync();
+    }
+
     [Fact]
     public async Task Retrieve_MetadataAfterMetadata_ReadThrowsInternalNamingPlugin()
     {
@@ -136,7 +147,7 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
             plugins.Liar.Storage.StoreAsync(metadata, new MemoryStream(new byte[10])).WaitAsync(TestPlugins.Timeout));
 
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
-        Assert.Equal(PluginErrorSource.Host, error.Source);
+        Assert.Equal(PluginErrorSource.Host, error.ErrorSource);
         Assert.Contains($"more than {plugins.Liar.Options.MaxMessageSize} bytes (PluginOptions.MaxMessageSize) to plugin '{plugins.Liar.Name}'", error.Message);
         await AssertBothServingAsync();
     }
@@ -147,7 +158,7 @@ public sealed class LyingPluginTests(LyingPluginFixture plugins) : IClassFixture
     private void AssertBroken(PluginException error, string expected)
     {
         Assert.Equal(PluginErrorCode.Internal, error.Code);
-        Assert.Equal(PluginErrorSource.Plugin, error.Source);
+        Assert.Equal(PluginErrorSource.Plugin, error.ErrorSource);
         Assert.Equal(plugins.Liar.Name, error.PluginName);
         Assert.Contains($"Plugin '{plugins.Liar.Name}' ", error.Message);
         Assert.Contains(expected, error.Message);

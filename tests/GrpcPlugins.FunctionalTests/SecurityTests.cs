@@ -129,7 +129,7 @@ public sealed class SecurityTests(ITestOutputHelper output)
         var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(options));
 
         Assert.Equal(PluginErrorCode.FailedPrecondition, error.Code);
-        Assert.Equal(PluginErrorSource.Host, error.Source);
+        Assert.Equal(PluginErrorSource.Host, error.ErrorSource);
         Assert.Contains(pinned, error.Message);
         Assert.Contains(actual, error.Message);
         Assert.Contains("set its Checksum", error.Message);

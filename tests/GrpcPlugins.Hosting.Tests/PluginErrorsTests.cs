@@ -15,7 +15,7 @@ public sealed class PluginErrorsTests
         var original = new PluginException(code, "what happened and how to fix it", new IOException("disk said no"))
         {
             Metadata = new Dictionary<string, string> { ["id"] = "abc" },
-            Source = PluginErrorSource.Downstream,
+            ErrorSource = PluginErrorSource.Downstream,
             Retryable = true,
         };
 
@@ -25,7 +25,7 @@ public sealed class PluginErrorsTests
         Assert.Equal("what happened and how to fix it", back.Message);
         Assert.Equal("disk said no", back.Cause);
         Assert.Equal("abc", back.Metadata["id"]);
-        Assert.Equal(PluginErrorSource.Downstream, back.Source);
+        Assert.Equal(PluginErrorSource.Downstream, back.ErrorSource);
         Assert.True(back.Retryable);
         Assert.Equal("fs", back.PluginName);
     }

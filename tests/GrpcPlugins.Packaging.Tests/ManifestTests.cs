@@ -18,7 +18,7 @@ public sealed class ManifestTests
         Assert.Equal("sample", manifest.Name);
         Assert.Equal("1.0.0", manifest.Version.ToString());
         Assert.Equal(["Jane Doe <jane@example.com>"], manifest.Authors);
-        Assert.Equal(new PluginBuilder("Builds", "builds@example.com"), manifest.Builder);
+        Assert.Equal(new PackageAuthor("Builds", "builds@example.com"), manifest.Builder);
         Assert.Equal("https://example.com/sample", manifest.SourceUrl.ToString());
         Assert.Equal(new DateTimeOffset(2026, 1, 31, 12, 0, 0, TimeSpan.Zero), manifest.BuildTime);
         Assert.Equal([PluginType.Monitor], manifest.Types);

@@ -65,6 +65,13 @@ internal sealed class LyingStorage : StorageService.StorageServiceBase
         }
     }
 
+    public override Task<StatResponse> Stat(StatRequest request, ServerCallContext context) => request.Id switch
+    {
+        "negative-size" => Task.FromResult(new StatResponse { Metadata = new ObjectMetadata { Name = "neg", Size = -5 } }),
+        "no-metadata" => Task.FromResult(new StatResponse()),
+        _ => _honest.Stat(request, context),
+    };
+
     public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context) => request.Id switch
     {
         // A google.rpc.Status trailer that is not a Status at all.

@@ -8,7 +8,8 @@ namespace GrpcPlugins.TestPlugin;
 /// <summary>
 /// In-memory storage written as a plugin in another language would be: it reads and writes the gRPC messages of Store
 /// and Retrieve itself, without the SDK's stream helpers, so tests can check that a host sending content over the data
-/// channel still reaches such code as ordinary chunk messages. Run as mode "storage-messages".
+/// channel still reaches such code as ordinary chunk messages. Like an older plugin, it has no Stat (it answers
+/// UNIMPLEMENTED) and ignores a range. Run as mode "storage-messages".
 /// </summary>
 internal sealed class MessageStorage : StorageService.StorageServiceBase
 {

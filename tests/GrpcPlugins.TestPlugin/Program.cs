@@ -71,6 +71,12 @@ switch (mode)
     case "storage-messages":
         await PluginServer.RunAsync(rest, p => p.AddStorage<MessageStorage>());
         break;
+    case "storage-no-stat":
+        await PluginServer.RunAsync(rest, p => p.AddStorage<StatlessStorage>());
+        break;
+    case "storage-stat-not-supported":
+        await PluginServer.RunAsync(rest, p => p.AddStorage<NotSupportedStatStorage>());
+        break;
     case "data-channel-outside":
         // Names a data channel outside its socket folder, where a host must not connect.
         await PluginServer.RunAsync(rest, p =>

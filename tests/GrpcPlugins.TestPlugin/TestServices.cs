@@ -185,6 +185,9 @@ internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : Sto
         }
     }
 
+    public override Task<StatResponse> Stat(StatRequest request, ServerCallContext context) =>
+        Task.FromResult(new StatResponse { Metadata = Find(request.Id).Metadata });
+
     public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
         Find(request.Id);

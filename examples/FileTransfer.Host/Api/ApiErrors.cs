@@ -45,7 +45,7 @@ public static class ApiErrors
     public static IResult Problem(PluginException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        if (error is { Code: PluginErrorCode.Internal, Source: PluginErrorSource.Plugin or PluginErrorSource.Downstream })
+        if (error is { Code: PluginErrorCode.Internal, ErrorSource: PluginErrorSource.Plugin or PluginErrorSource.Downstream })
         {
             // The plugin failed or answered nonsense: this host is a gateway to it, so 502, not a 500 that blames the host.
             return Problem(StatusCodes.Status502BadGateway, error.Code, error.Message);
@@ -67,5 +67,5 @@ public static class ApiErrors
     /// <param name="message">What was wrong and how to fix it.</param>
     /// <returns>Never returns.</returns>
     public static PluginException BadRequest(string message) =>
-        new(PluginErrorCode.InvalidArgument, message) { Source = PluginErrorSource.Host };
+        new(PluginErrorCode.InvalidArgument, message) { ErrorSource = PluginErrorSource.Host };
 }

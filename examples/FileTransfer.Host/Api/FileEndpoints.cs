@@ -70,9 +70,16 @@ public static class FileEndpoints
     {
         var ct = http.RequestAborted;
         var storage = plugins.Storage;
-        await using var whole = await storage.RetrieveAsync(id, cancellationToken: ct);
-        var metadata = whole.Metadata;
-        var range = RequestedRange(http, metadata.Size);
+        var head = HttpMethods.IsHead(http.Request.Method);
+        var requested = SingleRange(http);
+
+        // A GET of the whole content reads the Retrieve it opens, metadata first: one call. A HEAD needs only the metadata,
+        // and a GET of one range needs it (for the size) before the Retrieve of the range: Stat gives it without opening
+        // a Retrieve, so a Range GET is Stat plus one Retrieve.
+        var whole = head || requested is not null ? null : await storage.RetrieveAsync(id, cancellationToken: ct);
+        await using var wholeCall = whole;
+        var metadata = whole?.Metadata ?? await storage.StatAsync(id, ct);
+        var range = requested is null ? (ByteRange?)null : Resolve(requested, metadata.Size);
         var response = http.Response;
         response.Headers.AcceptRanges = "bytes";
         response.Headers.ETag = $"\"{metadata.Sha256}\"";
@@ -91,9 +98,8 @@ public static class FileEndpoints
             response.StatusCode = StatusCodes.Status206PartialContent;
             response.Headers.ContentRange = $"bytes {r.From}-{r.From + r.Length - 1}/{metadata.Size}";
             response.ContentLength = r.Length;
-            if (!HttpMethods.IsHead(http.Request.Method))
+            if (!head)
             {
-                await whole.DisposeAsync();
                 await using var part = await storage.RetrieveAsync(id, r.From, r.Length, ct);
                 await part.Content.CopyToAsync(response.Body, ct);
                 FileTransferTelemetry.RecordBytes("download", r.Length);
@@ -103,7 +109,7 @@ public static class FileEndpoints
         }
 
         response.ContentLength = metadata.Size;
-        if (!HttpMethods.IsHead(http.Request.Method))
+        if (whole is not null)
         {
             await whole.Content.CopyToAsync(response.Body, ct);
             FileTransferTelemetry.RecordBytes("download", metadata.Size);
@@ -148,17 +154,17 @@ public static class FileEndpoints
         return Results.Ok(new FilePageDto([.. page.Items.Select(i => FileDto.From(i.Id, i.Metadata))], page.NextPageToken));
     }
 
-    private static ByteRange? RequestedRange(HttpContext http, long size)
-    {
-        if (!RangeHeaderValue.TryParse(http.Request.Headers.Range.ToString(), out var header)
-            || !"bytes".Equals(header.Unit.Value, StringComparison.OrdinalIgnoreCase)
-            || header.Ranges.Count != 1)
-        {
-            // No range, or several: RFC 9110 lets a server answer with the whole content.
-            return null;
-        }
+    // The one byte range asked for, or null when there is no Range header, it does not parse, its unit is not bytes,
+    // or it names several ranges: RFC 9110 lets a server answer those with the whole content.
+    private static RangeItemHeaderValue? SingleRange(HttpContext http) =>
+        RangeHeaderValue.TryParse(http.Request.Headers.Range.ToString(), out var header)
+        && "bytes".Equals(header.Unit.Value, StringComparison.OrdinalIgnoreCase)
+        && header.Ranges.Count == 1
+            ? header.Ranges.Single()
+            : null;
 
-        var item = header.Ranges.Single();
+    private static ByteRange Resolve(RangeItemHeaderValue item, long size)
+    {
         long from;
         long to;
         if (item.From is null)

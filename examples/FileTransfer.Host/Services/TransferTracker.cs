@@ -29,11 +29,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
         var (protocolName, protocol) = plugins.Protocol(request.Protocol);
         var ct = http.RequestAborted;
-        GrpcPlugins.Storage.V1.ObjectMetadata file;
-        await using (var probe = await plugins.Storage.RetrieveAsync(request.FileId, cancellationToken: ct))
-        {
-            file = probe.Metadata;
-        }
+        var file = await plugins.Storage.StatAsync(request.FileId, ct);
 
         var id = Guid.NewGuid().ToString("N");
         var send = new SendRequest

@@ -103,6 +103,13 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
         await responseStream.WriteRetrieveAsync(metadata, file, length, context.CancellationToken);
     }
 
+    /// <summary>Answers an object's metadata from the metadata index alone; the content file is not opened.</summary>
+    /// <param name="request">The object's id.</param>
+    /// <param name="context">The call's context.</param>
+    /// <returns>The metadata Retrieve would send first.</returns>
+    public override Task<StatResponse> Stat(StatRequest request, ServerCallContext context) =>
+        Task.FromResult(new StatResponse { Metadata = Find(Ready(), request.Id) });
+
     /// <inheritdoc />
     public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {

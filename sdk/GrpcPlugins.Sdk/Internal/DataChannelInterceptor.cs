@@ -74,6 +74,6 @@ internal sealed class DataChannelInterceptor(DataChannelListener listener) : Int
     private static PluginException Refused(ServerCallContext context, string why) =>
         new(PluginErrorCode.InvalidArgument, $"The call {context.Method} has a {PluginProtocol.DataChannelHeader} header, {why}")
         {
-            Source = PluginErrorSource.Host,
+            ErrorSource = PluginErrorSource.Host,
         };
 }

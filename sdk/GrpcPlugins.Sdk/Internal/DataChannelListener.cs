@@ -71,7 +71,7 @@ internal sealed class DataChannelListener(string? path, ILogger<DataChannelListe
                 PluginErrorCode.InvalidArgument,
                 $"The call named data-channel token {token}, but no connection with that token reached {path} within {PairingTimeout.TotalSeconds:0} s. Connect and send the token before making the call, or send the content as chunk messages.")
             {
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
             };
         }
         finally

@@ -53,7 +53,7 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
     internal static PluginException HostWentAway(string method, SocketException failure) =>
         new(PluginErrorCode.Cancelled, $"The host closed the data channel of this {method} call before the content ended ({failure.SocketErrorCode}).")
         {
-            Source = PluginErrorSource.Host,
+            ErrorSource = PluginErrorSource.Host,
         };
 
     private sealed class StoreCallEnd(IAsyncStreamReader<StoreRequest> call) : DataChannelEnd
@@ -66,7 +66,7 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
                     PluginErrorCode.InvalidArgument,
                     "The host sent chunk messages on the Store call as well as bytes on its data channel; send the content one way only.")
                 {
-                    Source = PluginErrorSource.Host,
+                    ErrorSource = PluginErrorSource.Host,
                 };
             }
         }

@@ -8,7 +8,7 @@ namespace GrpcPlugins.Sdk.Internal;
 /// becomes a status with the typed detail, anything unexpected becomes INTERNAL with no stack trace,
 /// and calls of the plugin's type before Init are refused.
 /// </summary>
-internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, ILogger<ErrorInterceptor> logger) : ServerCallInterceptor
+internal sealed class ErrorInterceptor(InitializationState state, PluginBuilder plugin, ILogger<ErrorInterceptor> logger) : ServerCallInterceptor
 {
     protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
@@ -36,7 +36,7 @@ internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, 
                 PluginErrorCode.ResourceExhausted,
                 $"The plugin refused to {direction} a message larger than its limit of {plugin.MaxMessageSize} bytes in {context.Method} (PluginBuilder.MaxMessageSize). Send smaller chunks (the host's ChunkSize), or raise the limit on both sides.")
             {
-                Source = direction == "send" ? PluginErrorSource.Plugin : PluginErrorSource.Host,
+                ErrorSource = direction == "send" ? PluginErrorSource.Plugin : PluginErrorSource.Host,
             });
         }
         catch (RpcException)
@@ -48,7 +48,7 @@ internal sealed class ErrorInterceptor(PluginState state, PluginBuilder plugin, 
             var code = context.Deadline <= DateTime.UtcNow ? PluginErrorCode.Timeout : PluginErrorCode.Cancelled;
             throw PluginErrors.ToRpcException(new PluginException(code, $"The call {context.Method} was stopped because the host cancelled it or its deadline passed.")
             {
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
             });
         }
         catch (Exception ex)

@@ -9,7 +9,7 @@ namespace GrpcPlugins.Sdk.Internal;
 /// <summary>Serves PluginService: Init and Shutdown reach the author's <see cref="IPluginLifecycle"/>, GetMetadata answers from the builder.</summary>
 internal sealed class LifecycleService(
     PluginBuilder plugin,
-    PluginState state,
+    InitializationState state,
     IServiceProvider services,
     IHostApplicationLifetime lifetime,
     DataChannelListener dataChannel,

@@ -63,4 +63,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(20, LogLevel.Warning, "Plugin {Plugin}: its data channel {Path} could not be reached ({Error}); this call sends its content as gRPC chunk messages")]
     public static partial void DataChannelUnreachable(ILogger logger, string plugin, string path, string error);
+
+    [LoggerMessage(21, LogLevel.Information, "Plugin {Plugin} (process {Pid}) does not implement {Method}; until it restarts, the host uses {Fallback} instead")]
+    public static partial void MethodUnimplemented(ILogger logger, string plugin, int pid, string method, string fallback);
 }

@@ -69,7 +69,7 @@ internal static class PluginChecksum
     private static PluginException Refused(PluginOptions plugin, string why) =>
         new(PluginErrorCode.FailedPrecondition, $"Refusing to start plugin '{plugin.Name}': {why}")
         {
-            Source = PluginErrorSource.Host,
+            ErrorSource = PluginErrorSource.Host,
             PluginName = plugin.Name,
         };
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -21,6 +22,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
     private readonly X509Certificate2? _clientCertificate;
+    private readonly ConcurrentDictionary<string, bool> _unimplemented = new(StringComparer.Ordinal);
     private volatile bool _disposed;
 
     private PluginInstance(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger, X509Certificate2? clientCertificate)
@@ -48,6 +50,22 @@ internal sealed class PluginInstance : IAsyncDisposable
     public Task<int> Exited => _process.Exited;
 
     public string StderrTail => _process.StderrTail;
+
+    /// <summary>False once this process answered a call of <paramref name="method"/> with UNIMPLEMENTED or NotSupported.</summary>
+    public bool MayImplement(string method) => !_unimplemented.ContainsKey(method);
+
+    /// <summary>
+    /// Remembers that this process does not implement <paramref name="method"/>, so later calls go straight to
+    /// <paramref name="fallback"/> instead of paying a failed call each time. A restarted (perhaps upgraded) plugin is a new
+    /// instance and is asked again.
+    /// </summary>
+    public void MarkUnimplemented(string method, string fallback)
+    {
+        if (_unimplemented.TryAdd(method, true))
+        {
+            HostingLog.MethodUnimplemented(_logger, _options.Name, ProcessId, method, fallback);
+        }
+    }
 
     /// <summary>Launches the plugin, reads its handshake, waits for health, checks its metadata and calls Init.</summary>
     public static async Task<PluginInstance> StartAsync(

@@ -58,7 +58,7 @@ internal sealed class PluginProcess : IAsyncDisposable
                 PluginErrorCode.FailedPrecondition,
                 $"Could not start plugin '{name}': '{startInfo.FileName}' could not be run ({ex.Message}). Check the plugin's Command and that the file exists and is executable.",
                 ex)
-            { Source = PluginErrorSource.Host, PluginName = name };
+            { ErrorSource = PluginErrorSource.Host, PluginName = name };
         }
 
         plugin.Id = process.Id;
@@ -144,7 +144,7 @@ internal sealed class PluginProcess : IAsyncDisposable
             message += $"{Environment.NewLine}Its last stderr lines:{Environment.NewLine}{tail}";
         }
 
-        return new PluginException(code, message) { Source = PluginErrorSource.Plugin, PluginName = _name };
+        return new PluginException(code, message) { ErrorSource = PluginErrorSource.Plugin, PluginName = _name };
     }
 
     public async ValueTask DisposeAsync()

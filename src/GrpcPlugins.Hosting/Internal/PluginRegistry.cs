@@ -29,7 +29,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         {
             return Find(name) ?? throw new PluginException(PluginErrorCode.NotFound, $"No plugin named '{name}' is running. Configured and running: {string.Join(", ", _order.Select(p => p.Name).Order())}.")
             {
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
                 PluginName = name,
             };
         }
@@ -48,7 +48,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
             {
                 throw new PluginException(PluginErrorCode.AlreadyExists, $"Plugin '{options.Name}' is running or starting already; stop it first.")
                 {
-                    Source = PluginErrorSource.Host,
+                    ErrorSource = PluginErrorSource.Host,
                     PluginName = options.Name,
                 };
             }
@@ -202,7 +202,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
     private static PluginException HostError(PluginErrorCode code, string name, string message) => new(code, message)
     {
-        Source = PluginErrorSource.Host,
+        ErrorSource = PluginErrorSource.Host,
         PluginName = name,
     };
 

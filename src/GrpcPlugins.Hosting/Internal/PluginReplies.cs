@@ -17,7 +17,7 @@ internal static class PluginReplies
         new(PluginErrorCode.Internal, $"Plugin '{pluginName}' {what} The plugin is broken; check its log and fix or replace it.")
         {
             PluginName = pluginName,
-            Source = PluginErrorSource.Plugin,
+            ErrorSource = PluginErrorSource.Plugin,
         };
 
     /// <summary>Reads a message-size failure of the host's own channel into a clear error; null for any other failure.</summary>
@@ -41,7 +41,7 @@ internal static class PluginReplies
                 exception)
             {
                 PluginName = options.Name,
-                Source = PluginErrorSource.Host,
+                ErrorSource = PluginErrorSource.Host,
             };
         }
 

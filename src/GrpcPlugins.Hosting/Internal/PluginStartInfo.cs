@@ -37,7 +37,7 @@ internal static class PluginStartInfo
                 throw new PluginException(
                     PluginErrorCode.FailedPrecondition,
                     $"Could not start plugin '{plugin.Name}': '{command}' does not exist. Build the plugin, or fix its Command.")
-                { Source = PluginErrorSource.Host, PluginName = plugin.Name };
+                { ErrorSource = PluginErrorSource.Host, PluginName = plugin.Name };
             }
 
             PluginChecksum.Verify(plugin, command);

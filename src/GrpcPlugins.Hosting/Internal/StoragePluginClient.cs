@@ -7,6 +7,8 @@ namespace GrpcPlugins.Hosting.Internal;
 
 internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
 {
+    private const string StatMethod = "Stat";
+
     private StorageService.StorageServiceClient Client(CallInvoker invoker) => new(invoker);
 
     public Task<StoreResponse> StoreAsync(ObjectMetadata metadata, Stream content, CancellationToken cancellationToken = default)
@@ -72,11 +74,7 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                     throw PluginReplies.Broken(plugin.Name, "answered Retrieve without metadata first, as the contract requires.");
                 }
 
-                if (call.ResponseStream.Current.Metadata.Size < 0)
-                {
-                    throw PluginReplies.Broken(plugin.Name, $"answered Retrieve of '{id}' with a negative size ({call.ResponseStream.Current.Metadata.Size}).");
-                }
-
+                CheckMetadata(call.ResponseStream.Current.Metadata, "Retrieve", id);
                 Stream content = dataChannel is null
                     ? new ChunkReadStream<RetrieveResponse>(
                         call.ResponseStream,
@@ -93,6 +91,50 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
             }
         }, cancellationToken, "Retrieve");
     }
+
+    public Task<ObjectMetadata> StatAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return plugin.CallAsync(async (instance, ct) =>
+        {
+            if (instance.MayImplement(StatMethod))
+            {
+                try
+                {
+                    var response = await Client(instance.Invoker).StatAsync(new StatRequest { Id = id }, cancellationToken: ct).ConfigureAwait(false);
+                    return CheckMetadata(response.Metadata, "Stat", id);
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented || PluginErrors.FromRpcException(ex).Code == PluginErrorCode.NotSupported)
+                {
+                    // Built before Stat, or in a language whose stubs answer UNIMPLEMENTED: Retrieve carries the same metadata.
+                    instance.MarkUnimplemented(StatMethod, "Retrieve");
+                }
+            }
+
+            return await MetadataThroughRetrieveAsync(instance, id, ct).ConfigureAwait(false);
+        }, cancellationToken, StatMethod);
+    }
+
+    // Opens a Retrieve for its first message only. Without a data channel the content would come as chunk messages; the
+    // call is disposed (cancelled) after the metadata, so at most what gRPC's flow control lets through is sent.
+    private async Task<ObjectMetadata> MetadataThroughRetrieveAsync(PluginInstance instance, string id, CancellationToken ct)
+    {
+        using var call = Client(instance.Invoker).Retrieve(new RetrieveRequest { Id = id }, cancellationToken: ct);
+        if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false)
+            || call.ResponseStream.Current.PartCase != RetrieveResponse.PartOneofCase.Metadata)
+        {
+            throw PluginReplies.Broken(plugin.Name, "answered Retrieve without metadata first, as the contract requires.");
+        }
+
+        return CheckMetadata(call.ResponseStream.Current.Metadata, "Retrieve", id);
+    }
+
+    private ObjectMetadata CheckMetadata(ObjectMetadata? metadata, string method, string id) => metadata switch
+    {
+        null => throw PluginReplies.Broken(plugin.Name, $"answered {method} of '{id}' without metadata."),
+        { Size: < 0 } => throw PluginReplies.Broken(plugin.Name, $"answered {method} of '{id}' with a negative size ({metadata.Size})."),
+        _ => metadata,
+    };
 
     private static PluginException MessageAfterMetadata(string pluginName, string id, RetrieveResponse message) =>
         PluginReplies.Broken(pluginName, $"sent a {message.PartCase} message after the first in Retrieve of '{id}', where only chunks may follow.");

@@ -60,7 +60,7 @@ internal sealed class ObjectStore
             TryDelete(temp);
             throw new PluginException(PluginErrorCode.ResourceExhausted, $"The disk under {Root} is full; free space or move the storage root.", ex)
             {
-                Source = PluginErrorSource.Downstream,
+                ErrorSource = PluginErrorSource.Downstream,
             };
         }
         catch

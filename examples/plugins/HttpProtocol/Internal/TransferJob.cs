@@ -105,7 +105,7 @@ internal sealed class TransferJob
         {
             throw new PluginException(ex.Transient ? PluginErrorCode.Unavailable : PluginErrorCode.FailedPrecondition, $"Cannot resume transfer {Id}: {ex.Message}")
             {
-                Source = PluginErrorSource.Downstream,
+                ErrorSource = PluginErrorSource.Downstream,
                 Retryable = ex.Transient,
             };
         }

@@ -1,7 +1,7 @@
 namespace GrpcPlugins.Sdk.Internal;
 
-/// <summary>What the plugin process knows about itself while it runs.</summary>
-internal sealed class PluginState
+/// <summary>Whether the host has called Init on this plugin process yet; until it has, calls of the plugin's type are refused.</summary>
+internal sealed class InitializationState
 {
     private volatile bool _initialized;
 
