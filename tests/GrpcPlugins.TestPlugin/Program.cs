@@ -27,6 +27,18 @@ switch (mode)
             p.Services.AddHostedService<NotServing>();
         });
         break;
+    case "echo":
+        // An application-defined contract only: a Custom plugin.
+        await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());
+        break;
+    case "storage-echo":
+        // A built-in type and an application-defined contract in one process.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<MemoryStorage>();
+            p.AddService<EchoServer>();
+        });
+        break;
     case "monitor-v2":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
         break;
