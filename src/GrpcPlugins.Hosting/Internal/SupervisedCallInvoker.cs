@@ -24,14 +24,22 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         var response = plugin.CallAsync(
             async (PluginInstance instance, CancellationToken ct) =>
             {
-                var attempt = instance.Invoker.AsyncUnaryCall(method, host, options.WithCancellationToken(ct), request);
-                call.Attempt = attempt;
-                return await attempt.ResponseAsync.ConfigureAwait(false);
+                try
+                {
+                    var attempt = instance.Invoker.AsyncUnaryCall(method, host, options.WithCancellationToken(ct), request);
+                    call.Attempt = attempt;
+                    return await attempt.ResponseAsync.ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException ex)
+                {
+                    // The instance was torn down (crashed, or stopped) between being chosen and being called.
+                    throw await instance.TranslateStreamFailureAsync(ex).ConfigureAwait(false);
+                }
             },
             call.Token,
             idempotent);
         call.Track(response);
-        return new AsyncUnaryCall<TResponse>(response, call.HeadersAsync(response), call.GetStatus, call.GetTrailers, call.Dispose);
+        return new AsyncUnaryCall<TResponse>(response, Observed(call.HeadersAsync(response)), call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
@@ -41,7 +49,7 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
             var inner = invoker.AsyncClientStreamingCall(method, host, options.WithCancellationToken(ct));
             return new Started<TRequest, TResponse>(inner.RequestStream, null, inner.ResponseAsync, inner.ResponseHeadersAsync, inner.GetStatus, inner.GetTrailers, inner.Dispose);
         });
-        return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseAsync(), call.HeadersAsync(), call.GetStatus, call.GetTrailers, call.Dispose);
+        return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseAsync(), Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
@@ -51,7 +59,7 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
             var inner = invoker.AsyncServerStreamingCall(method, host, options.WithCancellationToken(ct), request);
             return new Started<TRequest, TResponse>(null, inner.ResponseStream, null, inner.ResponseHeadersAsync, inner.GetStatus, inner.GetTrailers, inner.Dispose);
         });
-        return new AsyncServerStreamingCall<TResponse>(call.ResponseStream, call.HeadersAsync(), call.GetStatus, call.GetTrailers, call.Dispose);
+        return new AsyncServerStreamingCall<TResponse>(call.ResponseStream, Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
@@ -61,7 +69,14 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
             var inner = invoker.AsyncDuplexStreamingCall(method, host, options.WithCancellationToken(ct));
             return new Started<TRequest, TResponse>(inner.RequestStream, inner.ResponseStream, null, inner.ResponseHeadersAsync, inner.GetStatus, inner.GetTrailers, inner.Dispose);
         });
-        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseStream, call.HeadersAsync(), call.GetStatus, call.GetTrailers, call.Dispose);
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseStream, Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
+    }
+
+    // Headers are rarely read: their failure, which the response or stream reports too, must not go unobserved.
+    private static Task<Metadata> Observed(Task<Metadata> headers)
+    {
+        headers.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return headers;
     }
 
     // The status a call that never reached the plugin (refused by the bulkhead, or the plugin was down) reports.
@@ -222,11 +237,21 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         {
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
             _started = plugin.CallAsync(
-                (PluginInstance instance, CancellationToken ct) =>
+                async (PluginInstance instance, CancellationToken ct) =>
                 {
-                    var started = start(instance.Invoker, ct);
+                    Started<TRequest, TResponse> started;
+                    try
+                    {
+                        started = start(instance.Invoker, ct);
+                    }
+                    catch (ObjectDisposedException ex)
+                    {
+                        // The instance was torn down (crashed, or stopped) between being chosen and being called.
+                        throw await instance.TranslateStreamFailureAsync(ex).ConfigureAwait(false);
+                    }
+
                     started.Instance = instance;
-                    return Task.FromResult(started);
+                    return started;
                 },
                 _cancel.Token);
             _started.ContinueWith(OnStarted, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -303,6 +328,8 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         {
             if (!task.IsCompletedSuccessfully)
             {
+                // The caller sees why through the call's streams or response; observed here for when it reads neither.
+                _ = task.Exception;
                 EndCancellation();
                 return;
             }
