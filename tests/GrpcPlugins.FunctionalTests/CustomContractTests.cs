@@ -304,6 +304,22 @@ public sealed class CustomContractTests
     }
 
     [Fact]
+    public async Task StartAsync_PluginListingNoServices_BuiltInTypeIsTakenAtItsWordAndCustomIsRefused()
+    {
+        await using var storage = await TestPlugins.StartAsync(TestPlugins.TestPlugin("legacy-storage", PluginType.Storage));
+        var echo = Echo();
+        echo.Args = ["legacy-echo"];
+
+        var stats = await storage.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout);
+        var error = await Assert.ThrowsAsync<PluginException>(() => TestPlugins.StartAsync(echo));
+
+        Assert.Empty(storage.Metadata.Services);
+        Assert.Equal(0L, stats.TotalItems);
+        Assert.Equal(PluginErrorCode.FailedPrecondition, error.Code);
+        Assert.Contains($"must serve {EchoServiceName}, but its metadata lists no services", error.Message);
+    }
+
+    [Fact]
     public async Task Echo_InPluginContextAndActivity_ThePluginSeesBoth()
     {
         await using var plugin = await TestPlugins.StartAsync(Echo());

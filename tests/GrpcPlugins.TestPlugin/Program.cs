@@ -39,6 +39,23 @@ switch (mode)
             p.AddService<EchoServer>();
         });
         break;
+    case "legacy-storage":
+    case "legacy-echo":
+        // Lists no services in its metadata, as plugins built before they were reported (or in other languages) do.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            if (mode == "legacy-storage")
+            {
+                p.AddStorage<MemoryStorage>();
+            }
+            else
+            {
+                p.AddService<EchoServer>();
+            }
+
+            p.Metadata.Services.Clear();
+        });
+        break;
     case "monitor-v2":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
         break;
