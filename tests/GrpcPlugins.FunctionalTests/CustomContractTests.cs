@@ -320,6 +320,29 @@ public sealed class CustomContractTests
     }
 
     [Fact]
+    public async Task Echo_BeforeInit_RefusedWithFailedPrecondition()
+    {
+        // The plugin launched as a host would, but never sent Init.
+        var options = Echo();
+        await using var process = await Hosting.Internal.PluginProcess.StartAsync(
+            Hosting.Internal.PluginStartInfo.Create(options, new GrpcPluginsOptions()), options.Name, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).WaitAsync(TestPlugins.Timeout);
+        var handshake = await process.ReadHandshakeAsync(TestPlugins.Timeout, CancellationToken.None).WaitAsync(TestPlugins.Timeout);
+        using var channel = Hosting.Internal.PluginChannel.Create(handshake, options);
+        var client = new EchoService.EchoServiceClient(channel);
+
+        var metadata = await new PluginService.PluginServiceClient(channel).GetMetadataAsync(new GetMetadataRequest()).ResponseAsync.WaitAsync(TestPlugins.Timeout);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.EchoAsync(new EchoRequest { Text = "early" }).ResponseAsync.WaitAsync(TestPlugins.Timeout));
+        using var chat = client.Chat();
+        var refusedStream = await Assert.ThrowsAsync<RpcException>(() => chat.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestPlugins.Timeout));
+
+        Assert.Equal([EchoServiceName], metadata.Metadata.Services);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains("The plugin is not initialized", refused.Status.Detail);
+        Assert.Equal(PluginErrorCode.FailedPrecondition, PluginErrors.FromRpcException(refused, options.Name).Code);
+        Assert.Equal(StatusCode.FailedPrecondition, refusedStream.StatusCode);
+    }
+
+    [Fact]
     public async Task Echo_InPluginContextAndActivity_ThePluginSeesBoth()
     {
         await using var plugin = await TestPlugins.StartAsync(Echo());
