@@ -49,7 +49,7 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
             var inner = invoker.AsyncClientStreamingCall(method, host, options.WithCancellationToken(ct));
             return new Started<TRequest, TResponse>(inner.RequestStream, null, inner.ResponseAsync, inner.ResponseHeadersAsync, inner.GetStatus, inner.GetTrailers, inner.Dispose);
         });
-        return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseAsync(), Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
+        return new AsyncClientStreamingCall<TRequest, TResponse>(call.RequestStream, Observed(call.ResponseAsync()), Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
@@ -72,11 +72,12 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(call.RequestStream, call.ResponseStream, Observed(call.HeadersAsync()), call.GetStatus, call.GetTrailers, call.Dispose);
     }
 
-    // Headers are rarely read: their failure, which the response or stream reports too, must not go unobserved.
-    private static Task<Metadata> Observed(Task<Metadata> headers)
+    // Headers are rarely read, and a response may be abandoned after a failed write: a failure, which the caller meets
+    // elsewhere too, must not also go unobserved.
+    private static Task<T> Observed<T>(Task<T> task)
     {
-        headers.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return headers;
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
     }
 
     // The status a call that never reached the plugin (refused by the bulkhead, or the plugin was down) reports.
@@ -100,10 +101,8 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
     /// <summary>A unary call: its attempts run inside the plugin's call method, which may try an idempotent one again.</summary>
     private sealed class UnaryCall<TResponse>(CancellationToken callerToken)
     {
-        private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
-        private readonly Lock _lock = new();
+        private readonly CallCancellation _cancel = new(callerToken);
         private Task? _response;
-        private bool _done;
 
         public CancellationToken Token => _cancel.Token;
 
@@ -112,7 +111,7 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         public void Track(Task response)
         {
             _response = response;
-            response.ContinueWith(_ => Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            response.ContinueWith(_ => _cancel.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         // The headers of the attempt that answered, once it has.
@@ -145,24 +144,8 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
 
         public void Dispose()
         {
-            lock (_lock)
-            {
-                if (!_done)
-                {
-                    _cancel.Cancel();
-                }
-            }
-
+            _cancel.Cancel();
             Attempt?.Dispose();
-        }
-
-        private void Release()
-        {
-            lock (_lock)
-            {
-                _done = true;
-                _cancel.Dispose();
-            }
         }
     }
 
@@ -227,15 +210,13 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
     /// </summary>
     private sealed class StreamingCall<TRequest, TResponse>
     {
-        private readonly CancellationTokenSource _cancel;
+        private readonly CallCancellation _cancel;
         private readonly Task<Started<TRequest, TResponse>> _started;
-        private readonly Lock _lock = new();
-        private bool _disposed;
-        private bool _ended;
+        private int _disposed;
 
         public StreamingCall(PluginClient plugin, CancellationToken callerToken, Func<CallInvoker, CancellationToken, Started<TRequest, TResponse>> start)
         {
-            _cancel = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+            _cancel = new CallCancellation(callerToken);
             _started = plugin.CallAsync(
                 async (PluginInstance instance, CancellationToken ct) =>
                 {
@@ -303,20 +284,12 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
 
         public void Dispose()
         {
-            lock (_lock)
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
             {
-                if (_disposed)
-                {
-                    return;
-                }
-
-                _disposed = true;
-                if (!_ended)
-                {
-                    _cancel.Cancel();
-                }
+                return;
             }
 
+            _cancel.Cancel();
             if (_started.IsCompletedSuccessfully)
             {
                 _started.Result.Dispose();
@@ -330,18 +303,12 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
             {
                 // The caller sees why through the call's streams or response; observed here for when it reads neither.
                 _ = task.Exception;
-                EndCancellation();
+                _cancel.Complete();
                 return;
             }
 
             var started = task.Result;
-            bool disposed;
-            lock (_lock)
-            {
-                disposed = _disposed;
-            }
-
-            if (disposed)
+            if (Volatile.Read(ref _disposed) == 1)
             {
                 // Disposed while it queued for the bulkhead: it ends as soon as it starts.
                 started.Dispose();
@@ -356,19 +323,7 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
         private void End(Started<TRequest, TResponse> started)
         {
             started.Release();
-            EndCancellation();
-        }
-
-        private void EndCancellation()
-        {
-            lock (_lock)
-            {
-                if (!_ended)
-                {
-                    _ended = true;
-                    _cancel.Dispose();
-                }
-            }
+            _cancel.Complete();
         }
 
         private sealed class Reader(StreamingCall<TRequest, TResponse> call) : IAsyncStreamReader<TResponse>
@@ -438,6 +393,73 @@ internal sealed class SupervisedCallInvoker(PluginClient plugin) : CallInvoker
                     throw;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A call's own cancellation, linked to the caller's token so that disposing the call cancels it too. Its link to
+    /// the caller's token is released once the call has ended, so a long-lived caller token does not gather them.
+    /// </summary>
+    private sealed class CallCancellation
+    {
+        private readonly CancellationTokenSource _source;
+        private readonly Lock _lock = new();
+        private bool _cancelling;
+        private bool _done;
+
+        public CallCancellation(CancellationToken callerToken)
+        {
+            _source = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+            Token = _source.Token;
+        }
+
+        public CancellationToken Token { get; }
+
+        public void Cancel()
+        {
+            lock (_lock)
+            {
+                if (_done || _cancelling)
+                {
+                    return;
+                }
+
+                _cancelling = true;
+            }
+
+            // Outside the lock: the call's cancellation callbacks may end the call, and so call Complete.
+            _source.Cancel();
+            bool done;
+            lock (_lock)
+            {
+                _cancelling = false;
+                done = _done;
+            }
+
+            if (done)
+            {
+                _source.Dispose();
+            }
+        }
+
+        public void Complete()
+        {
+            lock (_lock)
+            {
+                if (_done)
+                {
+                    return;
+                }
+
+                _done = true;
+                if (_cancelling)
+                {
+                    // Cancel disposes it when it returns.
+                    return;
+                }
+            }
+
+            _source.Dispose();
         }
     }
 }
