@@ -137,9 +137,8 @@ public sealed class PluginClient : IAsyncDisposable
         return (TClient)constructor.Invoke([CallInvoker]);
     }
 
-    /// <summary>Whether the plugin serves a gRPC service: its metadata lists it, or its configuration requires it.</summary>
-    internal bool Serves(string serviceName) =>
-        Metadata.Services.Contains(serviceName) || _options.RequiredServices.Contains(serviceName, StringComparer.Ordinal);
+    /// <summary>Whether the plugin serves a gRPC service: its metadata lists it, or, for a plugin that lists none, its type implies it.</summary>
+    internal bool Serves(string serviceName) => _instance.Services.Contains(serviceName, StringComparer.Ordinal);
 
     /// <summary>Launches a plugin, makes it ready for calls and starts supervising it.</summary>
     /// <param name="options">How to start and call the plugin.</param>

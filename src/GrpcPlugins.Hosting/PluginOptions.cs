@@ -177,9 +177,12 @@ public sealed class PluginOptions
     /// <summary>The type the plugin runs as: <see cref="Type"/>, or Custom when only <see cref="Services"/> is set.</summary>
     internal PluginType EffectiveType => Type == PluginType.Unspecified && Services.Count > 0 ? PluginType.Custom : Type;
 
-    /// <summary>Every service the plugin must serve: the one its built-in type implies, then <see cref="Services"/>.</summary>
-    internal IReadOnlyList<string> RequiredServices =>
-        [.. (ServiceNames.Of(Type) is { } implied ? [implied] : Array.Empty<string>()).Concat(Services).Distinct(StringComparer.Ordinal)];
+    /// <summary>
+    /// Every service the plugin must serve when it speaks <paramref name="appVersion"/>: the one its built-in type
+    /// implies in that version, then <see cref="Services"/>.
+    /// </summary>
+    internal IReadOnlyList<string> RequiredServices(int appVersion) =>
+        [.. (ServiceNames.Of(Type, appVersion) is { } implied ? [implied] : Array.Empty<string>()).Concat(Services).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Whether <see cref="IdempotentMethods"/> lists a method, by its full name (<c>/package.Service/Method</c>) or short name.</summary>
     internal bool IsIdempotent(string fullName)

@@ -62,7 +62,7 @@ public sealed class OptionsTests
 
         Assert.Equal(["filetransfer.scanner.v1.ScannerService"], scanner.Services);
         Assert.Equal(PluginType.Custom, scanner.EffectiveType);
-        Assert.Equal(["filetransfer.scanner.v1.ScannerService"], scanner.RequiredServices);
+        Assert.Equal(["filetransfer.scanner.v1.ScannerService"], scanner.RequiredServices(2));
         Assert.True(scanner.IsIdempotent("/filetransfer.scanner.v1.ScannerService/Scan"));
         Assert.False(scanner.IsIdempotent("/filetransfer.scanner.v1.ScannerService/Delete"));
         Assert.Empty(scanner.Validate());
@@ -75,7 +75,17 @@ public sealed class OptionsTests
 
         Assert.Empty(options.Validate());
         Assert.Equal(PluginType.Storage, options.EffectiveType);
-        Assert.Equal(["grpcplugins.storage.v1.StorageService", "acme.scan.v1.ScanService"], options.RequiredServices);
+        Assert.Equal(["grpcplugins.storage.v1.StorageService", "acme.scan.v1.ScanService"], options.RequiredServices(2));
+    }
+
+    [Theory]
+    [InlineData(1, "grpcplugins.monitor.v1.MonitorService")]
+    [InlineData(2, "grpcplugins.monitor.v2.MonitorService")]
+    public void RequiredServices_Monitor_IsTheMonitorServiceOfTheChosenApiVersion(int appVersion, string expected)
+    {
+        var options = new PluginOptions { Name = "audit", Type = PluginType.Monitor, Command = "x.dll" };
+
+        Assert.Equal([expected], options.RequiredServices(appVersion));
     }
 
     [Fact]

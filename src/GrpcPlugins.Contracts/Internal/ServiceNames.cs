@@ -9,12 +9,16 @@ namespace GrpcPlugins.Internal;
 /// </summary>
 internal static partial class ServiceNames
 {
-    /// <summary>The service a built-in plugin type serves; null for Unspecified, Custom and unknown types.</summary>
-    public static string? Of(PluginType type) => type switch
+    /// <summary>
+    /// The service a built-in plugin type serves in an app protocol version (a monitor serves
+    /// <c>grpcplugins.monitor.v2</c> in version 2 and <c>v1</c> in version 1); null for Unspecified, Custom and unknown types.
+    /// </summary>
+    public static string? Of(PluginType type, int appVersion) => type switch
     {
         PluginType.Auth => Auth.V1.AuthService.Descriptor.FullName,
         PluginType.Storage => Storage.V1.StorageService.Descriptor.FullName,
         PluginType.Protocol => Protocol.V1.ProtocolService.Descriptor.FullName,
+        PluginType.Monitor when appVersion >= 2 => Monitor.V2.MonitorService.Descriptor.FullName,
         PluginType.Monitor => Monitor.V1.MonitorService.Descriptor.FullName,
         _ => null,
     };

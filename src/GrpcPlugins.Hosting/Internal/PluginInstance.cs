@@ -41,6 +41,9 @@ internal sealed class PluginInstance : IAsyncDisposable
 
     public CallInvoker Invoker { get; }
 
+    /// <summary>The services the plugin serves: those its metadata lists, or, when it lists none, those its type and configuration imply.</summary>
+    public IReadOnlyList<string> Services { get; private set; } = [];
+
     /// <summary>The plugin's data channel for storage content; null when it offers none or the host's options turn it off.</summary>
     public string? DataChannelPath { get; private set; }
 
@@ -325,15 +328,17 @@ internal sealed class PluginInstance : IAsyncDisposable
             return $"is a {Describe(metadata.Type)} plugin, but it is configured as {Describe(expected)}. Fix the plugin's Type or Command.";
         }
 
-        var required = _options.RequiredServices;
+        var required = _options.RequiredServices(Handshake.AppVersion);
         if (metadata.Services.Count == 0)
         {
-            var unverifiable = required.Where(s => s != ServiceNames.Of(metadata.Type)).ToList();
+            Services = required;
+            var unverifiable = required.Where(s => s != ServiceNames.Of(metadata.Type, Handshake.AppVersion)).ToList();
             return unverifiable.Count == 0
                 ? null
                 : $"must serve {string.Join(", ", unverifiable)}, but its metadata lists no services, so the host cannot tell that it does. Rebuild the plugin with a current SDK (PluginBuilder.AddService), or have it list its services in PluginMetadata.services.";
         }
 
+        Services = [.. metadata.Services];
         var missing = required.Where(s => !metadata.Services.Contains(s)).ToList();
         return missing.Count == 0
             ? null
