@@ -98,6 +98,57 @@ public sealed class CustomContractTests
     }
 
     [Fact]
+    public async Task Collect_WriteAfterThePluginFailedTheCall_ThrowsThePluginsTypedError()
+    {
+        await using var plugin = await TestPlugins.StartAsync(Echo());
+        var client = plugin.CreateClient<EchoService.EchoServiceClient>();
+
+        using var collect = client.Collect();
+        await collect.RequestStream.WriteAsync(new CollectRequest { Data = ByteString.CopyFromUtf8("first"), Behaviour = Behaviour.Fail }).WaitAsync(TestPlugins.Timeout);
+        var response = await Assert.ThrowsAsync<PluginException>(() => collect.ResponseAsync.WaitAsync(TestPlugins.Timeout));
+        var write = await Assert.ThrowsAsync<PluginException>(() =>
+            collect.RequestStream.WriteAsync(new CollectRequest { Data = ByteString.CopyFromUtf8("late") }).WaitAsync(TestPlugins.Timeout));
+
+        Assert.Equal(PluginErrorCode.NotFound, response.Code);
+        Assert.Equal("chunk 0", response.Metadata["text"]);
+        Assert.Equal(PluginErrorCode.NotFound, write.Code);
+        Assert.Equal("chunk 0", write.Metadata["text"]);
+    }
+
+    [Fact]
+    public async Task ReplaceAsync_ChatOpenOnTheOldInstance_FinishesThereWhileNewCallsGoToTheNewOne()
+    {
+        using var app = await TestPlugins.StartHostAsync();
+        var registry = app.Services.GetRequiredService<IPluginRegistry>();
+        var old = await registry.StartAsync(Echo(version: "1")).WaitAsync(TestPlugins.Timeout);
+        var oldPid = old.ProcessId;
+        var client = old.CreateClient<EchoService.EchoServiceClient>();
+
+        var chat = client.Chat();
+        await chat.RequestStream.WriteAsync(new ChatRequest { Text = "before" }).WaitAsync(TestPlugins.Timeout);
+        Assert.True(await chat.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestPlugins.Timeout));
+        var replacing = registry.ReplaceAsync(Echo(version: "2"));
+        await WaitUntilAsync(() => Task.FromResult(registry.Get("echo") != old));
+        var newCall = await client.EchoAsync(new EchoRequest()).ResponseAsync.WaitAsync(TestPlugins.Timeout);
+        await chat.RequestStream.WriteAsync(new ChatRequest { Text = "during" }).WaitAsync(TestPlugins.Timeout);
+        Assert.True(await chat.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestPlugins.Timeout));
+        var during = chat.ResponseStream.Current.Text;
+        var stillDraining = !replacing.IsCompleted && PluginTypesTests.ProcessIsAlive(oldPid);
+        await chat.RequestStream.CompleteAsync().WaitAsync(TestPlugins.Timeout);
+        Assert.False(await chat.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestPlugins.Timeout));
+        var replacement = await replacing.WaitAsync(TestPlugins.Timeout);
+        chat.Dispose();
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal("2", newCall.Version);
+        Assert.Equal(replacement.ProcessId, newCall.ProcessId);
+        Assert.Equal("during", during);
+        Assert.True(stillDraining);
+        Assert.Equal(PluginState.Stopped, old.State);
+        Assert.False(PluginTypesTests.ProcessIsAlive(oldPid));
+    }
+
+    [Fact]
     public async Task Echo_PastItsMethodTimeout_ThrowsTimeout()
     {
         var options = Echo();
