@@ -48,6 +48,82 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void AddGrpcPlugins_PluginWithServicesAndNoType_BindsAsCustom()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plugins:scanner:Services:0"] = "filetransfer.scanner.v1.ScannerService",
+            ["Plugins:scanner:Command"] = "plugins/Scanner.dll",
+            ["Plugins:scanner:IdempotentMethods:0"] = "Scan",
+        }).Build();
+        using var services = new ServiceCollection().AddLogging().AddGrpcPlugins(configuration).Services.BuildServiceProvider();
+
+        var scanner = services.GetRequiredService<IOptions<GrpcPluginsOptions>>().Value.Plugins["scanner"];
+
+        Assert.Equal(["filetransfer.scanner.v1.ScannerService"], scanner.Services);
+        Assert.Equal(PluginType.Custom, scanner.EffectiveType);
+        Assert.Equal(["filetransfer.scanner.v1.ScannerService"], scanner.RequiredServices(2));
+        Assert.True(scanner.IsIdempotent("/filetransfer.scanner.v1.ScannerService/Scan"));
+        Assert.False(scanner.IsIdempotent("/filetransfer.scanner.v1.ScannerService/Delete"));
+        Assert.Empty(scanner.Validate());
+    }
+
+    [Fact]
+    public void Validate_BuiltInTypeWithServices_RequiresItsOwnServiceToo()
+    {
+        var options = new PluginOptions { Name = "files", Type = PluginType.Storage, Command = "x.dll", Services = ["acme.scan.v1.ScanService"] };
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(PluginType.Storage, options.EffectiveType);
+        Assert.Equal(["grpcplugins.storage.v1.StorageService", "acme.scan.v1.ScanService"], options.RequiredServices(2));
+    }
+
+    [Theory]
+    [InlineData(1, "grpcplugins.monitor.v1.MonitorService")]
+    [InlineData(2, "grpcplugins.monitor.v2.MonitorService")]
+    public void RequiredServices_Monitor_IsTheMonitorServiceOfTheChosenApiVersion(int appVersion, string expected)
+    {
+        var options = new PluginOptions { Name = "audit", Type = PluginType.Monitor, Command = "x.dll" };
+
+        Assert.Equal([expected], options.RequiredServices(appVersion));
+    }
+
+    [Fact]
+    public void Validate_CustomWithoutServices_SaysToListThem()
+    {
+        var options = new PluginOptions { Name = "scanner", Type = PluginType.Custom, Command = "x.dll" };
+
+        var problem = Assert.Single(options.Validate());
+
+        Assert.Contains("Type Custom but no Services", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/acme.scan.v1.ScanService")]
+    [InlineData("acme.scan.v1.ScanService/Scan")]
+    [InlineData("acme scan")]
+    [InlineData("")]
+    [InlineData("acme..ScanService")]
+    public void Validate_MalformedServiceName_NamesIt(string name)
+    {
+        var options = new PluginOptions { Name = "scanner", Command = "x.dll", Services = [name] };
+
+        var problems = options.Validate().ToList();
+
+        Assert.Contains(problems, p => p.Contains($"malformed Services ('{name}')", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_NoTypeAndNoServices_SaysToSetEither()
+    {
+        var options = new PluginOptions { Name = "x", Command = "x.dll" };
+
+        var problem = Assert.Single(options.Validate());
+
+        Assert.Contains("list the gRPC services it serves in Services", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_GoodOptions_HasNoProblems()
     {
         var options = new PluginOptions { Name = "fs", Type = PluginType.Storage, Command = "fs" };

@@ -27,6 +27,35 @@ switch (mode)
             p.Services.AddHostedService<NotServing>();
         });
         break;
+    case "echo":
+        // An application-defined contract only: a Custom plugin.
+        await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());
+        break;
+    case "storage-echo":
+        // A built-in type and an application-defined contract in one process.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<MemoryStorage>();
+            p.AddService<EchoServer>();
+        });
+        break;
+    case "legacy-storage":
+    case "legacy-echo":
+        // Lists no services in its metadata, as plugins built before they were reported (or in other languages) do.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            if (mode == "legacy-storage")
+            {
+                p.AddStorage<MemoryStorage>();
+            }
+            else
+            {
+                p.AddService<EchoServer>();
+            }
+
+            p.Metadata.Services.Clear();
+        });
+        break;
     case "monitor-v2":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
         break;
