@@ -43,7 +43,8 @@ public static class PluginServer
 
         // Only the handshake may reach stdout: a host reads it line by line. Everything else, even an author's Console.WriteLine, goes to stderr.
         var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
-        Console.SetOut(Console.Error);
+        var stdio = new StdioForwarder(Console.Error);
+        Console.SetOut(stdio);
 
         // The plugin's own folder is its content root: the host's working folder, and any appsettings.json there, belong to the host.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -51,7 +52,7 @@ public static class PluginServer
         configure(plugin);
         _ = plugin.ServiceType;
 
-        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, out var error);
+        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, plugin.Cookies, out var error);
         if (environment is null)
         {
             await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
@@ -66,7 +67,14 @@ public static class PluginServer
 
         using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
         using var serverCertificate = environment.ClientCertificate is null ? null : PluginCertificates.Create("grpcplugins-plugin");
+        builder.Services.AddSingleton(stdio);
         var app = Build(builder, plugin, environment, socketFolder, serverCertificate);
+        if (!environment.InitRequired && !plugin.RequireInit)
+        {
+            // A go-plugin host never calls Init; only a GrpcPlugins host (which always does) makes it a precondition.
+            app.Services.GetRequiredService<PluginState>().MarkInitialized();
+        }
+
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -149,6 +157,8 @@ public static class PluginServer
         // Services and interceptors that DI holds need no activator: gRPC would otherwise compile a factory (an
         // expression tree) for each type on its first call, and make a new interceptor per call.
         builder.Services.AddSingleton<LifecycleService>();
+        builder.Services.AddSingleton<GoPluginController>();
+        builder.Services.AddSingleton<GoPluginStdio>();
         builder.Services.AddSingleton<TelemetryInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<DataChannelInterceptor>();
@@ -165,6 +175,8 @@ public static class PluginServer
         var app = builder.Build();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcService<LifecycleService>();
+        app.MapGrpcService<GoPluginController>();
+        app.MapGrpcService<GoPluginStdio>();
         plugin.MapService(app);
         return app;
     }
