@@ -13,6 +13,10 @@ switch (mode)
     case "storage":
         await PluginServer.RunAsync(rest, p => p.AddStorage<MemoryStorage>());
         break;
+    case "goplugin-auth":
+        // Auth for a HashiCorp go-plugin host too: the cookie of tests/goplugin's Go host, besides GrpcPlugins' own.
+        await PluginServer.RunAsync(rest, p => p.AddAuth<EchoAuth>().AcceptCookie("GRPCPLUGINS_GO_TEST_COOKIE", "go-plugin-test"));
+        break;
     case "protocol":
         await PluginServer.RunAsync(rest, p => p.AddProtocol<InstantProtocol>());
         break;
