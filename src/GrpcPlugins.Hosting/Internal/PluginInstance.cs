@@ -184,11 +184,13 @@ internal sealed class PluginInstance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
-        await _stdio.CancelAsync().ConfigureAwait(false);
+        _stdio.Cancel();
         await _process.DisposeAsync().ConfigureAwait(false);
         _channel.Dispose();
         _clientCertificate?.Dispose();
-        _stdio.Dispose();
+
+        // _stdio is not disposed: DisposeAsync may run twice (a stop, then the client's dispose), and a
+        // CancellationTokenSource without a timer holds nothing to release.
     }
 
     public PluginException Failure(PluginErrorCode code, string what) => _process.Failure(code, what);
