@@ -29,6 +29,10 @@ for contract in auth storage; do
   protoc -I "$repo/proto" -I /usr/include --go_out="plugins=grpc,paths=source_relative,$ts:$work/src/grpcplugins" \
     "$repo/proto/grpcplugins/$contract/v1/$contract.proto"
 done
+# go-plugin's stdio service, from GrpcPlugins' own copy of its wire contract (go-plugin 1.0.1 has none to import).
+protoc -I "$repo/proto" -I /usr/include \
+  --go_out="plugins=grpc,paths=source_relative,Mgoogle/protobuf/empty.proto=github.com/golang/protobuf/ptypes/empty,Mthird_party/goplugin/grpc_stdio.proto=third_party/goplugin:$work/src" \
+  "$repo/proto/third_party/goplugin/grpc_stdio.proto"
 cp "$here/plugin/main.go" "$work/src/goplugintest/plugin/"
 cp "$here/host/main.go" "$work/src/goplugintest/host/"
 export GOPATH="$work:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$work/cache"

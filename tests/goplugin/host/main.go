@@ -1,7 +1,9 @@
 // Command host is a HashiCorp go-plugin host, as a Go application runs its plugins, that starts a GrpcPlugins
-// plugin (its command and arguments follow on the command line), signs in through its auth contract, then calls
-// Kill(). It prints one JSON object on stdout: the sign-in's token, the plugin's pid and socket address, how long
-// Kill() took and the plugin's exit code (0 when it stopped by itself; -1 when go-plugin had to kill it).
+// plugin (its command and arguments follow on the command line), signs in through its auth contract, reads the first
+// line the plugin sends through go-plugin's plugin.GRPCStdio (as go-plugin 1.3+ hosts do; 1.0.1 has no client for
+// it), then calls Kill(). It prints one JSON object on stdout: the sign-in's token, the stdio line, the plugin's pid
+// and socket address, how long Kill() took and the plugin's exit code (0 when it stopped by itself; -1 when
+// go-plugin had to kill it).
 // Its go-plugin log goes to stderr.
 package main
 
@@ -11,13 +13,17 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
+
+	"github.com/golang/protobuf/ptypes/empty"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	authv1 "grpcplugins/grpcplugins/auth/v1"
+	stdio "third_party/goplugin"
 )
 
 var handshake = plugin.HandshakeConfig{
@@ -38,6 +44,7 @@ func (contracts) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.
 
 type result struct {
 	Token    string  `json:"token"`
+	Stdio    string  `json:"stdio"`
 	Pid      int     `json:"pid"`
 	Address  string  `json:"address"`
 	KillMs   float64 `json:"killMs"`
@@ -80,8 +87,19 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	stream, err := stdio.NewGRPCStdioClient(raw.(*grpc.ClientConn)).StreamStdio(ctx, &empty.Empty{})
+	if err != nil {
+		fail(err)
+	}
+	chunk, err := stream.Recv()
+	if err != nil {
+		fail(err)
+	}
+	if chunk.Channel != stdio.StdioData_STDOUT {
+		fail(fmt.Errorf("stdio data came on channel %v, not STDOUT", chunk.Channel))
+	}
 	reattach := client.ReattachConfig()
-	r := result{Token: reply.Result.Token, Pid: reattach.Pid, Address: reattach.Addr.String()}
+	r := result{Token: reply.Result.Token, Stdio: strings.TrimSpace(string(chunk.Data)), Pid: reattach.Pid, Address: reattach.Addr.String()}
 	started := time.Now()
 	client.Kill()
 	r.KillMs = float64(time.Since(started).Microseconds()) / 1000
