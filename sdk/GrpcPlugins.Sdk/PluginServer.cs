@@ -105,12 +105,23 @@ public static class PluginServer
     private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
+        if (environment.InitRequired)
         {
-            o.IncludeScopes = true;
-            o.TimestampFormat = "O";
-            o.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "O";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            // A go-plugin host (its own cookie) parses hclog's JSON, and logs any other line at DEBUG.
+            // Registered as the console provider takes its formatters, without AddConsoleFormatter's options binding (not AOT-safe).
+            builder.Logging.AddConsole(o => o.FormatterName = HclogFormatter.Name);
+            builder.Services.AddSingleton<ConsoleFormatter, HclogFormatter>();
+        }
+
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);

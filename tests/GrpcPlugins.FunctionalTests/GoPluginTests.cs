@@ -184,6 +184,9 @@ public sealed class GoPluginTests(ITestOutputHelper output)
         // Exit code 0: the plugin stopped by itself on GRPCController/Shutdown; go-plugin kills it (-1) only if it does not.
         Assert.Equal(0, root.GetProperty("exitCode").GetInt32());
         Assert.Contains("the go-plugin host called GRPCController/Shutdown", log, StringComparison.Ordinal);
+
+        // The SDK logs in hclog's JSON under a go-plugin host, so go-plugin keeps the level instead of logging all at DEBUG.
+        Assert.Contains(log.Split('\n'), l => l.Contains("[INFO]", StringComparison.Ordinal) && l.Contains("serving Auth on unix", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.GetDirectoryName(root.GetProperty("address").GetString())), "The plugin's socket folder was left behind.");
         Assert.False(PluginTypesTests.ProcessIsAlive(root.GetProperty("pid").GetInt32()));
     }
