@@ -36,7 +36,8 @@ internal static class ProcessSpawner
         return started.Task;
     }
 
-    // setpriv sets the signal and execs the command: same process id, same pipes, about a millisecond more at start.
+    // setpriv sets the signal and execs the command: same process id, same pipes, one more exec at start (a few ms,
+    // docs/protocol.md section 10).
     private static void WrapWithDeathSignal(ProcessStartInfo startInfo)
     {
         var command = startInfo.FileName;
