@@ -5,10 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # buf and playwright-core come from npm; Debian's nodejs and npm are installed first on a machine without them, and
-# Debian's chromium is the browser of the dashboard test (tests/tools/dashboard.browser.mjs).
+# Debian's chromium is the browser of the dashboard test (tests/tools/dashboard.browser.mjs). The go-plugin tests
+# (GoPluginTests) build tests/goplugin with Debian's Go, go-plugin, grpc-go, protoc and protoc-gen-go; setpriv
+# (util-linux) gives every plugin its death signal.
 apt_missing=()
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || apt_missing+=(chromium)
+[ -x /usr/bin/setpriv ] || apt_missing+=(util-linux)
+for p in golang-go golang-github-hashicorp-go-plugin-dev golang-google-grpc-dev protobuf-compiler golang-goprotobuf-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$p")
+done
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "== Installing ${apt_missing[*]} from Debian"
   sudo_cmd=$([ "$(id -u)" -eq 0 ] && echo "" || echo "sudo")

@@ -69,6 +69,32 @@ public sealed class PluginBuilder
     /// <summary>How long the plugin waits for calls in flight when it stops. Defaults to 5 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether calls of the plugin's type are refused until the host calls Init, whoever started the plugin. Defaults to
+    /// false: they are refused before Init only when a GrpcPlugins host (which always calls Init) started the plugin; under
+    /// a HashiCorp go-plugin host, which never calls Init, the plugin serves at once.
+    /// </summary>
+    public bool RequireInit { get; set; }
+
+    /// <summary>The go-plugin cookies the plugin accepts besides GrpcPlugins' own, added by <see cref="AcceptCookie"/>.</summary>
+    internal List<KeyValuePair<string, string>> Cookies { get; } = [];
+
+    /// <summary>
+    /// Lets a HashiCorp go-plugin host whose <c>HandshakeConfig</c> uses this magic cookie start the plugin, besides a
+    /// GrpcPlugins host. go-plugin applications each choose their own key and value; a process started with neither
+    /// cookie prints why it cannot run and exits with code 1. Defaults to none: only GrpcPlugins' cookie.
+    /// </summary>
+    /// <param name="key">The environment variable, go-plugin's <c>MagicCookieKey</c>.</param>
+    /// <param name="value">Its value, go-plugin's <c>MagicCookieValue</c>.</param>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AcceptCookie(string key, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        Cookies.Add(new(key, value));
+        return this;
+    }
+
     /// <summary>The types of the services the plugin serves, in the order they were added.</summary>
     internal IReadOnlyList<Type> ServiceTypes => _serviceTypes.Count > 0
         ? _serviceTypes

@@ -43,7 +43,8 @@ public static class PluginServer
 
         // Only the handshake may reach stdout: a host reads it line by line. Everything else, even an author's Console.WriteLine, goes to stderr.
         var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
-        Console.SetOut(Console.Error);
+        var stdio = new StdioForwarder(Console.Error);
+        Console.SetOut(stdio);
 
         // The plugin's own folder is its content root: the host's working folder, and any appsettings.json there, belong to the host.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -51,7 +52,7 @@ public static class PluginServer
         configure(plugin);
         _ = plugin.ServiceTypes;
 
-        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, out var error);
+        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, plugin.Cookies, out var error);
         if (environment is null)
         {
             await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
@@ -66,7 +67,14 @@ public static class PluginServer
 
         using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
         using var serverCertificate = environment.ClientCertificate is null ? null : PluginCertificates.Create("grpcplugins-plugin");
+        builder.Services.AddSingleton(stdio);
         var app = Build(builder, plugin, environment, socketFolder, serverCertificate);
+        if (!environment.InitRequired && !plugin.RequireInit)
+        {
+            // A go-plugin host never calls Init; only a GrpcPlugins host (which always does) makes it a precondition.
+            app.Services.GetRequiredService<PluginState>().MarkInitialized();
+        }
+
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -97,12 +105,23 @@ public static class PluginServer
     private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
+        if (environment.InitRequired)
         {
-            o.IncludeScopes = true;
-            o.TimestampFormat = "O";
-            o.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "O";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            // A go-plugin host (its own cookie) parses hclog's JSON, and logs any other line at DEBUG.
+            // Registered as the console provider takes its formatters, without AddConsoleFormatter's options binding (not AOT-safe).
+            builder.Logging.AddConsole(o => o.FormatterName = HclogFormatter.Name);
+            builder.Services.AddSingleton<ConsoleFormatter, HclogFormatter>();
+        }
+
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
@@ -149,6 +168,8 @@ public static class PluginServer
         // Services and interceptors that DI holds need no activator: gRPC would otherwise compile a factory (an
         // expression tree) for each type on its first call, and make a new interceptor per call.
         builder.Services.AddSingleton<LifecycleService>();
+        builder.Services.AddSingleton<GoPluginController>();
+        builder.Services.AddSingleton<GoPluginStdio>();
         builder.Services.AddSingleton<TelemetryInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<DataChannelInterceptor>();
@@ -165,6 +186,8 @@ public static class PluginServer
         var app = builder.Build();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcService<LifecycleService>();
+        app.MapGrpcService<GoPluginController>();
+        app.MapGrpcService<GoPluginStdio>();
         plugin.MapService(app);
         return app;
     }

@@ -4,7 +4,8 @@ namespace GrpcPlugins;
 
 /// <summary>
 /// The one line a plugin prints on stdout once it listens, in go-plugin's format:
-/// <c>CORE-VERSION|APP-VERSION|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT</c>.
+/// <c>CORE-VERSION|APP-VERSION|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT</c>. A seventh field, which newer go-plugin
+/// versions print, is accepted and ignored.
 /// </summary>
 /// <param name="CoreVersion">The handshake's own version; must be <see cref="PluginProtocol.CoreProtocolVersion"/>.</param>
 /// <param name="AppVersion">The app protocol version the plugin chose from the host's list.</param>
@@ -40,9 +41,11 @@ public sealed record HandshakeLine(int CoreVersion, int AppVersion, string Netwo
     {
         handshake = null;
         var parts = (line ?? string.Empty).Trim().Split('|');
-        if (parts.Length is < 4 or > 6)
+        // go-plugin 1.5 and later may add a seventh field (whether it multiplexes broker connections); it is accepted
+        // and ignored, since this host never asks for multiplexing (PLUGIN_MULTIPLEX_GRPC).
+        if (parts.Length is < 4 or > 7)
         {
-            error = $"expected 4 to 6 '|'-separated fields (CORE-VERSION|APP-VERSION|NETWORK|ADDRESS|PROTOCOL|CERT), got {parts.Length}";
+            error = $"expected 4 to 7 '|'-separated fields (CORE-VERSION|APP-VERSION|NETWORK|ADDRESS|PROTOCOL|CERT|MULTIPLEX), got {parts.Length}";
             return false;
         }
 

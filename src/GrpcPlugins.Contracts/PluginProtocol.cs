@@ -47,8 +47,18 @@ public static class PluginProtocol
     /// <summary>The environment variable that forces a transport: "unix" or "tcp". Unset means Unix where available.</summary>
     public const string TransportVariable = "GRPCPLUGINS_TRANSPORT";
 
-    /// <summary>The environment variable that, set to "0", stops a plugin from exiting when its stdin closes. Hosts leave it unset.</summary>
+    /// <summary>
+    /// The environment variable with which a host asks the plugin to exit when its stdin reaches end of file: "1" means
+    /// watch stdin. A GrpcPlugins host sets it to "1" and holds the plugin's stdin open for as long as it runs. Any other
+    /// value, or none, means do not watch: a HashiCorp go-plugin host hands the plugin its own stdin, often /dev/null.
+    /// </summary>
     public const string StdinWatchVariable = "GRPCPLUGINS_STDIN_WATCH";
+
+    /// <summary>The full name of HashiCorp go-plugin's controller service, whose Shutdown asks a plugin to exit.</summary>
+    public const string GoPluginControllerServiceName = "plugin.GRPCController";
+
+    /// <summary>The full name of HashiCorp go-plugin's stdio service, which streams a plugin's stdout and stderr to its host.</summary>
+    public const string GoPluginStdioServiceName = "plugin.GRPCStdio";
 
     /// <summary>
     /// The host's process id. A plugin that sees it asks Linux for SIGTERM when its parent dies (PR_SET_PDEATHSIG) and

@@ -159,6 +159,35 @@ public sealed class PluginOptions
     /// </summary>
     public int MaxQueuedCalls { get; set; } = 1000;
 
+    /// <summary>
+    /// Whether the plugin is a HashiCorp go-plugin gRPC plugin (built with go-plugin's <c>plugin.Serve</c>) rather than a
+    /// GrpcPlugins one. In this mode the lifecycle service (GetMetadata, Init, Shutdown) is optional: a plugin without it
+    /// is taken to be of <see cref="Type"/>, gets no Init (its <see cref="Config"/> is unused), and is stopped through
+    /// go-plugin's <c>plugin.GRPCController/Shutdown</c>; what it writes through go-plugin's <c>plugin.GRPCStdio</c> is
+    /// logged. Set <see cref="MagicCookieKey"/>, <see cref="MagicCookieValue"/> and <see cref="ProtocolVersions"/> to the
+    /// application's <c>HandshakeConfig</c>. Defaults to false.
+    /// </summary>
+    public bool GoPlugin { get; set; }
+
+    /// <summary>
+    /// The environment variable of the magic cookie that tells the plugin a host started it (go-plugin's
+    /// <c>HandshakeConfig.MagicCookieKey</c>). Defaults to null: GrpcPlugins' own, <see cref="PluginProtocol.MagicCookieKey"/>.
+    /// </summary>
+    public string? MagicCookieKey { get; set; }
+
+    /// <summary>
+    /// The magic cookie's value (go-plugin's <c>HandshakeConfig.MagicCookieValue</c>). Defaults to null: GrpcPlugins' own,
+    /// <see cref="PluginProtocol.MagicCookieValue"/>. Set it together with <see cref="MagicCookieKey"/>.
+    /// </summary>
+    public string? MagicCookieValue { get; set; }
+
+    /// <summary>
+    /// The app protocol versions offered to the plugin in <c>PLUGIN_PROTOCOL_VERSIONS</c> and accepted in its handshake
+    /// (go-plugin's <c>HandshakeConfig.ProtocolVersion</c>, or the keys of its <c>VersionedPlugins</c>). Defaults to empty:
+    /// the versions this host speaks (<see cref="PluginProtocol.AppProtocolVersions"/>).
+    /// </summary>
+    public List<int> ProtocolVersions { get; set; } = [];
+
     /// <summary>The deadline <see cref="MethodTimeouts"/> sets for a method, by its full or short name; null when it sets none.</summary>
     /// <param name="method">The method's name (<c>Stats</c>) or full name (<c>/grpcplugins.storage.v1.StorageService/Stats</c>).</param>
     /// <returns>The configured deadline, or null.</returns>
@@ -244,6 +273,16 @@ public sealed class PluginOptions
         if (MaxRestarts < 0 || UnhealthyThreshold < 1 || MaxConcurrentCalls < 1 || MaxQueuedCalls < 0)
         {
             yield return $"{who} has MaxRestarts {MaxRestarts}, UnhealthyThreshold {UnhealthyThreshold}, MaxConcurrentCalls {MaxConcurrentCalls} and MaxQueuedCalls {MaxQueuedCalls}: use MaxRestarts >= 0, UnhealthyThreshold >= 1, MaxConcurrentCalls >= 1 and MaxQueuedCalls >= 0.";
+        }
+
+        if (string.IsNullOrEmpty(MagicCookieKey) != string.IsNullOrEmpty(MagicCookieValue))
+        {
+            yield return $"{who} sets only one of MagicCookieKey and MagicCookieValue: set both (go-plugin's HandshakeConfig), or neither for GrpcPlugins' own cookie.";
+        }
+
+        if (ProtocolVersions.Any(v => v < 1))
+        {
+            yield return $"{who} has ProtocolVersions [{string.Join(", ", ProtocolVersions)}]: each must be 1 or more.";
         }
 
         if (ChunkSize <= 0 || ChunkSize > MaxMessageSize - 1024)

@@ -27,13 +27,14 @@ public sealed class BadPluginTests
     }
 
     [Fact]
-    public async Task Plugin_StartedWithStdinAlreadyClosed_ExitsCleanly()
+    public async Task Plugin_AskedToWatchStdinAndStartedWithItAlreadyClosed_ExitsCleanly()
     {
         var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         startInfo.ArgumentList.Add(TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin"));
         startInfo.ArgumentList.Add("storage");
         startInfo.Environment[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
         startInfo.Environment[PluginProtocol.ProtocolVersionsVariable] = "1";
+        startInfo.Environment[PluginProtocol.StdinWatchVariable] = "1";
         using var process = Process.Start(startInfo)!;
         process.StandardInput.Close();
 

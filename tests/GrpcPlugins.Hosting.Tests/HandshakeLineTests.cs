@@ -7,6 +7,8 @@ public sealed class HandshakeLineTests
     [InlineData("1|1|tcp|127.0.0.1:1234|grpc|MIIBcert", "tcp", "127.0.0.1:1234", "MIIBcert")]
     [InlineData("1|1|tcp|127.0.0.1:1234|grpc", "tcp", "127.0.0.1:1234", "")]
     [InlineData("  1|1|unix|/s|grpc|\r", "unix", "/s", "")]
+    [InlineData("1|1|unix|/s|grpc||true", "unix", "/s", "")]
+    [InlineData("1|1|unix|/s|grpc||", "unix", "/s", "")]
     public void TryParse_ValidLine_ReturnsFields(string line, string network, string address, string cert)
     {
         var ok = HandshakeLine.TryParse(line, out var handshake, out var error);
@@ -27,7 +29,7 @@ public sealed class HandshakeLineTests
     [InlineData("1|1|udp|/s|grpc|", "neither 'unix' nor 'tcp'")]
     [InlineData("1|1|unix||grpc|", "address is empty")]
     [InlineData("1|1|tcp|127.0.0.1:1", "speaks 'netrpc'")]
-    [InlineData("1|1|unix|/s|grpc|c|extra", "got 7")]
+    [InlineData("1|1|unix|/s|grpc|c|true|extra", "got 8")]
     public void TryParse_InvalidLine_ExplainsWhy(string line, string reason)
     {
         var ok = HandshakeLine.TryParse(line, out var handshake, out var error);

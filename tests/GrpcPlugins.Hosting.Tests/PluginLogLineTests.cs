@@ -46,6 +46,23 @@ public sealed class PluginLogLineTests
         Assert.False(log.CollectingCrashReport);
     }
 
+    [Theory]
+    [InlineData("trace", LogLevel.Trace)]
+    [InlineData("debug", LogLevel.Debug)]
+    [InlineData("info", LogLevel.Information)]
+    [InlineData("warn", LogLevel.Warning)]
+    [InlineData("error", LogLevel.Error)]
+    public void Forward_HclogJsonLine_KeepsLevelModuleAndFields(string hclogLevel, LogLevel expected)
+    {
+        var logger = new ListLogger();
+        var log = new PluginLogLine(logger, "go", 9);
+
+        log.Forward($$"""{"@level":"{{hclogLevel}}","@message":"stored","@module":"plugin.files","@timestamp":"2026-01-02T03:04:05.000000Z","id":"go-1","size":42}""");
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal((expected, "[go] plugin.files: stored id=go-1 size=42"), (entry.Level, entry.Message));
+    }
+
     private sealed class ListLogger : ILogger
     {
         public List<(LogLevel Level, string Message)> Entries { get; } = [];

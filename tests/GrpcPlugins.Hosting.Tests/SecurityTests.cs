@@ -194,6 +194,23 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public void Create_GoPluginHandshake_SetsTheApplicationsCookieVersionsAndStdinWatch()
+    {
+        var options = new PluginOptions
+        {
+            Name = "p", Type = PluginType.Auth, Command = "/bin/true", GoPlugin = true,
+            MagicCookieKey = "APP_PLUGIN", MagicCookieValue = "app-value", ProtocolVersions = [3, 4],
+        };
+
+        var env = PluginStartInfo.Create(options, new GrpcPluginsOptions()).Environment;
+
+        Assert.Equal("app-value", env["APP_PLUGIN"]);
+        Assert.False(env.ContainsKey(PluginProtocol.MagicCookieKey));
+        Assert.Equal("3,4", env[PluginProtocol.ProtocolVersionsVariable]);
+        Assert.Equal("1", env[PluginProtocol.StdinWatchVariable]);
+    }
+
+    [Fact]
     public void Create_CollectorHeadersNamedByAllowList_PassedOn()
     {
         using var certificate = PluginCertificates.Create("host");

@@ -47,13 +47,14 @@ public sealed class PluginEnvironmentTests
     }
 
     [Fact]
-    public void Read_Defaults_UnixSocketInTempAndWatchStdin()
+    public void Read_Defaults_UnixSocketInTempAndStdinNotWatched()
     {
         var env = PluginEnvironment.Read(Vars(), V1, out _)!;
 
         Assert.True(env.UseUnixSocket);
         Assert.Equal(Path.GetTempPath(), env.SocketBaseDir);
-        Assert.True(env.WatchStdin);
+        Assert.False(env.WatchStdin);
+        Assert.True(env.InitRequired);
         Assert.Equal(0, env.MinPort);
     }
 
@@ -100,6 +101,41 @@ public sealed class PluginEnvironmentTests
 
         Assert.NotNull(env);
         Assert.Null(env.ClientCertificate);
+    }
+
+    [Fact]
+    public void Read_HostAsksForStdinWatch_WatchesStdin()
+    {
+        var env = PluginEnvironment.Read(Vars((PluginProtocol.StdinWatchVariable, "1")), V1, out _)!;
+
+        Assert.True(env.WatchStdin);
+    }
+
+    [Fact]
+    public void Read_GoPluginCookieTheBuilderAccepts_ServesWithoutRequiringInit()
+    {
+        var vars = new Dictionary<string, string?> { ["APP_PLUGIN_COOKIE"] = "app-value", [PluginProtocol.ProtocolVersionsVariable] = "1" };
+
+        var env = PluginEnvironment.Read(vars.GetValueOrDefault, V1, [new("APP_PLUGIN_COOKIE", "app-value")], out var error);
+
+        Assert.NotNull(env);
+        Assert.Equal(string.Empty, error);
+        Assert.False(env.InitRequired);
+        Assert.False(env.WatchStdin);
+        Assert.Equal(1, env.AppVersion);
+    }
+
+    [Fact]
+    public void Read_GoPluginCookieWithAnotherValue_RefusesNamingTheCookieToSet()
+    {
+        var vars = new Dictionary<string, string?> { ["APP_PLUGIN_COOKIE"] = "other-app" };
+
+        var env = PluginEnvironment.Read(vars.GetValueOrDefault, V1, [new("APP_PLUGIN_COOKIE", "app-value")], out var error);
+
+        Assert.Null(env);
+        Assert.StartsWith("This is a plugin, started by a host", error);
+        Assert.Contains("APP_PLUGIN_COOKIE", error);
+        Assert.Contains("AcceptCookie", error);
     }
 
     [Fact]

@@ -13,6 +13,15 @@ switch (mode)
     case "storage":
         await PluginServer.RunAsync(rest, p => p.AddStorage<MemoryStorage>());
         break;
+    case "goplugin-auth":
+        // Auth for a HashiCorp go-plugin host too: the cookie of tests/goplugin's Go host, besides GrpcPlugins' own;
+        // it writes to Console.Out, which go-plugin's GRPCStdio carries.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddAuth<EchoAuth>().AcceptCookie("GRPCPLUGINS_GO_TEST_COOKIE", "go-plugin-test");
+            p.Services.AddHostedService<ConsoleChatter>();
+        });
+        break;
     case "protocol":
         await PluginServer.RunAsync(rest, p => p.AddProtocol<InstantProtocol>());
         break;

@@ -16,7 +16,7 @@ internal sealed class ErrorInterceptor(InitializationState state, PluginBuilder 
         {
             throw PluginErrors.ToRpcException(new PluginException(
                 PluginErrorCode.FailedPrecondition,
-                $"The plugin is not initialized: the host must call {PluginProtocol.LifecycleServiceName}/Init before {context.Method}."));
+                $"The plugin is not initialized: the host must call {PluginProtocol.LifecycleServiceName}/Init before {context.Method}. A GrpcPlugins host does so at start; under a go-plugin host (a cookie from PluginBuilder.AcceptCookie) Init is needed only when the plugin sets PluginBuilder.RequireInit."));
         }
 
         try
@@ -61,5 +61,6 @@ internal sealed class ErrorInterceptor(InitializationState state, PluginBuilder 
     }
 
     private static bool IsAlwaysAllowed(string method) =>
-        method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal);
+        method.StartsWith("/grpcplugins.plugin.", StringComparison.Ordinal) || method.StartsWith("/grpc.health.", StringComparison.Ordinal)
+        || method.StartsWith("/plugin.", StringComparison.Ordinal);
 }

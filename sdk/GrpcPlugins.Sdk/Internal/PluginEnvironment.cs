@@ -6,11 +6,16 @@ namespace GrpcPlugins.Sdk.Internal;
 
 /// <summary>
 /// What the host told the plugin through its environment, checked before anything starts. <see cref="ClientCertificate"/>
-/// is the host's AutoMTLS certificate: when set, the plugin serves TLS and accepts only that client.
+/// is the host's AutoMTLS certificate: when set, the plugin serves TLS and accepts only that client. <see cref="InitRequired"/>
+/// is true when a GrpcPlugins host (our magic cookie) started the plugin: such a host always calls Init first, while a
+/// HashiCorp go-plugin host (an application's own cookie) never does.
 /// </summary>
 internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, string SocketBaseDir, int MinPort, int MaxPort, bool WatchStdin)
 {
     public X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>Whether calls of the plugin's type are refused until Init: true when a GrpcPlugins host started the plugin.</summary>
+    public bool InitRequired { get; init; } = true;
 
     public const string NotFromHostMessage =
         "This is a plugin, started by a host: it is not meant to be run by hand. " +
@@ -18,19 +23,30 @@ internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, str
         "(The environment variable " + PluginProtocol.MagicCookieKey + " that a host sets is missing or wrong.)";
 
     /// <summary>Reads and checks the environment. Returns null, with a message for stderr, when the plugin must not start.</summary>
-    public static PluginEnvironment? Read(Func<string, string?> variable, IReadOnlyList<string> apiVersions, out string error)
+    public static PluginEnvironment? Read(Func<string, string?> variable, IReadOnlyList<string> apiVersions, out string error) =>
+        Read(variable, apiVersions, [], out error);
+
+    /// <summary>
+    /// Reads and checks the environment, accepting GrpcPlugins' own magic cookie or any of <paramref name="cookies"/>
+    /// (the go-plugin HandshakeConfig cookies of applications this plugin also serves).
+    /// </summary>
+    public static PluginEnvironment? Read(Func<string, string?> variable, IReadOnlyList<string> apiVersions, IReadOnlyList<KeyValuePair<string, string>> cookies, out string error)
     {
-        if (variable(PluginProtocol.MagicCookieKey) != PluginProtocol.MagicCookieValue)
+        var ours = variable(PluginProtocol.MagicCookieKey) == PluginProtocol.MagicCookieValue;
+        if (!ours && !cookies.Any(c => variable(c.Key) == c.Value))
         {
-            error = NotFromHostMessage;
+            error = cookies.Count == 0
+                ? NotFromHostMessage
+                : NotFromHostMessage + " This plugin also accepts the go-plugin cookie" + (cookies.Count > 1 ? "s " : " ")
+                    + string.Join(", ", cookies.Select(c => c.Key)) + "; a go-plugin host must set its HandshakeConfig's MagicCookieKey and MagicCookieValue to the same key and value as the plugin's PluginBuilder.AcceptCookie.";
             return null;
         }
 
-        var ours = apiVersions
+        var versions = apiVersions
             .Select(v => v.StartsWith('v') && int.TryParse(v.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
             .Where(n => n > 0)
             .ToHashSet();
-        var chosen = ChooseVersion(variable(PluginProtocol.ProtocolVersionsVariable), ours, out error);
+        var chosen = ChooseVersion(variable(PluginProtocol.ProtocolVersionsVariable), versions, out error);
         if (chosen is null)
         {
             return null;
@@ -66,9 +82,10 @@ internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, str
             string.IsNullOrEmpty(baseDir) ? Path.GetTempPath() : baseDir,
             minPort,
             maxPort,
-            variable(PluginProtocol.StdinWatchVariable) != "0")
+            variable(PluginProtocol.StdinWatchVariable) == "1")
         {
             ClientCertificate = clientCertificate,
+            InitRequired = ours,
         };
     }
 

@@ -5,7 +5,9 @@ namespace GrpcPlugins.Sdk.Internal;
 
 /// <summary>
 /// Stops the plugin when its stdin reaches end-of-file. The host holds the other end of that pipe, so
-/// this fires when the host exits or is killed, and the plugin is never left an orphan.
+/// this fires when the host exits or is killed, and the plugin is never left an orphan. It runs only when the host asked
+/// for it (<see cref="PluginProtocol.StdinWatchVariable"/> is "1", as a GrpcPlugins host sets it): a go-plugin host passes
+/// its own stdin, which may be /dev/null and at its end from the start.
 /// </summary>
 internal sealed class StdinWatcher(IHostApplicationLifetime lifetime, ILogger<StdinWatcher> logger) : BackgroundService
 {

@@ -6,20 +6,34 @@ internal static class PluginHostProtocol
     /// <summary>The app protocol versions this host speaks, oldest first.</summary>
     public static readonly IReadOnlyList<int> SupportedAppVersions = PluginProtocol.AppProtocolVersions;
 
+    /// <summary>The magic cookie the plugin is started with: its options' own, else GrpcPlugins'.</summary>
+    public static (string Key, string Value) Cookie(PluginOptions plugin) =>
+        string.IsNullOrEmpty(plugin.MagicCookieKey) || string.IsNullOrEmpty(plugin.MagicCookieValue)
+            ? (PluginProtocol.MagicCookieKey, PluginProtocol.MagicCookieValue)
+            : (plugin.MagicCookieKey, plugin.MagicCookieValue);
+
+    /// <summary>The app protocol versions offered to the plugin: its options' own, else those this host speaks.</summary>
+    public static IReadOnlyList<int> AppVersions(PluginOptions plugin) =>
+        plugin.ProtocolVersions.Count > 0 ? plugin.ProtocolVersions : SupportedAppVersions;
+
     /// <param name="handshake">The plugin's handshake.</param>
     /// <param name="autoMtls">Whether the host passed its client certificate, and so requires the plugin's certificate.</param>
-    public static string? CheckHandshake(HandshakeLine handshake, bool autoMtls = false)
+    /// <param name="appVersions">The app versions offered to the plugin; null for those this host speaks.</param>
+    public static string? CheckHandshake(HandshakeLine handshake, bool autoMtls = false, IReadOnlyList<int>? appVersions = null)
     {
+        var offered = appVersions ?? SupportedAppVersions;
         if (handshake.CoreVersion != PluginProtocol.CoreProtocolVersion)
         {
             var upgrade = handshake.CoreVersion < PluginProtocol.CoreProtocolVersion ? "the plugin" : "the host";
             return $"speaks handshake version {handshake.CoreVersion}, but this host speaks {PluginProtocol.CoreProtocolVersion}. Upgrade {upgrade}.";
         }
 
-        if (!SupportedAppVersions.Contains(handshake.AppVersion))
+        if (!offered.Contains(handshake.AppVersion))
         {
-            var upgrade = handshake.AppVersion < SupportedAppVersions.Min() ? "the plugin" : "the host";
-            return $"chose API version v{handshake.AppVersion}, but this host speaks {Names(SupportedAppVersions)}. Upgrade {upgrade}.";
+            var upgrade = handshake.AppVersion < offered.Min() ? "the plugin" : "the host";
+            return ReferenceEquals(offered, SupportedAppVersions)
+                ? $"chose API version v{handshake.AppVersion}, but this host speaks {Names(SupportedAppVersions)}. Upgrade {upgrade}."
+                : $"chose protocol version {handshake.AppVersion}, but the plugin's ProtocolVersions offer only {string.Join(", ", offered)}. Upgrade {upgrade}, or add {handshake.AppVersion} to the plugin's ProtocolVersions if the host speaks it.";
         }
 
         return CheckCertificate(handshake, autoMtls);

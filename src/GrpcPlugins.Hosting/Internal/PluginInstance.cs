@@ -24,7 +24,11 @@ internal sealed class PluginInstance : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly X509Certificate2? _clientCertificate;
     private readonly ConcurrentDictionary<string, bool> _unimplemented = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stdio = new();
     private volatile bool _disposed;
+
+    // False for a go-plugin plugin without GrpcPlugins' lifecycle service: no Init, stopped through GRPCController.
+    private bool _hasLifecycle = true;
 
     private PluginInstance(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger, X509Certificate2? clientCertificate)
     {
@@ -96,13 +100,18 @@ internal sealed class PluginInstance : IAsyncDisposable
             using var startTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimer.CancelAfter(options.StartTimeout);
             var handshake = await process.ReadHandshakeAsync(options.StartTimeout, cancellationToken).ConfigureAwait(false);
-            if (PluginHostProtocol.CheckHandshake(handshake, clientCertificate is not null) is { } mismatch)
+            if (PluginHostProtocol.CheckHandshake(handshake, clientCertificate is not null, PluginHostProtocol.AppVersions(options)) is { } mismatch)
             {
                 throw process.Failure(PluginErrorCode.FailedPrecondition, mismatch);
             }
 
             instance = new PluginInstance(options, process, handshake, logger, clientCertificate);
             await instance.InitializeAsync(config, startTimer.Token, cancellationToken).ConfigureAwait(false);
+            if (options.GoPlugin)
+            {
+                _ = instance.MirrorGoPluginStdioAsync();
+            }
+
             HostingLog.Started(logger, options.Name, instance.Metadata.Version, instance.Metadata.Type.ToString(), process.Id, handshake.Network, handshake.Address, handshake.AppVersion);
             return instance;
         }
@@ -165,9 +174,19 @@ internal sealed class PluginInstance : IAsyncDisposable
         {
             try
             {
-                await new PluginService.PluginServiceClient(_channel)
-                    .ShutdownAsync(new ShutdownRequest { Reason = "the host is stopping the plugin" }, cancellationToken: grace.Token)
-                    .ConfigureAwait(false);
+                if (_hasLifecycle)
+                {
+                    await new PluginService.PluginServiceClient(_channel)
+                        .ShutdownAsync(new ShutdownRequest { Reason = "the host is stopping the plugin" }, cancellationToken: grace.Token)
+                        .ConfigureAwait(false);
+                }
+                else
+                {
+                    // go-plugin's own way to stop a plugin, as its Kill() does; a go-plugin plugin does not watch its stdin.
+                    await new GoPlugin.GRPCController.GRPCControllerClient(_channel)
+                        .ShutdownAsync(new GoPlugin.Empty(), cancellationToken: grace.Token)
+                        .ConfigureAwait(false);
+                }
             }
             catch (RpcException ex)
             {
@@ -187,9 +206,13 @@ internal sealed class PluginInstance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
+        _stdio.Cancel();
         await _process.DisposeAsync().ConfigureAwait(false);
         _channel.Dispose();
         _clientCertificate?.Dispose();
+
+        // _stdio is not disposed: DisposeAsync may run twice (a stop, then the client's dispose), and a
+        // CancellationTokenSource without a timer holds nothing to release.
     }
 
     public PluginException Failure(PluginErrorCode code, string what) => _process.Failure(code, what);
@@ -224,6 +247,48 @@ internal sealed class PluginInstance : IAsyncDisposable
         _ => exception,
     };
 
+    // go-plugin 1.3 and later send what the plugin writes to os.Stdout and os.Stderr through plugin.GRPCStdio, not the
+    // pipes; 1.0 serves no such service (Unimplemented), and then its pipes are all there is.
+    private async Task MirrorGoPluginStdioAsync()
+    {
+        var log = new PluginLogLine(_logger, _options.Name, ProcessId);
+        var partial = new System.Text.StringBuilder();
+        try
+        {
+            using var call = new GoPlugin.GRPCStdio.GRPCStdioClient(_channel).StreamStdio(new Google.Protobuf.WellKnownTypes.Empty(), cancellationToken: _stdio.Token);
+            while (await call.ResponseStream.MoveNext(_stdio.Token).ConfigureAwait(false))
+            {
+                partial.Append(call.ResponseStream.Current.Data.ToStringUtf8());
+                var text = partial.ToString();
+                var end = text.LastIndexOf('\n');
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                foreach (var line in text[..end].Split('\n'))
+                {
+                    log.Forward(line.TrimEnd('\r'));
+                }
+
+                partial.Clear().Append(text[(end + 1)..]);
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Not served (go-plugin 1.0), or the plugin is stopping.
+        }
+        finally
+        {
+            if (partial.Length > 0)
+            {
+                log.Forward(partial.ToString());
+            }
+
+            log.Flush();
+        }
+    }
+
     private PluginException ExitedDuringCall() =>
         _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
 
@@ -233,7 +298,31 @@ internal sealed class PluginInstance : IAsyncDisposable
         {
             await WaitForHealthAsync(startToken).ConfigureAwait(false);
             var lifecycle = new PluginService.PluginServiceClient(Invoker);
-            var metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
+            PluginMetadata? metadata;
+            try
+            {
+                metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented && _options.GoPlugin)
+            {
+                // A go-plugin plugin serves only its own services: its type is what the configuration says, and it gets no Init.
+                _hasLifecycle = false;
+                Metadata = new PluginMetadata
+                {
+                    Name = _options.Name,
+                    Version = "unknown",
+                    Type = _options.Type,
+                    ApiVersions = { PluginProtocol.ApiVersionName(Handshake.AppVersion) },
+                };
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                throw _process.Failure(
+                    PluginErrorCode.FailedPrecondition,
+                    $"does not serve {PluginProtocol.LifecycleServiceName} ({ex.Status.Detail}). A HashiCorp go-plugin plugin needs the plugin's GoPlugin option set to true (and its MagicCookieKey, MagicCookieValue and ProtocolVersions set to the application's HandshakeConfig); a GrpcPlugins plugin must be built on the SDK's PluginServer.RunAsync.");
+            }
+
             Metadata = metadata ?? throw _process.Failure(PluginErrorCode.Internal, "answered GetMetadata without metadata.");
             if (CheckServices(metadata) is { } serviceProblem)
             {

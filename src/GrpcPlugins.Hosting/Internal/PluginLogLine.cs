@@ -6,7 +6,8 @@ namespace GrpcPlugins.Hosting.Internal;
 /// <summary>
 /// Forwards the stderr lines of one plugin process to the host's log, each in a scope with the plugin's name, process id
 /// and, for the SDK's lines, trace id. A JSON log line of the SDK (the JSON console format) keeps its level, category,
-/// message and exception. A crash report, the lines a dying runtime writes from "Unhandled exception." (.NET), "panic:"
+/// message and exception; a JSON line of HashiCorp hclog (go-plugin's logger: <c>@level</c>, <c>@message</c>,
+/// <c>@module</c>, <c>@timestamp</c> and the entry's own fields) keeps its level and module, its fields appended as key=value. A crash report, the lines a dying runtime writes from "Unhandled exception." (.NET), "panic:"
 /// (Go) or "Traceback" (Python) on, becomes one Error entry. Any other line is logged as it is.
 /// </summary>
 internal sealed class PluginLogLine(ILogger logger, string plugin, int pid)
@@ -92,6 +93,11 @@ internal sealed class PluginLogLine(ILogger logger, string plugin, int pid)
         {
             using var json = JsonDocument.Parse(line);
             var root = json.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("@level", out var hclogLevel))
+            {
+                return TryParseHclog(root, hclogLevel, out level, out category, out message);
+            }
+
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("LogLevel", out var levelText) || !Enum.TryParse(levelText.GetString(), out level)
                 || !root.TryGetProperty("Message", out var text) || text.ValueKind != JsonValueKind.String)
@@ -120,5 +126,30 @@ internal sealed class PluginLogLine(ILogger logger, string plugin, int pid)
         {
             return false;
         }
+    }
+
+    private static bool TryParseHclog(JsonElement root, JsonElement levelText, out LogLevel level, out string category, out string message)
+    {
+        level = (levelText.ValueKind == JsonValueKind.String ? levelText.GetString() : null)?.ToLowerInvariant() switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "info" => LogLevel.Information,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        category = root.TryGetProperty("@module", out var module) && module.ValueKind == JsonValueKind.String ? module.GetString()! : string.Empty;
+        if (!root.TryGetProperty("@message", out var text) || text.ValueKind != JsonValueKind.String)
+        {
+            message = string.Empty;
+            return false;
+        }
+
+        var fields = root.EnumerateObject()
+            .Where(p => !p.Name.StartsWith('@'))
+            .Select(p => $"{p.Name}={(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText())}");
+        message = string.Join(' ', fields.Prepend(text.GetString()!));
+        return true;
     }
 }

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace GrpcPlugins.Hosting.Internal;
 
 /// <summary>
-/// One plugin process: started with the protocol's environment, its stdout read for the handshake, its
-/// stderr forwarded to the log (the last lines kept for error messages), and its stdin held open so that
-/// it exits when the host goes away.
+/// One plugin process: started with the protocol's environment (and, on Linux, a death signal: see
+/// <see cref="ProcessSpawner"/>), its stdout read for the handshake, its stdout and stderr then forwarded to the log for
+/// its whole life (the last stderr lines kept for error messages), and its stdin held open so that it exits when the host
+/// goes away.
 /// </summary>
 internal sealed class PluginProcess : IAsyncDisposable
 {
@@ -206,18 +207,24 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
     }
 
-    // After the handshake, stdout must still be drained, or a chatty plugin would block on a full pipe.
+    // After the handshake, stdout is drained for the plugin's whole life, or a chatty plugin would block on a full pipe
+    // (64 KiB on Linux); its lines are logged as stderr's are, JSON log lines and crash reports included.
     private async Task PumpStdoutAsync()
     {
+        var log = new PluginLogLine(_logger, _name, Id);
         try
         {
             while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                HostingLog.StrayStdout(_logger, _name, Shorten(line), "after the handshake");
+                log.Forward(line);
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
+        }
+        finally
+        {
+            log.Flush();
         }
     }
 

@@ -71,10 +71,18 @@ internal static class PluginStartInfo
             env[key] = value;
         }
 
-        env[PluginProtocol.MagicCookieKey] = PluginProtocol.MagicCookieValue;
-        env[PluginProtocol.ProtocolVersionsVariable] = string.Join(',', PluginHostProtocol.SupportedAppVersions);
+        var (cookieKey, cookieValue) = PluginHostProtocol.Cookie(plugin);
+        env[cookieKey] = cookieValue;
+        env[PluginProtocol.ProtocolVersionsVariable] = string.Join(',', PluginHostProtocol.AppVersions(plugin));
         env[PluginProtocol.HostPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        env.Remove(PluginProtocol.StdinWatchVariable);
+
+        // The host holds the plugin's stdin open for its whole life, so its end means the host is gone. A plugin's own
+        // Environment may turn the watch off ("0"), for a debugger.
+        if (!plugin.Environment.ContainsKey(PluginProtocol.StdinWatchVariable))
+        {
+            env[PluginProtocol.StdinWatchVariable] = "1";
+        }
+
         env.Remove(PluginProtocol.ClientCertVariable);
         if (clientCertificate is not null)
         {
