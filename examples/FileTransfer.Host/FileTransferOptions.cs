@@ -33,6 +33,9 @@ public sealed class FileTransferOptions
     /// </summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>How uploads are scanned by the content scanner plugins. Defaults to failing closed.</summary>
+    public Scanning.ScanningSettings Scanning { get; set; } = new();
+
     /// <summary>What installed plugin packages must pass. Defaults to signed packages only, with no trusted keys.</summary>
     public PackageSettings Packages { get; set; } = new();
 

@@ -1,5 +1,6 @@
 using FileTransfer.Host;
 using FileTransfer.Host.Api;
+using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Services;
 
 // Settings and plugins sit beside the program; data goes under the folder it is run from (./data by default).
@@ -28,6 +29,7 @@ builder.Services.AddSingleton<PluginManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<PluginManager>());
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
+builder.Services.AddSingleton<UploadScanner>();
 builder.Services.AddSingleton<TransferTracker>();
 builder.Services.AddSingleton<MonitorQueue>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
