@@ -49,7 +49,7 @@ public static class PluginServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var plugin = new PluginBuilder(builder.Services);
         configure(plugin);
-        _ = plugin.ServiceType;
+        _ = plugin.ServiceTypes;
 
         var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, out var error);
         if (environment is null)

@@ -1,4 +1,5 @@
 using GrpcPlugins.Auth.V1;
+using GrpcPlugins.Hosting.Internal;
 using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
@@ -177,7 +178,7 @@ public interface IMonitorPlugin
 }
 
 /// <summary>Content being read from a storage plugin. Dispose it to end the call.</summary>
-public sealed class PluginDownload : IAsyncDisposable, IDisposable
+public sealed class PluginDownload : IAsyncDisposable, IDisposable, ICallSlotHolder
 {
     private readonly IDisposable _call;
     private IDisposable? _slot;
@@ -204,7 +205,7 @@ public sealed class PluginDownload : IAsyncDisposable, IDisposable
     }
 
     // The bulkhead slot of the call, given back when the download is disposed.
-    internal void HoldUntilDisposed(IDisposable slot) => _slot = slot;
+    void ICallSlotHolder.HoldUntilDisposed(IDisposable slot) => _slot = slot;
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

@@ -27,6 +27,16 @@ public interface IPluginRegistry
     IReadOnlyList<PluginClient> OfType(PluginType type);
 
     /// <summary>
+    /// Gets the plugins that serve a gRPC service, built-in or the application's own, in the same order as
+    /// <see cref="OfType"/>: lower <see cref="PluginOptions.Priority"/> first, then in the order they were added. A plugin
+    /// serves the services its metadata lists, and those its configuration requires (<see cref="PluginOptions.Services"/>,
+    /// and the service of its built-in type). Stopped plugins are left out. Call one with <see cref="PluginClient.CreateClient{TClient}"/>.
+    /// </summary>
+    /// <param name="serviceName">The service's fully-qualified name, such as <c>filetransfer.scanner.v1.ScannerService</c>.</param>
+    /// <returns>The running (or crashed) plugins that serve it.</returns>
+    IReadOnlyList<PluginClient> Serving(string serviceName);
+
+    /// <summary>
     /// Starts a plugin while the host runs, and lists it once it is ready. A stopped or crashed plugin of the same name
     /// is replaced, keeping its place in <see cref="Plugins"/>.
     /// </summary>

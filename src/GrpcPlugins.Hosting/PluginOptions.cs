@@ -1,4 +1,5 @@
 using GrpcPlugins.Hosting.Internal;
+using GrpcPlugins.Internal;
 using GrpcPlugins.Plugin.V1;
 
 namespace GrpcPlugins.Hosting;
@@ -12,8 +13,29 @@ public sealed class PluginOptions
     /// <summary>The plugin's name, unique within the host. Required.</summary>
     public string Name { get; set; } = string.Empty;
 
-    /// <summary>The plugin's type; the plugin must report the same in its metadata. Required.</summary>
+    /// <summary>
+    /// The plugin's type; a built-in type (Auth, Storage, Protocol, Monitor) must match what the plugin reports in its
+    /// metadata, and implies the type's service. Required unless <see cref="Services"/> is set: the type is then
+    /// <see cref="PluginType.Custom"/>. Defaults to Unspecified.
+    /// </summary>
     public PluginType Type { get; set; } = PluginType.Unspecified;
+
+    /// <summary>
+    /// The fully-qualified names of the gRPC services the plugin must serve, such as
+    /// <c>filetransfer.scanner.v1.ScannerService</c>; call them with <see cref="PluginClient.CreateClient{TClient}"/>. At
+    /// start the host checks that the plugin's metadata lists each of them, besides the service a built-in
+    /// <see cref="Type"/> implies. Set with no <see cref="Type"/>, the plugin is a <see cref="PluginType.Custom"/> one.
+    /// Defaults to none.
+    /// </summary>
+    public List<string> Services { get; set; } = [];
+
+    /// <summary>
+    /// Unary methods that are safe to repeat, keyed by method name (<c>Scan</c>) or full name
+    /// (<c>/filetransfer.scanner.v1.ScannerService/Scan</c>), for clients made by <see cref="PluginClient.CreateClient{TClient}"/>:
+    /// while the plugin restarts such a call waits for it, and one cut by a crash is tried again, within the method's
+    /// deadline. Every other call fails at once with Unavailable while the plugin is down. Defaults to none.
+    /// </summary>
+    public List<string> IdempotentMethods { get; set; } = [];
 
     /// <summary>
     /// The plugin's place among plugins of its type: <see cref="IPluginRegistry.OfType"/> lists lower values first, so an
@@ -152,6 +174,20 @@ public sealed class PluginOptions
         return MethodTimeouts.TryGetValue(shortName, out timeout) ? timeout : null;
     }
 
+    /// <summary>The type the plugin runs as: <see cref="Type"/>, or Custom when only <see cref="Services"/> is set.</summary>
+    internal PluginType EffectiveType => Type == PluginType.Unspecified && Services.Count > 0 ? PluginType.Custom : Type;
+
+    /// <summary>Every service the plugin must serve: the one its built-in type implies, then <see cref="Services"/>.</summary>
+    internal IReadOnlyList<string> RequiredServices =>
+        [.. (ServiceNames.Of(Type) is { } implied ? [implied] : Array.Empty<string>()).Concat(Services).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Whether <see cref="IdempotentMethods"/> lists a method, by its full name (<c>/package.Service/Method</c>) or short name.</summary>
+    internal bool IsIdempotent(string fullName)
+    {
+        var shortName = fullName[(fullName.LastIndexOf('/') + 1)..];
+        return IdempotentMethods.Exists(m => m == fullName || m == shortName || "/" + m == fullName);
+    }
+
     /// <summary>Checks the options and returns what is wrong with them, one line each.</summary>
     /// <returns>The problems; empty when the options are valid.</returns>
     public IEnumerable<string> Validate()
@@ -162,9 +198,18 @@ public sealed class PluginOptions
             yield return "A plugin has no Name: give each entry of the Plugins section a unique name.";
         }
 
-        if (Type == PluginType.Unspecified || !Enum.IsDefined(Type))
+        if (EffectiveType == PluginType.Unspecified || !Enum.IsDefined(Type))
         {
-            yield return $"{who} has no valid Type: use Auth, Storage, Protocol or Monitor.";
+            yield return $"{who} has no valid Type: use Auth, Storage, Protocol or Monitor, or list the gRPC services it serves in Services.";
+        }
+        else if (EffectiveType == PluginType.Custom && Services.Count == 0)
+        {
+            yield return $"{who} has Type Custom but no Services: list the fully-qualified names of the gRPC services it serves, such as 'mycompany.scanner.v1.ScannerService'.";
+        }
+
+        if (Services.Where(s => !ServiceNames.IsWellFormed(s)).ToList() is { Count: > 0 } malformed)
+        {
+            yield return $"{who} has malformed Services ({string.Join(", ", malformed.Select(s => $"'{s}'"))}): give each as the service's fully-qualified Protobuf name, package then service, such as 'mycompany.scanner.v1.ScannerService', with no slash and no method.";
         }
 
         if (string.IsNullOrWhiteSpace(Command))

@@ -15,11 +15,13 @@ internal sealed class LifecycleService(
     DataChannelListener dataChannel,
     ILogger<LifecycleService> logger) : PluginService.PluginServiceBase
 {
-    private IPluginLifecycle? Lifecycle => services.GetRequiredService(plugin.ServiceType) as IPluginLifecycle;
+    // Each service that wants Init and Shutdown, once, in the order they were added.
+    private IEnumerable<IPluginLifecycle> Lifecycles =>
+        plugin.ServiceTypes.Select(services.GetRequiredService).OfType<IPluginLifecycle>().Distinct();
 
     public override async Task<InitResponse> Init(InitRequest request, ServerCallContext context)
     {
-        if (Lifecycle is { } lifecycle)
+        foreach (var lifecycle in Lifecycles)
         {
             await lifecycle.InitAsync(request.Config, context.CancellationToken).ConfigureAwait(false);
         }
@@ -32,7 +34,7 @@ internal sealed class LifecycleService(
     public override async Task<ShutdownResponse> Shutdown(ShutdownRequest request, ServerCallContext context)
     {
         SdkLog.Stopping(logger, string.IsNullOrEmpty(request.Reason) ? "the host called Shutdown" : request.Reason);
-        if (Lifecycle is { } lifecycle)
+        foreach (var lifecycle in Lifecycles)
         {
             await lifecycle.ShutdownAsync(context.CancellationToken).ConfigureAwait(false);
         }

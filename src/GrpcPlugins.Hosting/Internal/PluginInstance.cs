@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using GrpcPlugins.Internal;
 using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.Logging;
 
@@ -213,9 +214,9 @@ internal sealed class PluginInstance : IAsyncDisposable
             var lifecycle = new PluginService.PluginServiceClient(Invoker);
             var metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
             Metadata = metadata ?? throw _process.Failure(PluginErrorCode.Internal, "answered GetMetadata without metadata.");
-            if (metadata.Type != _options.Type)
+            if (CheckServices(metadata) is { } serviceProblem)
             {
-                throw _process.Failure(PluginErrorCode.FailedPrecondition, $"is a {Describe(metadata.Type)} plugin, but it is configured as {Describe(_options.Type)}. Fix the plugin's Type or Command.");
+                throw _process.Failure(PluginErrorCode.FailedPrecondition, serviceProblem);
             }
 
             if (PluginHostProtocol.CheckApiVersions(metadata.ApiVersions, Handshake.AppVersion) is { } versionProblem)
@@ -313,4 +314,29 @@ internal sealed class PluginInstance : IAsyncDisposable
     }
 
     internal static string Describe(PluginType type) => type.ToString().ToLowerInvariant();
+
+    // A built-in type must match; beyond it, every required service must be listed. A plugin that lists no services
+    // (built before they were reported, or in another language) is taken at its type's word for that type's service.
+    private string? CheckServices(PluginMetadata metadata)
+    {
+        var expected = _options.EffectiveType;
+        if (expected != PluginType.Custom && metadata.Type != expected)
+        {
+            return $"is a {Describe(metadata.Type)} plugin, but it is configured as {Describe(expected)}. Fix the plugin's Type or Command.";
+        }
+
+        var required = _options.RequiredServices;
+        if (metadata.Services.Count == 0)
+        {
+            var unverifiable = required.Where(s => s != ServiceNames.Of(metadata.Type)).ToList();
+            return unverifiable.Count == 0
+                ? null
+                : $"must serve {string.Join(", ", unverifiable)}, but its metadata lists no services, so the host cannot tell that it does. Rebuild the plugin with a current SDK (PluginBuilder.AddService), or have it list its services in PluginMetadata.services.";
+        }
+
+        var missing = required.Where(s => !metadata.Services.Contains(s)).ToList();
+        return missing.Count == 0
+            ? null
+            : $"does not serve {string.Join(", ", missing)}, which its configuration requires; it serves {string.Join(", ", metadata.Services)}. Fix the plugin's Services (or Type), or its Command.";
+    }
 }

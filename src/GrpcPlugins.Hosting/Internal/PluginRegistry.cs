@@ -39,6 +39,12 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
     public IReadOnlyList<PluginClient> OfType(PluginType type) =>
         [.. Plugins.Where(p => p.Type == type && p.State != PluginState.Stopped).OrderBy(p => p.Options.Priority)];
 
+    public IReadOnlyList<PluginClient> Serving(string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(serviceName);
+        return [.. Plugins.Where(p => p.Serves(serviceName) && p.State != PluginState.Stopped).OrderBy(p => p.Options.Priority)];
+    }
+
     public async Task<PluginClient> StartAsync(PluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -103,9 +109,9 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
                 throw HostError(PluginErrorCode.AlreadyExists, options.Name, $"Plugin '{options.Name}' is being started or replaced already; wait for that to finish.");
             }
 
-            if (old.Type != options.Type)
+            if (old.Type != options.EffectiveType)
             {
-                throw HostError(PluginErrorCode.FailedPrecondition, options.Name, $"Plugin '{options.Name}' is a {PluginInstance.Describe(old.Type)} plugin, so its replacement must be one too, not {PluginInstance.Describe(options.Type)}. Remove it, then start the new one.");
+                throw HostError(PluginErrorCode.FailedPrecondition, options.Name, $"Plugin '{options.Name}' is a {PluginInstance.Describe(old.Type)} plugin, so its replacement must be one too, not {PluginInstance.Describe(options.EffectiveType)}. Remove it, then start the new one.");
             }
 
             _starting.Add(options.Name);
