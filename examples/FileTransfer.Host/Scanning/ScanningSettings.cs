@@ -4,6 +4,12 @@ namespace FileTransfer.Host.Scanning;
 public sealed class ScanningSettings
 {
     /// <summary>
+    /// Whether uploads are scanned by the plugins that serve the scanner service. False stores every upload unscanned
+    /// even while a scanner plugin runs: for measuring the scanners' cost, not for production. Defaults to true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
     /// Whether an upload is stored unscanned when a content scanner is down or fails (true), instead of being refused
     /// with 503 (false, "fail closed"). A refusal is always final, whatever this says. Defaults to false.
     /// </summary>

@@ -24,8 +24,8 @@ public sealed partial class UploadScanner(
     /// <summary>The name of the monitor metric event sent for each refused upload (value 1, tags name, reason, threat, scanner).</summary>
     public const string RefusedMetric = "filetransfer.upload.refused";
 
-    /// <summary>The scanner plugins, in priority order.</summary>
-    public IReadOnlyList<PluginClient> Scanners => registry.Serving(ServiceName);
+    /// <summary>The scanner plugins, in priority order; none while <see cref="ScanningSettings.Enabled"/> is false.</summary>
+    public IReadOnlyList<PluginClient> Scanners => Settings.Enabled ? registry.Serving(ServiceName) : [];
 
     internal ScanningSettings Settings => options.Value.Scanning;
 
