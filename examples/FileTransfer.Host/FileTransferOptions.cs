@@ -33,6 +33,9 @@ public sealed class FileTransferOptions
     /// </summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>How uploads are scanned by the content scanner plugins. Defaults to failing closed.</summary>
+    public Scanning.ScanningSettings Scanning { get; set; } = new();
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDir);
 

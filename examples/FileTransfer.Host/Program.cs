@@ -1,5 +1,6 @@
 using FileTransfer.Host;
 using FileTransfer.Host.Api;
+using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Services;
 
 // Settings and plugins sit beside the program; data goes under the folder it is run from (./data by default).
@@ -33,6 +34,7 @@ builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileT
 });
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
+builder.Services.AddSingleton<UploadScanner>();
 builder.Services.AddSingleton<TransferTracker>();
 builder.Services.AddSingleton<MonitorQueue>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());

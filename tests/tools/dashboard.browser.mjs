@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const baseUrl = required('FT_URL');
 const adminPassword = required('FT_ADMIN_PASSWORD');
 const screenshot = resolve(process.env.FT_SCREENSHOT ?? join(here, '..', 'artifacts', 'dashboard.png'));
-const builtIn = ['users', 'files', 'http', 'audit'];
+const builtIn = ['users', 'files', 'http', 'audit', 'scanner'];
 const wait = { timeout: 20_000 };
 
 function required(name) {
@@ -82,13 +82,16 @@ try {
   assert.match(await alert.innerText(), /HTTP 401, unauthenticated/);
   ok('a wrong password shows the API\'s message in the alert region');
 
-  // Admin: the plugin list with the four built-in plugins running.
+  // Admin: the plugin list with the five default plugins running.
   await signIn(page, 'admin', adminPassword);
   const plugins = page.getByRole('region', { name: /Plugins/ });
   for (const name of builtIn) {
     await plugins.locator(`tr[data-plugin="${name}"] .state-running`).waitFor(wait);
   }
   ok(`admin sees the plugins ${builtIn.join(', ')} running`);
+  // The content scanner is the file-transfer host's own plugin type, not a built-in one.
+  assert.equal(await plugins.locator('tr[data-plugin="scanner"] td').nth(1).innerText(), 'custom');
+  ok('the content scanner shows as a custom plugin');
 
   // Upload a file through the form; it appears in the file list.
   const content = Buffer.from(`dashboard test ${Date.now()}\n`.repeat(2000));

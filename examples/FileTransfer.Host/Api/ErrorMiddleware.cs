@@ -1,3 +1,4 @@
+using FileTransfer.Host.Scanning;
 using GrpcPlugins;
 
 namespace FileTransfer.Host.Api;
@@ -18,6 +19,10 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         {
             LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
             await AnswerAsync(context, ApiErrors.Problem(ex));
+        }
+        catch (UploadRefusedException ex) when (!context.Response.HasStarted)
+        {
+            await AnswerAsync(context, UploadRefusedProblem.For(ex));
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {

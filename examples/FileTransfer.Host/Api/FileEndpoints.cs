@@ -1,3 +1,4 @@
+using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Services;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
@@ -40,7 +41,7 @@ public static class FileEndpoints
     public static string ContentTypeFor(string name, string? sent) =>
         !string.IsNullOrEmpty(sent) ? sent : ContentTypes.TryGetContentType(name, out var guessed) ? guessed : "application/octet-stream";
 
-    private static async Task<IResult> UploadAsync(string name, HttpContext http, PluginSelector plugins, IOptions<FileTransferOptions> options)
+    private static async Task<IResult> UploadAsync(string name, HttpContext http, PluginSelector plugins, UploadScanner scanner, IOptions<FileTransferOptions> options)
     {
         name = FileNames.Validate(FileNames.FromRoute(name));
         var limit = options.Value.MaxUploadBytes;
@@ -53,9 +54,10 @@ public static class FileEndpoints
         StoreResponse stored;
         try
         {
-            stored = await plugins.Storage.StoreAsync(metadata, http.Request.Body, http.RequestAborted);
+            await using var scanned = scanner.Wrap(metadata, http.Request.Body, http.RequestAborted);
+            stored = await plugins.Storage.StoreAsync(metadata, scanned, http.RequestAborted);
         }
-        catch (PluginException) when (!http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is PluginException or UploadRefusedException && !http.RequestAborted.IsCancellationRequested)
         {
             await DrainAsync(http.Request.Body, http.RequestAborted);
             throw;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Services;
 using GrpcPlugins.Storage.V1;
 using Microsoft.AspNetCore.Http.Features;
@@ -58,15 +59,26 @@ public static class UploadEndpoints
             }
         });
 
-        session.MapPost("/uploads/{id}/complete", async (string id, HttpContext http, UploadStaging uploads, PluginSelector plugins) =>
+        session.MapPost("/uploads/{id}/complete", async (string id, HttpContext http, UploadStaging uploads, PluginSelector plugins, UploadScanner scanner) =>
         {
             StoreResponse stored;
             UploadInfo info;
             var (openedInfo, content) = await uploads.OpenCompleteAsync(id);
             info = openedInfo;
-            await using (content)
+            var metadata = new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType };
+            try
             {
-                stored = await plugins.Storage.StoreAsync(new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType }, content, http.RequestAborted);
+                await using (content)
+                await using (var scanned = scanner.Wrap(metadata, content, http.RequestAborted))
+                {
+                    stored = await plugins.Storage.StoreAsync(metadata, scanned, http.RequestAborted);
+                }
+            }
+            catch (UploadRefusedException)
+            {
+                // Refused for good: the staged bytes go; a scanner that was down (503) leaves them to complete again.
+                uploads.Delete(id);
+                throw;
             }
 
             uploads.Delete(id);

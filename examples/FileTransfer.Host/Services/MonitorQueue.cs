@@ -75,6 +75,14 @@ public sealed partial class MonitorQueue : BackgroundService
             MonitorEventKind.Completed => MonitorEvents.Completed(copy),
             _ => MonitorEvents.Failed(copy, new PluginError { Code = ErrorCode.Internal, Message = copy.Error }),
         };
+        Enqueue(monitorEvent);
+    }
+
+    /// <summary>Queues any event, such as a metric made with <see cref="MonitorEvents.Metric"/>, without waiting; drops it when the queue is full.</summary>
+    /// <param name="monitorEvent">The event.</param>
+    public void Enqueue(MonitorEvent monitorEvent)
+    {
+        ArgumentNullException.ThrowIfNull(monitorEvent);
         if (!_queue.Writer.TryWrite(monitorEvent))
         {
             Interlocked.Increment(ref _dropped);

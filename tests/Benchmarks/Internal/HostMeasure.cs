@@ -39,23 +39,10 @@ internal static class HostMeasure
         {
             using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
             await HostReadiness.WaitUntilServingAsync(http, host, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
-            using (var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword }))
-            {
-                login.EnsureSuccessStatusCode();
-                using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
-                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.RootElement.GetProperty("token").GetString());
-            }
+            await LoginAsync(http);
 
             var ids = new string[count];
-            var upload = await StreamMeasures.TimeAsync(total, () => Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
-            {
-                using var content = new StreamContent(new ZeroStream(each), 1 << 20);
-                content.Headers.ContentLength = each;
-                using var put = await http.PutAsync($"/v1/files/bench-{i}.bin", content);
-                put.EnsureSuccessStatusCode();
-                using var body = JsonDocument.Parse(await put.Content.ReadAsStringAsync());
-                ids[i] = body.RootElement.GetProperty("id").GetString()!;
-            })));
+            var upload = await UploadAllAsync(http, count, each, ids);
             var download = await StreamMeasures.TimeAsync(total, () => Task.WhenAll(ids.Select(async id =>
             {
                 using var get = await http.GetAsync($"/v1/files/{id}", HttpCompletionOption.ResponseHeadersRead);
@@ -66,16 +53,53 @@ internal static class HostMeasure
             var what = $"{count} concurrent {settings.Size(each)}";
             report.Add(new Row($"File-transfer host: {what} uploads", "MiB/s", upload, new("in-process write+fsync", floorWrite), null));
             report.Add(new Row($"File-transfer host: {what} downloads", "MiB/s", download, new("in-process read", floorRead), null));
-            report.Note("File-transfer host: examples/FileTransfer.Host with its default plugins (UsersFileAuth, FileSystemStorage, HttpProtocol, AuditMonitor), " +
-                "HTTP/1.1 PUT /v1/files/{name} and GET /v1/files/{id} over loopback, aggregate rate over all transfers; each request is authorized by the auth plugin and stored by the storage plugin.");
+            report.Note("File-transfer host: examples/FileTransfer.Host with its default plugins (UsersFileAuth, FileSystemStorage, HttpProtocol, AuditMonitor, ContentScanner), " +
+                "HTTP/1.1 PUT /v1/files/{name} and GET /v1/files/{id} over loopback, aggregate rate over all transfers; each request is authorized by the auth plugin and stored by the storage plugin, " +
+                "and each upload is scanned by the ContentScanner plugin on its way to storage.");
         }
         finally
         {
             await StopHostAsync(host);
         }
+
+        // The same uploads with scanning off: the difference is what the content scanner costs an upload.
+        var unscannedDir = Directory.CreateDirectory(Path.Combine(folder, "host-data-unscanned")).FullName;
+        var unscannedUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        using var unscannedHost = StartHost(unscannedUrl, unscannedDir, "--FileTransfer:Scanning:Enabled=false");
+        try
+        {
+            using var http = new HttpClient { BaseAddress = unscannedUrl, Timeout = TimeSpan.FromMinutes(10) };
+            await HostReadiness.WaitUntilServingAsync(http, unscannedHost, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
+            await LoginAsync(http);
+            var unscanned = await UploadAllAsync(http, count, each, new string[count]);
+            report.Add(new Row($"File-transfer host: {count} concurrent {settings.Size(each)} uploads, scanning off", "MiB/s", unscanned, new("in-process write+fsync", floorWrite), null));
+        }
+        finally
+        {
+            await StopHostAsync(unscannedHost);
+        }
     }
 
-    private static Process StartHost(Uri baseUrl, string dataDir)
+    private static async Task LoginAsync(HttpClient http)
+    {
+        using var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword });
+        login.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.RootElement.GetProperty("token").GetString());
+    }
+
+    private static Task<double> UploadAllAsync(HttpClient http, int count, long each, string[] ids) =>
+        StreamMeasures.TimeAsync(count * each, () => Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            using var content = new StreamContent(new ZeroStream(each), 1 << 20);
+            content.Headers.ContentLength = each;
+            using var put = await http.PutAsync($"/v1/files/bench-{i}.bin", content);
+            put.EnsureSuccessStatusCode();
+            using var body = JsonDocument.Parse(await put.Content.ReadAsStringAsync());
+            ids[i] = body.RootElement.GetProperty("id").GetString()!;
+        })));
+
+    private static Process StartHost(Uri baseUrl, string dataDir, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -90,6 +114,11 @@ internal static class HostMeasure
         start.ArgumentList.Add(baseUrl.ToString().TrimEnd('/'));
         start.ArgumentList.Add($"--FileTransfer:DataDir={dataDir}");
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        foreach (var setting in settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
         start.Environment["FT_ADMIN_PASSWORD"] = AdminPassword;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(start)!;
