@@ -72,7 +72,7 @@ public static class PluginServer
         if (!environment.InitRequired && !plugin.RequireInit)
         {
             // A go-plugin host never calls Init; only a GrpcPlugins host (which always does) makes it a precondition.
-            app.Services.GetRequiredService<PluginState>().MarkInitialized();
+            app.Services.GetRequiredService<InitializationState>().MarkInitialized();
         }
 
         try

@@ -91,7 +91,7 @@ public sealed class CustomContractTests
         Assert.Equal(PluginErrorCode.NotFound, unary.Code);
         Assert.Equal("No echo for 'lost'.", unary.Message);
         Assert.Equal("lost", unary.Metadata["text"]);
-        Assert.Equal(PluginErrorSource.Plugin, unary.Source);
+        Assert.Equal(PluginErrorSource.Plugin, unary.ErrorSource);
         Assert.Equal(plugin.Name, unary.PluginName);
         Assert.Equal(PluginErrorCode.NotFound, streamed.Code);
         Assert.Equal("message 2", streamed.Metadata["text"]);

@@ -77,7 +77,7 @@ public sealed partial class UploadScanner(
             PluginErrorCode.Unavailable,
             $"The content scanner '{scanner}' could not scan '{fileName}', so the upload was not stored: {reason.TrimEnd('.')}. Try again once the scanner runs (GET /v1/plugins shows its state), or set FileTransfer:Scanning:FailOpen=true to store uploads unscanned while a scanner is down.")
         {
-            Source = PluginErrorSource.Host,
+            ErrorSource = PluginErrorSource.Host,
             PluginName = scanner,
         };
     }

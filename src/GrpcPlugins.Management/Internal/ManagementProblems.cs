@@ -37,7 +37,7 @@ internal static class ManagementProblems
     /// plugin behind this host failed, not the host.
     /// </summary>
     public static IResult Problem(PluginException error) =>
-        error is { Code: PluginErrorCode.Internal, Source: PluginErrorSource.Plugin or PluginErrorSource.Downstream }
+        error is { Code: PluginErrorCode.Internal, ErrorSource: PluginErrorSource.Plugin or PluginErrorSource.Downstream }
             ? Problem(StatusCodes.Status502BadGateway, error.Code, error.Message)
             : Problem(StatusFor(error.Code), error.Code, error.Message);
 
@@ -45,7 +45,7 @@ internal static class ManagementProblems
 
     /// <summary>An invalid-argument error (400), for a request this host cannot use.</summary>
     public static PluginException BadRequest(string message) =>
-        new(PluginErrorCode.InvalidArgument, message) { Source = PluginErrorSource.Host };
+        new(PluginErrorCode.InvalidArgument, message) { ErrorSource = PluginErrorSource.Host };
 
     private static IResult Problem(int status, PluginErrorCode code, string message) =>
         Results.Json(
