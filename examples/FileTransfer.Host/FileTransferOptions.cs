@@ -1,3 +1,5 @@
+using FileTransfer.Host.Scanning;
+
 namespace FileTransfer.Host;
 
 /// <summary>The file-transfer host's settings, bound from the <c>FileTransfer</c> section.</summary>

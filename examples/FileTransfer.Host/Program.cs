@@ -1,7 +1,11 @@
 using FileTransfer.Host;
-using FileTransfer.Host.Api;
+using FileTransfer.Host.Auth;
+using FileTransfer.Host.Files;
+using FileTransfer.Host.Http;
 using FileTransfer.Host.Scanning;
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Telemetry;
+using FileTransfer.Host.Transfers;
+using FileTransfer.Host.Uploads;
 
 // Settings and plugins sit beside the program; data goes under the folder it is run from (./data by default).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

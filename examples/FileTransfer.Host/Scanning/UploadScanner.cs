@@ -1,4 +1,4 @@
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Telemetry;
 using FileTransfer.Scanner.V1;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;

@@ -1,9 +1,10 @@
 using System.Text.Json;
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Auth;
+using FileTransfer.Host.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Transfers;
 
 /// <summary>Sending stored files elsewhere through protocol plugins, and following the transfers.</summary>
 public static class TransferEndpoints
@@ -16,7 +17,7 @@ public static class TransferEndpoints
     public static void MapTransfers(this RouteGroupBuilder session)
     {
         session.MapPost("/transfers", async (TransferRequest body, HttpContext http, TransferTracker transfers) =>
-            Results.Accepted(null, await transfers.StartAsync(body, http)));
+            Results.Accepted(null, await transfers.StartAsync(body, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted)));
         session.MapGet("/transfers", (TransferTracker transfers, int? limit) =>
             Results.Ok(new TransferListDto(transfers.List(limit is > 0 and <= MaxListed ? limit.Value : MaxListed))));
         session.MapGet("/transfers/{id}", async (string id, TransferTracker transfers, CancellationToken ct) =>
@@ -26,7 +27,7 @@ public static class TransferEndpoints
         session.MapPost("/transfers/{id}/resume", async (string id, HttpContext http, TransferTracker transfers, IOptions<JsonOptions> json) =>
         {
             var body = await ReadOptionalBodyAsync<ResumeTransferRequest>(http, json.Value.SerializerOptions);
-            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http));
+            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http.BearerToken(), http.RequestAborted));
         });
         session.MapGet("/transfers/{id}/events", StreamEventsAsync);
     }

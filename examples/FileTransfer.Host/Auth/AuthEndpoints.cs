@@ -1,7 +1,8 @@
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Http;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins.Auth.V1;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Auth;
 
 /// <summary>Sign-in, refresh and sign-out.</summary>
 public static class AuthEndpoints

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace FileTransfer.Host.Services;
+namespace FileTransfer.Host.Telemetry;
 
 /// <summary>The file-transfer host's own metrics, on the Meter "FileTransfer.Host".</summary>
 public static class FileTransferTelemetry

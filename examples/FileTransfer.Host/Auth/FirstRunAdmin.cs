@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using GrpcPlugins.Hosting;
 
-namespace FileTransfer.Host.Services;
+namespace FileTransfer.Host.Auth;
 
 /// <summary>
 /// On first run (no users file yet), has the auth plugin create the admin user: with FT_ADMIN_PASSWORD when set, else

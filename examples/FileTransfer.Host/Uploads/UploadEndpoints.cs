@@ -1,10 +1,12 @@
 using System.Globalization;
+using FileTransfer.Host.Files;
+using FileTransfer.Host.Http;
 using FileTransfer.Host.Scanning;
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins.Storage.V1;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Uploads;
 
 /// <summary>Resumable uploads: how another host's protocol plugin pushes a file here in pieces.</summary>
 public static class UploadEndpoints

@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using GrpcPlugins;
+using FileTransfer.Host.Http;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Services;
-
-/// <summary>What a resumable upload is for: the file it becomes once complete.</summary>
-/// <param name="Name">The file's name.</param>
-/// <param name="Size">The file's size in bytes.</param>
-/// <param name="MimeType">The file's media type.</param>
-public sealed record UploadInfo(string Name, long Size, string MimeType);
+namespace FileTransfer.Host.Uploads;
 
 /// <summary>
 /// Resumable uploads, staged on this host's disk until complete: each PATCH appends at the acknowledged offset and is
@@ -70,7 +64,7 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
                 {
                     if (part.Position + read > info.Size)
                     {
-                        throw new PluginException(PluginErrorCode.InvalidArgument, $"The upload would grow past its declared size of {info.Size} bytes.");
+                        throw ApiException.BadRequest($"The upload would grow past its declared size of {info.Size} bytes.");
                     }
 
                     await part.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
@@ -117,7 +111,7 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     {
         if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower) || !File.Exists(InfoPath(id)))
         {
-            throw new PluginException(PluginErrorCode.NotFound, $"No upload has id '{id}'. Start one with POST /v1/uploads.");
+            throw ApiException.NotFound($"No upload has id '{id}'. Start one with POST /v1/uploads.");
         }
 
         return JsonSerializer.Deserialize<UploadInfo>(await File.ReadAllTextAsync(InfoPath(id)))!;
@@ -126,13 +120,4 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     private string InfoPath(string id) => Path.Combine(Folder, id + ".json");
 
     private string PartPath(string id) => Path.Combine(Folder, id + ".part");
-}
-
-/// <summary>A sender's offset does not match what the receiver has; the answer carries the receiver's offset.</summary>
-/// <param name="actual">The receiver's acknowledged offset.</param>
-public sealed class OffsetMismatchException(long actual)
-    : PluginException(PluginErrorCode.FailedPrecondition, $"The upload stands at offset {actual}; send from there (HEAD the upload to read its offset).")
-{
-    /// <summary>The receiver's acknowledged offset.</summary>
-    public long Actual { get; } = actual;
 }

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using FileTransfer.Host.Api;
+using FileTransfer.Host.Http;
+using FileTransfer.Host.Telemetry;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Services;
+namespace FileTransfer.Host.Transfers;
 
 /// <summary>
 /// Starts transfers through protocol plugins, remembers which plugin runs each one, and follows each transfer to
@@ -18,9 +19,11 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     /// <summary>Starts sending a stored file.</summary>
     /// <param name="request">The file, destination and protocol.</param>
-    /// <param name="http">The request, for the caller's token and this host's address.</param>
+    /// <param name="callerToken">The caller's token on this host, with which the protocol plugin reads the file.</param>
+    /// <param name="requestBase">This host's address as the caller reached it; <see cref="FileTransferOptions.PublicUrl"/> wins when set.</param>
+    /// <param name="ct">Cancels the start.</param>
     /// <returns>The started transfer.</returns>
-    public async Task<TransferDto> StartAsync(TransferRequest request, HttpContext http)
+    public async Task<TransferDto> StartAsync(TransferRequest request, string? callerToken, string requestBase, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(request.FileId) || string.IsNullOrEmpty(request.Destination))
         {
@@ -28,19 +31,18 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         }
 
         var (protocolName, protocol) = plugins.Protocol(request.Protocol);
-        var ct = http.RequestAborted;
         var file = await plugins.Storage.StatAsync(request.FileId, ct);
 
         var id = Guid.NewGuid().ToString("N");
         var send = new SendRequest
         {
-            File = $"{PublicBase(http)}/v1/files/{Uri.EscapeDataString(request.FileId)}",
+            File = $"{PublicBase(requestBase)}/v1/files/{Uri.EscapeDataString(request.FileId)}",
             Destination = request.Destination,
             TransferId = id,
             Options = new TransferOptions(),
         };
         var properties = send.Options.Properties;
-        properties["source_token"] = http.BearerToken() ?? string.Empty;
+        properties["source_token"] = callerToken ?? string.Empty;
         properties["destination_token"] = request.DestinationToken ?? string.Empty;
         properties["name"] = file.Name;
         properties["size"] = file.Size.ToString(CultureInfo.InvariantCulture);
@@ -92,17 +94,18 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="destinationToken">A fresh token for the destination, or null to keep the one the transfer started with.</param>
-    /// <param name="http">The request, for the caller's current token on this host.</param>
+    /// <param name="callerToken">The resuming caller's current token on this host.</param>
+    /// <param name="ct">Cancels the resume.</param>
     /// <returns>The resumed transfer.</returns>
-    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, HttpContext http)
+    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, string? callerToken, CancellationToken ct)
     {
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
         var resume = new ResumeRequest { Id = id, Options = new TransferOptions() };
         // The resuming caller's token replaces the original one, which may have expired or been revoked since.
-        resume.Options.Properties["source_token"] = http.BearerToken() ?? string.Empty;
+        resume.Options.Properties["source_token"] = callerToken ?? string.Empty;
         resume.Options.Properties["destination_token"] = destinationToken ?? string.Empty;
-        var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, http.RequestAborted);
+        var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, ct);
         Follow(record);
         return record.Seen(transfer);
     }
@@ -123,7 +126,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     private TransferRecord Find(string id) =>
         _transfers.TryGetValue(id, out var record)
             ? record
-            : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}' on this host.");
+            : throw ApiException.NotFound($"No transfer has id '{id}' on this host.");
 
     // Each transfer is followed in the background so that monitors hear of it even when no client watches.
     private void Follow(TransferRecord record) => _ = Task.Run(async () =>
@@ -170,8 +173,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         }
     });
 
-    private string PublicBase(HttpContext http) =>
-        (options.Value.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}").TrimEnd('/');
+    private string PublicBase(string requestBase) => (options.Value.PublicUrl ?? requestBase).TrimEnd('/');
 
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);

@@ -1,11 +1,12 @@
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Http;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins;
 using GrpcPlugins.Auth.V1;
 using GrpcPlugins.Hosting;
 using Microsoft.Extensions.Options;
 using Action = GrpcPlugins.Auth.V1.Action;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Auth;
 
 /// <summary>
 /// Gates a route group, as Stratos gates its session routes: the bearer token must be valid, and the auth plugin's

@@ -1,13 +1,7 @@
 using System.Text.Json;
 using GrpcPlugins;
 
-namespace FileTransfer.Host.Api;
-
-/// <summary>The body of every error answer: the HTTP status, a typed code and a message for a person.</summary>
-/// <param name="Status">The HTTP status code.</param>
-/// <param name="Code">The error code in snake_case, such as "not_found".</param>
-/// <param name="Message">What went wrong and how to fix it.</param>
-public sealed record ApiProblem(int Status, string Code, string Message);
+namespace FileTransfer.Host.Http;
 
 /// <summary>Maps errors to problem-details answers.</summary>
 public static class ApiErrors
@@ -63,9 +57,17 @@ public static class ApiErrors
     private static IResult Problem(int status, PluginErrorCode code, string message) =>
         Results.Json(new ApiProblem(status, CodeName(code), message), statusCode: status, contentType: "application/problem+json");
 
-    /// <summary>Throws an invalid-argument error, answered with 400.</summary>
+    /// <summary>An invalid-argument error, answered with 400.</summary>
     /// <param name="message">What was wrong and how to fix it.</param>
-    /// <returns>Never returns.</returns>
-    public static PluginException BadRequest(string message) =>
-        new(PluginErrorCode.InvalidArgument, message) { ErrorSource = PluginErrorSource.Host };
+    /// <returns>The error, to throw.</returns>
+    public static ApiException BadRequest(string message) => ApiException.BadRequest(message);
+
+    /// <summary>A problem answer for an error this host raised itself.</summary>
+    /// <param name="error">The error.</param>
+    /// <returns>The answer.</returns>
+    public static IResult Problem(ApiException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return Results.Json(new ApiProblem(error.Status, error.Code, error.Message), statusCode: error.Status, contentType: "application/problem+json");
+    }
 }

@@ -1,5 +1,7 @@
+using FileTransfer.Host.Http;
 using FileTransfer.Host.Scanning;
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Telemetry;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Storage.V1;
@@ -8,7 +10,7 @@ using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Files;
 
 /// <summary>Upload, download, list and delete files through the storage plugin.</summary>
 public static class FileEndpoints

@@ -1,6 +1,7 @@
 using System.Text;
+using FileTransfer.Host.Http;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Files;
 
 /// <summary>Checks file names at the edge, so a bad one gets a 400 that says why before any plugin is called.</summary>
 public static class FileNames

@@ -1,6 +1,6 @@
 using GrpcPlugins.Hosting;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Http;
 
 /// <summary>
 /// Gives each request an id, taken from <c>X-Request-Id</c> when the caller sent a sensible one, returns it in the

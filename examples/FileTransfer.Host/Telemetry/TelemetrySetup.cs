@@ -3,7 +3,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace FileTransfer.Host.Services;
+namespace FileTransfer.Host.Telemetry;
 
 /// <summary>Wires OpenTelemetry: metrics on <c>/metrics</c> in Prometheus text, and OTLP export when an endpoint is set.</summary>
 public static class TelemetrySetup

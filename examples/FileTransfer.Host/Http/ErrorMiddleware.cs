@@ -1,7 +1,7 @@
 using FileTransfer.Host.Scanning;
 using GrpcPlugins;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Http;
 
 /// <summary>Turns any failure of a request into a problem-details answer, so no request ends in a bare 500 or a hang.</summary>
 public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
@@ -18,6 +18,11 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         catch (PluginException ex) when (!context.Response.HasStarted)
         {
             LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
+            await AnswerAsync(context, ApiErrors.Problem(ex));
+        }
+        catch (ApiException ex) when (!context.Response.HasStarted)
+        {
+            LogRefused(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
             await AnswerAsync(context, ApiErrors.Problem(ex));
         }
         catch (UploadRefusedException ex) when (!context.Response.HasStarted)
@@ -54,6 +59,9 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
 
     [LoggerMessage(1, LogLevel.Information, "{Method} {Path} failed: {Code} {Message}")]
     private static partial void LogPluginError(ILogger logger, string method, string path, PluginErrorCode code, string message);
+
+    [LoggerMessage(3, LogLevel.Information, "{Method} {Path} refused: {Code} {Message}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string code, string message);
 
     [LoggerMessage(2, LogLevel.Error, "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);

@@ -1,6 +1,6 @@
 using Microsoft.Net.Http.Headers;
 
-namespace FileTransfer.Host.Api;
+namespace FileTransfer.Host.Http;
 
 /// <summary>The web dashboard: static HTML, CSS and JavaScript from wwwroot, served at <c>/</c>.</summary>
 public static class Dashboard

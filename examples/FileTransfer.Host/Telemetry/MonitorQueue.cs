@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Monitor.V2;
@@ -6,23 +7,7 @@ using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Services;
-
-/// <summary>The kinds of monitor event.</summary>
-public enum MonitorEventKind
-{
-    /// <summary>A transfer started.</summary>
-    Started,
-
-    /// <summary>A transfer progressed.</summary>
-    Progress,
-
-    /// <summary>A transfer completed.</summary>
-    Completed,
-
-    /// <summary>A transfer failed.</summary>
-    Failed,
-}
+namespace FileTransfer.Host.Telemetry;
 
 /// <summary>
 /// Delivers transfer events to every monitor plugin through a bounded queue, in batches of what has queued up

@@ -1,9 +1,10 @@
+using FileTransfer.Host.Http;
 using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.Options;
 
-namespace FileTransfer.Host.Services;
+namespace FileTransfer.Host.Transfers;
 
 /// <summary>
 /// Picks the plugins the host's routes use: all auth plugins as a chain in priority order, the configured storage
@@ -29,7 +30,7 @@ public sealed class PluginSelector(IPluginRegistry registry, AuthChain authChain
         var plugin = registry.Get(chosen);
         if (plugin.Type != PluginType.Protocol)
         {
-            throw new PluginException(PluginErrorCode.InvalidArgument, $"Plugin '{chosen}' is a {plugin.Type.ToString().ToLowerInvariant()} plugin, not a protocol plugin.");
+            throw ApiException.BadRequest($"Plugin '{chosen}' is a {plugin.Type.ToString().ToLowerInvariant()} plugin, not a protocol plugin.");
         }
 
         return (chosen, plugin.Protocol);

@@ -1,0 +1,36 @@
+using GrpcPlugins.Protocol.V1;
+
+namespace FileTransfer.Host.Transfers;
+
+/// <summary>A transfer's state.</summary>
+/// <param name="Id">The transfer's id.</param>
+/// <param name="Status">pending, active, completed, failed or cancelled.</param>
+/// <param name="Progress">The fraction done.</param>
+/// <param name="BytesTransferred">The bytes the receiver acknowledged.</param>
+/// <param name="TotalBytes">The file's size.</param>
+/// <param name="Error">Why a failed transfer failed.</param>
+/// <param name="FileId">The file sent.</param>
+/// <param name="Destination">Where it goes.</param>
+/// <param name="StartedAt">When it started.</param>
+public sealed record TransferDto(string Id, string Status, double Progress, long BytesTransferred, long TotalBytes, string Error, string FileId, string Destination, DateTimeOffset? StartedAt)
+{
+    /// <summary>Converts the wire type.</summary>
+    /// <param name="transfer">The wire type.</param>
+    /// <param name="fileId">The file sent.</param>
+    /// <returns>The DTO.</returns>
+    public static TransferDto From(Transfer transfer, string fileId) => new(
+        transfer.Id,
+        StatusName(transfer.Status),
+        transfer.Progress,
+        transfer.BytesTransferred,
+        transfer.TotalBytes,
+        transfer.Error,
+        fileId,
+        transfer.Destination,
+        transfer.StartedAt?.ToDateTimeOffset());
+
+    /// <summary>The lowercase name of a transfer status.</summary>
+    /// <param name="status">The status.</param>
+    /// <returns>Its name.</returns>
+    public static string StatusName(TransferStatus status) => status.ToString().ToLowerInvariant();
+}
