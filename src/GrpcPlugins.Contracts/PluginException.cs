@@ -25,6 +25,18 @@ public class PluginException : Exception
     /// <summary>The typed reason.</summary>
     public PluginErrorCode Code { get; }
 
+    /// <summary>
+    /// An error the host raised itself, not a plugin: a refused start, an unknown plugin, a full bulkhead. Every host-side
+    /// error is made here, so each carries <see cref="PluginErrorSource.Host"/> and, where one is concerned, the plugin's name.
+    /// </summary>
+    /// <param name="code">The typed reason.</param>
+    /// <param name="message">What happened and how to fix it, for a person.</param>
+    /// <param name="pluginName">The plugin concerned, if any.</param>
+    /// <param name="innerException">The underlying exception, if any.</param>
+    /// <returns>The error, to throw.</returns>
+    public static PluginException FromHost(PluginErrorCode code, string message, string? pluginName = null, Exception? innerException = null) =>
+        new(code, message, innerException) { ErrorSource = PluginErrorSource.Host, PluginName = pluginName };
+
     /// <summary>The underlying error's text, if any. Defaults to the inner exception's message.</summary>
     public string? Cause { get; init; }
 

@@ -52,8 +52,7 @@ public sealed class AuthChain : IAuthPlugin
         var plugins = _plugins();
         if (plugins.Count == 0)
         {
-            throw new PluginException(PluginErrorCode.Unavailable, "No auth plugin is configured or running, so nobody can sign in. Add an Auth plugin to the host's Plugins.")
-            { ErrorSource = PluginErrorSource.Host };
+            throw PluginException.FromHost(PluginErrorCode.Unavailable, "No auth plugin is configured or running, so nobody can sign in. Add an Auth plugin to the host's Plugins.");
         }
 
         PluginException? notRecognised = null;
@@ -76,11 +75,11 @@ public sealed class AuthChain : IAuthPlugin
 
         if (down is not null)
         {
-            throw new PluginException(
+            throw PluginException.FromHost(
                 PluginErrorCode.Unavailable,
                 $"No running auth plugin recognised {what}, and plugin '{down.PluginName}' that might have is down: {down.Message}",
-                down)
-            { ErrorSource = PluginErrorSource.Host, PluginName = down.PluginName };
+                down.PluginName,
+                down);
         }
 
         throw notRecognised!;

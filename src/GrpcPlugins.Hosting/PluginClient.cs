@@ -158,11 +158,7 @@ public sealed class PluginClient : IAsyncDisposable
         var problems = options.Validate().ToList();
         if (problems.Count > 0)
         {
-            throw new PluginException(PluginErrorCode.InvalidArgument, string.Join(Environment.NewLine, problems))
-            {
-                ErrorSource = PluginErrorSource.Host,
-                PluginName = options.Name,
-            };
+            throw PluginException.FromHost(PluginErrorCode.InvalidArgument, string.Join(Environment.NewLine, problems), options.Name);
         }
 
         hostOptions ??= new GrpcPluginsOptions();
@@ -441,10 +437,10 @@ public sealed class PluginClient : IAsyncDisposable
         }
 
         lease.Dispose();
-        throw new PluginException(
+        throw PluginException.FromHost(
             PluginErrorCode.ResourceExhausted,
-            $"Plugin '{Name}' has {_options.MaxConcurrentCalls} calls in flight and {_options.MaxQueuedCalls} waiting, so this call was refused. Try again shortly, or raise the plugin's MaxConcurrentCalls or MaxQueuedCalls.")
-        { ErrorSource = PluginErrorSource.Host, PluginName = Name };
+            $"Plugin '{Name}' has {_options.MaxConcurrentCalls} calls in flight and {_options.MaxQueuedCalls} waiting, so this call was refused. Try again shortly, or raise the plugin's MaxConcurrentCalls or MaxQueuedCalls.",
+            Name);
     }
 
     // The instance to call, or null once the plugin has a successor to call instead.

@@ -481,11 +481,7 @@ public sealed class PluginManager : IHostedService
     {
         if (IsBuiltin(name))
         {
-            throw new PluginException(PluginErrorCode.FailedPrecondition, $"'{name}' is a built-in plugin from the host's configuration and cannot be {what}.")
-            {
-                ErrorSource = PluginErrorSource.Host,
-                PluginName = name,
-            };
+            throw PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"'{name}' is a built-in plugin from the host's configuration and cannot be {what}.", name);
         }
     }
 

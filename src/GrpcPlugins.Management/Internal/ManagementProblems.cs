@@ -45,7 +45,7 @@ internal static class ManagementProblems
 
     /// <summary>An invalid-argument error (400), for a request this host cannot use.</summary>
     public static PluginException BadRequest(string message) =>
-        new(PluginErrorCode.InvalidArgument, message) { ErrorSource = PluginErrorSource.Host };
+        PluginException.FromHost(PluginErrorCode.InvalidArgument, message);
 
     private static IResult Problem(int status, PluginErrorCode code, string message) =>
         Results.Json(

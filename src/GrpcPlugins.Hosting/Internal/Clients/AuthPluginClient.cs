@@ -41,5 +41,5 @@ internal sealed class AuthPluginClient(PluginClient plugin) : IAuthPlugin
     private AuthResult RequireResult(AuthResult? result, string method) =>
         result is { Token.Length: > 0 }
             ? result
-            : throw new PluginException(PluginErrorCode.Internal, $"Plugin '{plugin.Name}' answered {method} without a token. The plugin is broken; check its log.") { PluginName = plugin.Name };
+            : throw PluginReplies.Broken(plugin.Name, $"answered {method} without a token.");
 }

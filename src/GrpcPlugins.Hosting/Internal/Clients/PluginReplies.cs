@@ -35,14 +35,11 @@ internal static class PluginReplies
 
         if (exception.Status.Detail.StartsWith(SendingTooLarge, StringComparison.Ordinal))
         {
-            return new PluginException(
+            return PluginException.FromHost(
                 PluginErrorCode.InvalidArgument,
                 $"The host did not send a message of more than {options.MaxMessageSize} bytes (PluginOptions.MaxMessageSize) to plugin '{options.Name}'. Send less at once, such as smaller metadata or a smaller ChunkSize.",
-                exception)
-            {
-                PluginName = options.Name,
-                ErrorSource = PluginErrorSource.Host,
-            };
+                options.Name,
+                exception);
         }
 
         return null;

@@ -72,5 +72,5 @@ internal sealed class ProtocolPluginClient(PluginClient plugin) : IProtocolPlugi
     }
 
     private Transfer Require(Transfer? transfer, string method) =>
-        transfer ?? throw new PluginException(PluginErrorCode.Internal, $"Plugin '{plugin.Name}' answered {method} without a transfer. The plugin is broken; check its log.") { PluginName = plugin.Name };
+        transfer ?? throw PluginReplies.Broken(plugin.Name, $"answered {method} without a transfer.");
 }

@@ -67,9 +67,5 @@ internal static class PluginChecksum
     }
 
     private static PluginException Refused(PluginOptions plugin, string why) =>
-        new(PluginErrorCode.FailedPrecondition, $"Refusing to start plugin '{plugin.Name}': {why}")
-        {
-            ErrorSource = PluginErrorSource.Host,
-            PluginName = plugin.Name,
-        };
+        PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"Refusing to start plugin '{plugin.Name}': {why}", plugin.Name);
 }

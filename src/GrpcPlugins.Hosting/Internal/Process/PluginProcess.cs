@@ -55,11 +55,11 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new PluginException(
+            throw PluginException.FromHost(
                 PluginErrorCode.FailedPrecondition,
                 $"Could not start plugin '{name}': '{startInfo.FileName}' could not be run ({ex.Message}). Check the plugin's Command and that the file exists and is executable.",
-                ex)
-            { ErrorSource = PluginErrorSource.Host, PluginName = name };
+                name,
+                ex);
         }
 
         plugin.Id = process.Id;

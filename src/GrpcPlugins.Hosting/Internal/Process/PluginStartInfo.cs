@@ -34,10 +34,10 @@ internal static class PluginStartInfo
         {
             if (!File.Exists(command))
             {
-                throw new PluginException(
+                throw PluginException.FromHost(
                     PluginErrorCode.FailedPrecondition,
-                    $"Could not start plugin '{plugin.Name}': '{command}' does not exist. Build the plugin, or fix its Command.")
-                { ErrorSource = PluginErrorSource.Host, PluginName = plugin.Name };
+                    $"Could not start plugin '{plugin.Name}': '{command}' does not exist. Build the plugin, or fix its Command.",
+                    plugin.Name);
             }
 
             PluginChecksum.Verify(plugin, command);

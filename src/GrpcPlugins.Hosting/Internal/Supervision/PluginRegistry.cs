@@ -27,11 +27,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         ArgumentNullException.ThrowIfNull(name);
         lock (_lock)
         {
-            return Find(name) ?? throw new PluginException(PluginErrorCode.NotFound, $"No plugin named '{name}' is running. Configured and running: {string.Join(", ", _order.Select(p => p.Name).Order())}.")
-            {
-                ErrorSource = PluginErrorSource.Host,
-                PluginName = name,
-            };
+            return Find(name) ?? throw PluginException.FromHost(PluginErrorCode.NotFound, $"No plugin named '{name}' is running. Configured and running: {string.Join(", ", _order.Select(p => p.Name).Order())}.", name);
         }
     }
 
@@ -52,11 +48,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         {
             if (_starting.Contains(options.Name) || Find(options.Name) is { State: not (PluginState.Stopped or PluginState.Crashed) })
             {
-                throw new PluginException(PluginErrorCode.AlreadyExists, $"Plugin '{options.Name}' is running or starting already; stop it first.")
-                {
-                    ErrorSource = PluginErrorSource.Host,
-                    PluginName = options.Name,
-                };
+                throw PluginException.FromHost(PluginErrorCode.AlreadyExists, $"Plugin '{options.Name}' is running or starting already; stop it first.", options.Name);
             }
 
             _starting.Add(options.Name);
@@ -103,15 +95,15 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         PluginClient old;
         lock (_lock)
         {
-            old = Find(options.Name) ?? throw HostError(PluginErrorCode.NotFound, options.Name, $"No plugin named '{options.Name}' is listed, so there is nothing to replace; start it instead.");
+            old = Find(options.Name) ?? throw PluginException.FromHost(PluginErrorCode.NotFound, $"No plugin named '{options.Name}' is listed, so there is nothing to replace; start it instead.", options.Name);
             if (_starting.Contains(options.Name))
             {
-                throw HostError(PluginErrorCode.AlreadyExists, options.Name, $"Plugin '{options.Name}' is being started or replaced already; wait for that to finish.");
+                throw PluginException.FromHost(PluginErrorCode.AlreadyExists, $"Plugin '{options.Name}' is being started or replaced already; wait for that to finish.", options.Name);
             }
 
             if (old.Type != options.EffectiveType)
             {
-                throw HostError(PluginErrorCode.FailedPrecondition, options.Name, $"Plugin '{options.Name}' is a {PluginInstance.Describe(old.Type)} plugin, so its replacement must be one too, not {PluginInstance.Describe(options.EffectiveType)}. Remove it, then start the new one.");
+                throw PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"Plugin '{options.Name}' is a {PluginInstance.Describe(old.Type)} plugin, so its replacement must be one too, not {PluginInstance.Describe(options.EffectiveType)}. Remove it, then start the new one.", options.Name);
             }
 
             _starting.Add(options.Name);
@@ -125,7 +117,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
                 // Started means it answered health once and took Init; ask again so one that failed right after is not switched to.
                 if (!await client.IsHealthyAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    throw HostError(PluginErrorCode.Unavailable, options.Name, $"The new instance of plugin '{options.Name}' (process {client.ProcessId}) started but then failed its health check{(client.Exited.IsCompleted ? $": it exited with code {client.Exited.Result}" : string.Empty)}. Last lines on stderr: {client.StderrTail}");
+                    throw PluginException.FromHost(PluginErrorCode.Unavailable, $"The new instance of plugin '{options.Name}' (process {client.ProcessId}) started but then failed its health check{(client.Exited.IsCompleted ? $": it exited with code {client.Exited.Result}" : string.Empty)}. Last lines on stderr: {client.StderrTail}", options.Name);
                 }
 
                 lock (_lock)
@@ -133,7 +125,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
                     var index = _order.IndexOf(old);
                     if (index < 0)
                     {
-                        throw HostError(PluginErrorCode.NotFound, options.Name, $"Plugin '{options.Name}' was removed while its replacement started.");
+                        throw PluginException.FromHost(PluginErrorCode.NotFound, $"Plugin '{options.Name}' was removed while its replacement started.", options.Name);
                     }
 
                     _order[index] = client;
@@ -205,12 +197,6 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
     }
 
     private ILogger Logger => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
-
-    private static PluginException HostError(PluginErrorCode code, string name, string message) => new(code, message)
-    {
-        ErrorSource = PluginErrorSource.Host,
-        PluginName = name,
-    };
 
     private PluginClient? Find(string name) => _order.Find(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 }
