@@ -376,10 +376,7 @@ public sealed class PluginClient : IAsyncDisposable
     /// </summary>
     internal async Task RetireAsync(PluginClient successor)
     {
-        Interlocked.Exchange(ref _successor, successor);
-
-        // Calls waiting for this plugin to come back wake up and go to the successor.
-        SetState(null);
+        HandOver(successor);
         var inFlight = Volatile.Read(ref _inFlight);
         if (inFlight > 0)
         {
@@ -399,6 +396,18 @@ public sealed class PluginClient : IAsyncDisposable
         }
 
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends every new call, through this client too, to <paramref name="successor"/>. The registry calls it in the same
+    /// step that lists the successor, so that no call made after the switch reaches this plugin.
+    /// </summary>
+    internal void HandOver(PluginClient successor)
+    {
+        Interlocked.Exchange(ref _successor, successor);
+
+        // Calls waiting for this plugin to come back wake up and go to the successor.
+        SetState(null);
     }
 
     /// <summary>Asks the running plugin's health service once; false when it is not running, not serving or slow to answer.</summary>

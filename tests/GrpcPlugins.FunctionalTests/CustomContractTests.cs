@@ -247,8 +247,8 @@ public sealed class CustomContractTests
     {
         var options = Echo();
         options.IdempotentMethods.Add("Echo");
-        options.RestartDelay = TimeSpan.FromSeconds(2); // A window wide enough to call into while it is down.
-        options.MaxRestartDelay = TimeSpan.FromSeconds(2);
+        options.RestartDelay = TimeSpan.FromSeconds(5); // A window wide enough to call into while it is down, even under load.
+        options.MaxRestartDelay = TimeSpan.FromSeconds(5);
         await using var plugin = await TestPlugins.StartAsync(options);
         var client = plugin.CreateClient<EchoService.EchoServiceClient>();
         var firstPid = plugin.ProcessId;

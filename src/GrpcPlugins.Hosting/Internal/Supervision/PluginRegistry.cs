@@ -129,6 +129,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
                     }
 
                     _order[index] = client;
+                    old.HandOver(client);
                 }
             }
             catch
