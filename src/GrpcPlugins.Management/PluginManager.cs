@@ -380,6 +380,7 @@ public sealed class PluginManager : IHostedService
         {
             Name = manifest.Name,
             Type = manifest.Types[0],
+            Services = [.. manifest.Services],
             Priority = manifest.Priority,
             Command = Path.Combine(plugin.Folder, manifest.Entrypoint.Command),
             Args = [.. manifest.Entrypoint.Args],

@@ -45,6 +45,13 @@ public sealed partial class PluginManifest
     /// <summary>The plugin types it implements; at least one.</summary>
     public IReadOnlyList<PluginType> Types { get; private init; } = [];
 
+    /// <summary>
+    /// The fully-qualified gRPC services it serves besides its built-in type's, from <c>plugin.json</c>'s optional
+    /// <c>services</c>, such as <c>"filetransfer.scanner.v1.ScannerService"</c>; required for the type <c>custom</c>. The host
+    /// refuses to start a plugin that does not serve each of them. Defaults to none.
+    /// </summary>
+    public IReadOnlyList<string> Services { get; private init; } = [];
+
     /// <summary>How to start it.</summary>
     public PluginEntrypoint Entrypoint { get; private init; } = new(string.Empty, []);
 
@@ -153,6 +160,9 @@ public sealed partial class PluginManifest
     [GeneratedRegex("^v[1-9][0-9]{0,3}$")]
     internal static partial Regex ApiVersionPattern();
 
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", RegexOptions.CultureInvariant)]
+    internal static partial Regex ServiceNamePattern();
+
     /// <summary>Reads the fields one by one, noting every problem rather than stopping at the first.</summary>
     private sealed class ManifestReader(JsonObject json)
     {
@@ -179,6 +189,7 @@ public sealed partial class PluginManifest
             var sourceUrl = Url();
             var buildTime = BuildTime();
             var types = Types();
+            var services = ServicesField(types);
             var entrypoint = Entrypoint();
             var apiVersions = StringList("apiVersions", "such as [\"v1\"]", allowEmpty: false);
             foreach (var bad in apiVersions.Where(v => !ApiVersionPattern().IsMatch(v)))
@@ -206,6 +217,7 @@ public sealed partial class PluginManifest
                 SourceUrl = sourceUrl!,
                 BuildTime = buildTime,
                 Types = types,
+                Services = services,
                 Entrypoint = entrypoint,
                 ApiVersions = apiVersions,
                 HostVersions = hostVersions!,
@@ -320,9 +332,31 @@ public sealed partial class PluginManifest
             return time;
         }
 
+        private List<string> ServicesField(List<PluginType> types)
+        {
+            const string Hint = "fully-qualified gRPC service names, such as [\"acme.scanner.v1.ScannerService\"]";
+            var services = StringList("services", Hint, allowEmpty: true);
+            foreach (var bad in services.Where(s => !ServiceNamePattern().IsMatch(s)))
+            {
+                Problems.Add($"'services' holds \"{bad}\": write {Hint}, without a leading slash or method name.");
+            }
+
+            foreach (var twice in services.GroupBy(s => s, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                Problems.Add($"'services' lists \"{twice.Key}\" twice.");
+            }
+
+            if (types.Contains(PluginType.Custom) && services.Count == 0)
+            {
+                Problems.Add($"'types' holds \"custom\" but 'services' is missing or empty: list the services the plugin serves ({Hint}).");
+            }
+
+            return services;
+        }
+
         private List<PluginType> Types()
         {
-            const string Hint = "one or more of \"auth\", \"storage\", \"protocol\", \"monitor\"";
+            const string Hint = "one or more of \"auth\", \"storage\", \"protocol\", \"monitor\", \"custom\" (with 'services')";
             var types = new List<PluginType>();
             foreach (var text in StringList("types", Hint, allowEmpty: false))
             {

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GrpcPlugins.Hosting;
+using GrpcPlugins.Test.Echo.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Action = GrpcPlugins.Auth.V1.Action;
 
@@ -88,6 +89,53 @@ public sealed class ManagementApiTests
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("not_found", goneProblem.GetProperty("code").GetString());
         Assert.False(Directory.Exists(Path.Combine(host.PluginsDir, "echo-auth")));
+    }
+
+    [Fact]
+    public async Task Api_CustomContractPackage_RunsAndAnswersThroughCreateClient()
+    {
+        // Arrange
+        var work = Directory.CreateTempSubdirectory("mgmt-custom-").FullName;
+        var (key, trusted) = TestPackages.Key(work);
+        var package = TestPackages.EchoService(work, key, "grpcplugins.test.echo.v1.EchoService");
+        await using var host = await MinimalHost.StartAsync(trusted);
+        using var admin = host.Client(MinimalHost.AdminToken);
+        var registry = host.Services.GetRequiredService<IPluginRegistry>();
+
+        // Act
+        using var upload = await admin.PostAsync("/v1/plugins/upload", Zip(package));
+        var started = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/echo-service", new { status = "running" }, HttpStatusCode.OK);
+        var echo = registry.Get("echo-service").CreateClient<EchoService.EchoServiceClient>();
+        var answer = await echo.EchoAsync(new EchoRequest { Text = "through a package" }).ResponseAsync.WaitAsync(TestPackages.Timeout);
+        var serving = registry.Serving("grpcplugins.test.echo.v1.EchoService");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        Assert.Equal("running", started.GetProperty("status").GetString());
+        Assert.Equal("through a package", answer.Text);
+        Assert.Equal(started.GetProperty("pid").GetInt32(), answer.ProcessId);
+        Assert.Equal("echo-service", Assert.Single(serving).Name);
+    }
+
+    [Fact]
+    public async Task Api_CustomPackageClaimingAServiceItDoesNotServe_StartRefusedNamingTheService()
+    {
+        // Arrange
+        var work = Directory.CreateTempSubdirectory("mgmt-custom-").FullName;
+        var (key, trusted) = TestPackages.Key(work);
+        var package = TestPackages.EchoService(work, key, "grpcplugins.test.echo.v1.EchoService", "acme.scanner.v1.ScannerService");
+        await using var host = await MinimalHost.StartAsync(trusted);
+        using var admin = host.Client(MinimalHost.AdminToken);
+
+        // Act
+        using var upload = await admin.PostAsync("/v1/plugins/upload", Zip(package));
+        using var start = await admin.PutAsJsonAsync("/v1/plugins/echo-service", new { status = "running" });
+        var problem = await BodyAsync(start);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        Assert.False(start.IsSuccessStatusCode);
+        Assert.Contains("acme.scanner.v1.ScannerService", problem.GetProperty("message").GetString());
     }
 
     [Fact]

@@ -30,9 +30,19 @@ internal static class TestPackages
     /// Packs the built test plugin as the auth plugin "echo-auth": it accepts the token named by its "token" setting
     /// (default "tok-alice"), echoes its configuration in Authorize's reason, and refuses a configuration with "reject".
     /// </summary>
-    public static string EchoAuth(string work, string privateKey, string version = "1.0.0")
+    public static string EchoAuth(string work, string privateKey, string version = "1.0.0") =>
+        Pack(work, privateKey, "echo-auth", version, new JsonArray("auth"), null, new JsonArray("auth"));
+
+    /// <summary>
+    /// Packs the built test plugin as a plugin of the type custom: its "echo" mode serves only the application-defined
+    /// <c>grpcplugins.test.echo.v1.EchoService</c>; <paramref name="services"/> is what its manifest claims it serves.
+    /// </summary>
+    public static string EchoService(string work, string privateKey, params string[] services) =>
+        Pack(work, privateKey, "echo-service", "1.0.0", new JsonArray("custom"), new JsonArray([.. services.Select(s => (JsonNode)s)]), new JsonArray("echo"));
+
+    private static string Pack(string work, string privateKey, string name, string version, JsonArray types, JsonArray? services, JsonArray args)
     {
-        var source = Path.Combine(work, "echo-auth-" + version);
+        var source = Path.Combine(work, name + "-" + version);
         foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(TestPluginDll)!, "*", SearchOption.AllDirectories))
         {
             var target = Path.Combine(source, Path.GetRelativePath(Path.GetDirectoryName(TestPluginDll)!, file));
@@ -42,14 +52,14 @@ internal static class TestPackages
 
         var manifest = new JsonObject
         {
-            ["name"] = "echo-auth",
+            ["name"] = name,
             ["version"] = version,
             ["description"] = "Accepts one configured token",
             ["authors"] = new JsonArray("GrpcPlugins tests"),
             ["builder"] = new JsonObject { ["name"] = "GrpcPlugins tests", ["contact"] = "tests@example.com" },
             ["sourceUrl"] = "https://example.com/echo-auth",
-            ["types"] = new JsonArray("auth"),
-            ["entrypoint"] = new JsonObject { ["command"] = "GrpcPlugins.TestPlugin.dll", ["args"] = new JsonArray("auth") },
+            ["types"] = types,
+            ["entrypoint"] = new JsonObject { ["command"] = "GrpcPlugins.TestPlugin.dll", ["args"] = args },
             ["apiVersions"] = new JsonArray("v1"),
             ["hostVersions"] = ">= 1.0, < 2",
             ["priority"] = 10,
@@ -59,8 +69,13 @@ internal static class TestPackages
                   "reject": {"type": "string"}}}
                 """),
         };
+        if (services is not null)
+        {
+            manifest["services"] = services;
+        }
+
         File.WriteAllText(Path.Combine(source, "plugin.json"), manifest.ToJsonString());
-        var package = Path.Combine(work, $"echo-auth-{version}.zip");
+        var package = Path.Combine(work, $"{name}-{version}.zip");
         PackageBuilder.Pack(source, package, privateKey);
         return package;
     }

@@ -55,6 +55,9 @@ public sealed class ManifestTests
     [InlineData("files", "{\"../a\": \"00\"}", "zip-slip")]
     [InlineData("buildTime", "\"yesterday\"", "'buildTime' is \"yesterday\"")]
     [InlineData("reconfigure", "\"reload\"", "'reconfigure' must be")]
+    [InlineData("services", "[\"/acme.v1.Scanner/Scan\"]", "'services' holds \"/acme.v1.Scanner/Scan\"")]
+    [InlineData("services", "[\"acme.v1.Scanner\", \"acme.v1.Scanner\"]", "'services' lists \"acme.v1.Scanner\" twice")]
+    [InlineData("types", "[\"custom\"]", "'types' holds \"custom\" but 'services' is missing")]
     public void Parse_MalformedField_NamesFieldAndFix(string field, string value, string expected)
     {
         var json = TestPackages.Manifest();
@@ -64,6 +67,20 @@ public sealed class ManifestTests
         var error = Assert.Throws<PackageException>(() => PluginManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString())));
 
         Assert.Contains(error.Reasons, r => r.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_CustomTypeWithServices_ListsThem()
+    {
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
+        json["types"] = new JsonArray("custom");
+        json["services"] = new JsonArray("acme.scanner.v1.ScannerService", "acme.audit.v1.AuditService");
+
+        var manifest = PluginManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString()));
+
+        Assert.Equal([PluginType.Custom], manifest.Types);
+        Assert.Equal(["acme.scanner.v1.ScannerService", "acme.audit.v1.AuditService"], manifest.Services);
     }
 
     [Theory]
