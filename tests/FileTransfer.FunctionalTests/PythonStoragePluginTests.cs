@@ -57,10 +57,16 @@ public sealed class PythonStoragePluginTests
         await using var host = await HostProcess.StartAsync(dataDir, null, $"--Plugins:files:Command={Launcher}", $"--Plugins:files:Config:root={root}");
         using var client = host.Client(await host.LoginAsync());
 
-        // The client sends 2 MiB of a longer upload, then fails: HttpClient aborts the request mid-body.
-        using var cut = new StreamContent(new FailingStream(2 * 1024 * 1024));
+        // The client sends 2 MiB of a longer upload, then stalls, and the user cancels: HttpClient aborts the request.
+        using var cancel = new CancellationTokenSource();
+        var source = new StallingStream(2 * 1024 * 1024);
+        using var cut = new StreamContent(source);
         cut.Headers.ContentLength = 8 * 1024 * 1024;
-        await Assert.ThrowsAnyAsync<Exception>(() => client.PutAsync("/v1/files/cut.bin", cut).WaitAsync(HostProcess.Timeout));
+        var upload = client.PutAsync("/v1/files/cut.bin", cut, cancel.Token);
+        await source.Stalled.WaitAsync(HostProcess.Timeout);
+        await Task.Delay(500); // let the host pass what it has on to the plugin
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload.WaitAsync(HostProcess.Timeout));
 
         // The plugin may still be finishing the cancelled call: wait, bounded, until its temporary part is gone.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -74,7 +80,7 @@ public sealed class PythonStoragePluginTests
         Assert.Equal(0, listing.GetProperty("items").GetArrayLength());
         Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root, "objects")));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root, "tmp")));
+        Assert.True(!Directory.EnumerateFileSystemEntries(Path.Combine(root, "tmp")).Any(), "A part of the cut-off upload is left in tmp/. Host output:\n" + host.Output);
     }
 
     private static (string DataDir, string Root) Folders()
@@ -83,10 +89,13 @@ public sealed class PythonStoragePluginTests
         return (dataDir, Path.Combine(dataDir, "pyfiles"));
     }
 
-    // Gives random bytes up to a limit, then fails, as a client whose source broke.
-    private sealed class FailingStream(long failAfter) : Stream
+    // Gives random bytes up to a limit, then waits until the read is cancelled, as a client whose source stalled.
+    private sealed class StallingStream(long stallAfter) : Stream
     {
+        private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _sent;
+
+        public Task Stalled => _stalled.Task;
 
         public override bool CanRead => true;
 
@@ -98,18 +107,24 @@ public sealed class PythonStoragePluginTests
 
         public override long Position { get => _sent; set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (_sent >= failAfter)
+            if (_sent >= stallAfter)
             {
-                throw new IOException("The upload's source failed on purpose half-way.");
+                _stalled.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 
-            var n = (int)Math.Min(count, failAfter - _sent);
-            RandomNumberGenerator.Fill(buffer.AsSpan(offset, n));
+            var n = (int)Math.Min(buffer.Length, stallAfter - _sent);
+            RandomNumberGenerator.Fill(buffer.Span[..n]);
             _sent += n;
             return n;
         }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override void Flush()
         {
