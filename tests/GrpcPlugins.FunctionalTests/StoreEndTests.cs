@@ -23,10 +23,10 @@ public sealed class StoreEndTests
         await using var plugin = await StartAsync(kind);
         var content = RandomNumberGenerator.GetBytes(200_000);
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => RawStoreAsync(plugin, content, end: null));
+        var failure = await Assert.ThrowsAsync<PluginException>(() => RawStoreAsync(plugin, content, end: null));
 
-        Assert.Equal(StatusCode.Cancelled, failure.StatusCode);
-        Assert.Contains("without its StoreEnd", failure.Status.Detail);
+        Assert.Equal(PluginErrorCode.Cancelled, failure.Code);
+        Assert.Contains("without its StoreEnd", failure.Message);
         Assert.Equal(0, (await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout)).TotalItems);
     }
 
@@ -38,11 +38,11 @@ public sealed class StoreEndTests
         var content = RandomNumberGenerator.GetBytes(200_000);
         var wrong = new StoreEnd { TotalSize = content.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(content.AsSpan(1))) };
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => RawStoreAsync(plugin, content, wrong));
+        var failure = await Assert.ThrowsAsync<PluginException>(() => RawStoreAsync(plugin, content, wrong));
 
-        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains($"SHA-256 '{wrong.Sha256}'", failure.Status.Detail);
-        Assert.Contains("nothing was stored", failure.Status.Detail);
+        Assert.Equal(PluginErrorCode.InvalidArgument, failure.Code);
+        Assert.Contains($"SHA-256 '{wrong.Sha256}'", failure.Message);
+        Assert.Contains("nothing was stored", failure.Message);
         Assert.Equal(0, (await plugin.Storage.StatsAsync().WaitAsync(TestPlugins.Timeout)).TotalItems);
     }
 
