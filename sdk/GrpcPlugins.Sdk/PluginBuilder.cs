@@ -144,11 +144,21 @@ public sealed class PluginBuilder
     public PluginBuilder AddAuth<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
         where TService : AuthService.AuthServiceBase => Add<TService>(PluginType.Auth);
 
-    /// <summary>Serves <typeparamref name="TService"/> as the plugin's StorageService.</summary>
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> as the plugin's StorageService, and declares
+    /// <see cref="Capability.StoreEnd"/>: the host then ends every Store with a StoreEnd message, which
+    /// <see cref="StorageStreams.ReadStoreAsync"/> checks, so a cut-off upload fails instead of being committed.
+    /// </summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
     public PluginBuilder AddStorage<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
-        where TService : StorageService.StorageServiceBase => Add<TService>(PluginType.Storage);
+        where TService : StorageService.StorageServiceBase
+    {
+        // The SDK checks the end marker of every Store (StorageStreams.ReadStoreAsync), so every SDK storage plugin can ask for it.
+        Add<TService>(PluginType.Storage);
+        Metadata.Capabilities.Add(Capability.StoreEnd);
+        return this;
+    }
 
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's ProtocolService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>

@@ -16,6 +16,13 @@ public static class StorageStreams
     /// <param name="requestStream">The Store call's request stream.</param>
     /// <param name="cancellationToken">The call's cancellation.</param>
     /// <returns>The metadata and the content.</returns>
+    /// <remarks>
+    /// When the host promised an end marker (it does for every plugin that declares <see cref="GrpcPlugins.Plugin.V1.Capability.StoreEnd"/>,
+    /// which <see cref="PluginBuilder.AddStorage{TService}"/> does), reading <see cref="StoreUpload.Content"/> to its end
+    /// also checks the marker: a stream cut off before it fails with <see cref="PluginErrorCode.Cancelled"/>, and a
+    /// marker whose size or SHA-256 disagrees with what arrived fails with <see cref="PluginErrorCode.InvalidArgument"/>.
+    /// Commit only after the content has been read to its end, and a failed upload leaves nothing behind.
+    /// </remarks>
     /// <exception cref="PluginException">The stream is empty or does not begin with metadata (InvalidArgument).</exception>
     public static async Task<StoreUpload> ReadStoreAsync(this IAsyncStreamReader<StoreRequest> requestStream, CancellationToken cancellationToken)
     {

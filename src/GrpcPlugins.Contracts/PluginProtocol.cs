@@ -88,6 +88,13 @@ public static class PluginProtocol
     /// </summary>
     public const string DataChannelHeader = "grpcplugins-data-channel";
 
+    /// <summary>
+    /// The metadata key of a Store call whose last message will be a <c>StoreEnd</c> (value <c>1</c>). A host sends the
+    /// end marker, and this header, only to a storage plugin that declares <c>CAPABILITY_STORE_END</c>; a plugin that
+    /// sees the header commits only after an end marker whose size and SHA-256 match the content that arrived.
+    /// </summary>
+    public const string StoreEndHeader = "grpcplugins-store-end";
+
     /// <summary>The length of a data-channel token: 32 lowercase hex digits, the first bytes of each data-channel connection.</summary>
     public const int DataChannelTokenLength = 32;
 

@@ -16,6 +16,15 @@ internal sealed class DataChannelInterceptor(DataChannelListener listener) : Int
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        // A host that promised a StoreEnd gets it checked here, whichever way the content comes.
+        using var storeEnd = requestStream is IAsyncStreamReader<StoreRequest> checkedStore && context.RequestHeaders.GetValue(PluginProtocol.StoreEndHeader) is not null
+            ? new StoreEndReader(checkedStore)
+            : null;
+        if (storeEnd is not null)
+        {
+            requestStream = (IAsyncStreamReader<TRequest>)(object)storeEnd;
+        }
+
         if (TokenOf(context) is not { } token)
         {
             return await continuation(requestStream, context).ConfigureAwait(false);

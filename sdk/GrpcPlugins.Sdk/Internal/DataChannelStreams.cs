@@ -19,7 +19,9 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
     public StoreRequest Current { get; private set; } = null!;
 
     /// <summary>The content after the first message; it ends only when the host has completed the call cleanly.</summary>
-    public Stream Content => _content ??= new DataChannelStream(connection, new StoreCallEnd(call));
+    public Stream Content => _content ??= call is StoreEndReader tally
+        ? tally.Tally(new DataChannelStream(connection, new StoreCallEnd(call)))
+        : new DataChannelStream(connection, new StoreCallEnd(call));
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Grpc.Core;
 using GrpcPlugins.Internal;
+using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
 
 namespace GrpcPlugins.Hosting.Internal;
@@ -17,9 +18,21 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
         ArgumentNullException.ThrowIfNull(content);
         return plugin.CallAsync(async (instance, ct) =>
         {
-            var source = new ContentSource(content);
+            using var source = new ContentSource(content);
             using var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
-            using var call = Client(instance.Invoker).Store(dataChannel?.Headers, cancellationToken: ct);
+            var sendEnd = instance.Metadata.Capabilities.Contains(Capability.StoreEnd);
+            var headers = dataChannel?.Headers;
+            if (sendEnd)
+            {
+                // Promised in a header, so that the plugin knows before the content that a stream without the marker was cut off.
+                headers = new Metadata { { PluginProtocol.StoreEndHeader, "1" } };
+                foreach (var entry in dataChannel?.Headers ?? [])
+                {
+                    headers.Add(entry);
+                }
+            }
+
+            using var call = Client(instance.Invoker).Store(headers, cancellationToken: ct);
             try
             {
                 await call.RequestStream.WriteAsync(new StoreRequest { Metadata = metadata }, ct).ConfigureAwait(false);
@@ -32,6 +45,11 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                     // The bytes end with the connection; the call's completion then says they ended on purpose.
                     await DataChannel.SendAsync(source, dataChannel.Socket, null, ct).ConfigureAwait(false);
                     dataChannel.Socket.Shutdown(SocketShutdown.Send);
+                }
+
+                if (sendEnd)
+                {
+                    await call.RequestStream.WriteAsync(new StoreRequest { End = source.End() }, ct).ConfigureAwait(false);
                 }
 
                 await call.RequestStream.CompleteAsync().ConfigureAwait(false);
