@@ -290,8 +290,11 @@ internal sealed class ProtocolSuite(ConformanceOptions options, CheckRunner runn
                     Expect(await launch.WaitForHandshakeAsync(options.StartTimeout, ct).ConfigureAwait(false), $"the plugin did not start: {launch.HandshakeError}");
                     launch.Terminate();
                     Expect(await launch.WaitForExitAsync(options.StartTimeout, ct).ConfigureAwait(false), $"the plugin was still running {options.StartTimeout.TotalSeconds:0} s after SIGTERM");
-                    SkipSocketCheckInGoPluginMode();
-                    ExpectSocketGone(launch, "after SIGTERM");
+                    if (!options.GoPlugin)
+                    {
+                        // go-plugin leaves removing the socket to its host.
+                        ExpectSocketGone(launch, "after SIGTERM");
+                    }
                 }).ConfigureAwait(false);
         }
     }
