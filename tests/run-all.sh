@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # buf and playwright-core come from npm; Debian's nodejs and npm are installed first on a machine without them, and
 # Debian's chromium is the browser of the dashboard test (tests/tools/dashboard.browser.mjs). The go-plugin tests
-# (GoPluginTests) build tests/goplugin with Debian's Go, go-plugin, grpc-go, protoc and protoc-gen-go; setpriv
+# (GoPluginTests, and the conformance kit's test of the Go plugin) build tests/goplugin with Debian's Go, go-plugin, grpc-go, protoc and protoc-gen-go; setpriv
 # (util-linux) gives every plugin its death signal.
 apt_missing=()
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
