@@ -55,14 +55,14 @@ public sealed class BrokenPluginTests
     }
 
     [Fact]
-    public async Task RunAsync_LyingStorage_RoundTripFails()
+    public async Task RunAsync_SdkPluginReportingUnknownType_MetadataFails()
     {
-        var options = Options("liar");
-        options.Type = PluginType.Storage;
+        // TestPlugin's wrong-type mode serves storage through the SDK but reports plugin type 42.
+        var report = await ConformanceRunner.RunAsync(Options("wrong-type")).WaitAsync(Timeout);
 
-        var report = await ConformanceRunner.RunAsync(options).WaitAsync(Timeout);
-
-        Assert.Equal(CheckOutcome.Failed, report["storage.round-trip"]?.Outcome);
+        var result = report["metadata.valid"];
+        Assert.Equal(CheckOutcome.Failed, result?.Outcome);
+        Assert.Contains("42", result!.Message, StringComparison.Ordinal);
     }
 
     [Fact]
