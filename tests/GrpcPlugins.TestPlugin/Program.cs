@@ -123,6 +123,15 @@ switch (mode)
             p.Metadata.DataChannel = Path.Combine(Path.GetTempPath(), "elsewhere", "data.sock");
         });
         break;
+    case "conformance-broken":
+        // A plugin without the SDK; each further argument breaks one rule the conformance kit checks.
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("conformance-broken listens on a Unix socket.");
+        }
+
+        Environment.ExitCode = await ConformanceBroken.RunAsync(rest.ToHashSet(StringComparer.Ordinal));
+        break;
     case "connect-unix":
         Environment.ExitCode = await Probes.ConnectUnixAsync(rest[0]);
         break;

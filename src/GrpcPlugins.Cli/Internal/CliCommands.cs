@@ -110,7 +110,7 @@ internal static class CliCommands
             StatusVerb("disable", "Disable a plugin: stop it, and keep it from starting until enabled.", InstalledStatus.Disabled),
             StatusVerb("start", "Start a plugin on the host (--server), or mark it to start with the host.", InstalledStatus.Running),
             StatusVerb("stop", "Stop a plugin on the host (--server), or mark it not to start with the host.", InstalledStatus.Stopped),
-            Uninstall(),
+            Uninstall(), ConformanceCommand.Create(),
         };
         root.SetAction(_ =>
         {
@@ -362,7 +362,7 @@ internal static class CliCommands
         return command;
     }
 
-    private static void SetHandler(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
+    internal static void SetHandler(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parse, cancellationToken) =>
         {
             try

@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>The change conflicts with what is there: the name is taken, the plugin is built-in, or the host version does not fit (HTTP 409).</summary>
     public const int Conflict = 6;
 
+    /// <summary>grpcplugins conformance: at least one check failed.</summary>
+    public const int ConformanceFailed = 7;
+
     /// <summary>Interrupted with Ctrl+C.</summary>
     public const int Cancelled = 130;
 }

@@ -182,7 +182,24 @@ func (s *storage) List(_ context.Context, req *storagev1.ListRequest) (*storagev
 		}
 	}
 	sort.Slice(resp.Items, func(i, j int) bool { return resp.Items[i].Id < resp.Items[j].Id })
+	// The page token is the id the next page starts after; limit caps a page.
+	if req.PageToken != "" {
+		start := sort.Search(len(resp.Items), func(i int) bool { return resp.Items[i].Id > req.PageToken })
+		resp.Items = resp.Items[start:]
+	}
+	if req.Limit > 0 && len(resp.Items) > int(req.Limit) {
+		resp.Items = resp.Items[:req.Limit]
+		resp.NextPageToken = resp.Items[len(resp.Items)-1].Id
+	}
 	return resp, nil
+}
+
+func (s *storage) Stat(_ context.Context, req *storagev1.StatRequest) (*storagev1.StatResponse, error) {
+	o, err := s.get(req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &storagev1.StatResponse{Metadata: o.meta}, nil
 }
 
 func (s *storage) Stats(context.Context, *storagev1.StatsRequest) (*storagev1.StatsResponse, error) {

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace GrpcPlugins.Conformance.Tests;
+
+/// <summary>Paths of the repository's built programs, and the Go plugin built on first use.</summary>
+internal static class Repo
+{
+    private static readonly Lazy<Task<string>> GoPlugin = new(BuildGoPluginAsync);
+
+    public static string Root { get; } = FindRoot();
+
+    public static string Configuration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    public static string Bin => Path.Combine("bin", Configuration, "net10.0");
+
+    public static string TestPlugin => Path.Combine(Root, "tests", "GrpcPlugins.TestPlugin", Bin, "GrpcPlugins.TestPlugin");
+
+    public static string Cli => Path.Combine(Root, "src", "GrpcPlugins.Cli", Bin, "grpcplugins");
+
+    public static Task<string> GoPluginAsync() => GoPlugin.Value.WaitAsync(TimeSpan.FromMinutes(10));
+
+    /// <summary>Runs a program to its end (bounded), returning its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static async Task<string> BuildGoPluginAsync()
+    {
+        var sources = Path.Combine(Root, "tests", "goplugin");
+        var inputs = Directory.GetFiles(sources, "*", SearchOption.AllDirectories)
+            .Concat([Path.Combine(Root, "proto", "grpcplugins", "auth", "v1", "auth.proto"), Path.Combine(Root, "proto", "grpcplugins", "storage", "v1", "storage.proto")])
+            .Order(StringComparer.Ordinal)
+            .SelectMany(File.ReadAllBytes)
+            .ToArray();
+        var output = Path.Combine(Path.GetTempPath(), "grpcplugins-goplugin-" + Convert.ToHexStringLower(SHA256.HashData(inputs))[..16]);
+        var plugin = Path.Combine(output, "goplugin-plugin");
+        if (!File.Exists(plugin))
+        {
+            var (code, stdout, stderr) = await RunAsync("bash", [Path.Combine(sources, "build.sh"), output], TimeSpan.FromMinutes(10));
+            Assert.True(code == 0, $"tests/goplugin/build.sh failed ({code}): {stdout} {stderr}");
+        }
+
+        return plugin;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GrpcPlugins.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("GrpcPlugins.sln not found above " + AppContext.BaseDirectory);
+    }
+}
