@@ -11,6 +11,8 @@ namespace GrpcPlugins.Conformance.Internal;
 /// <summary>The storage contract: bytes round-trip with their SHA-256, ranges, not-found, delete, list paging, Stat, cancelled stores, the data channel.</summary>
 internal sealed class StorageSuite(ConformanceOptions options, GrpcChannel channel, CallOptionsFactory calls, PluginLaunch launch) : ContractSuite(options, channel, calls)
 {
+    private bool _storeEnd;
+
     private const int ChunkSize = 64 * 1024;
     private readonly StorageService.StorageServiceClient client = new(channel);
     private readonly string prefix = "conformance-" + Guid.NewGuid().ToString("N")[..8] + "-";
@@ -24,6 +26,8 @@ internal sealed class StorageSuite(ConformanceOptions options, GrpcChannel chann
 
     protected override async Task RunContractAsync(CheckRunner runner, PluginMetadata? metadata)
     {
+        // A plugin that declares CAPABILITY_STORE_END is owed the end marker on every Store, as a host sends it.
+        _storeEnd = metadata?.Capabilities.Contains(Capability.StoreEnd) == true;
         var data = RandomNumberGenerator.GetBytes(5 * ChunkSize / 2 + 123);
         string? id = null;
         await runner.RunAsync("storage.round-trip", "Keep every byte of a Store and return them all, in order, from Retrieve; report the stored size.",
@@ -196,12 +200,24 @@ internal sealed class StorageSuite(ConformanceOptions options, GrpcChannel chann
 
     private async Task<string> StoreAsync(string name, byte[] data, CancellationToken cancellationToken)
     {
-        using var call = client.Store(Calls.Create(cancellationToken));
+        var options = Calls.Create(cancellationToken);
+        if (_storeEnd)
+        {
+            options.Headers!.Add(PluginProtocol.StoreEndHeader, "1");
+        }
+
+        using var call = client.Store(options);
         await call.RequestStream.WriteAsync(new StoreRequest { Metadata = new ObjectMetadata { Name = name, Size = data.Length, MimeType = "application/octet-stream" } }, cancellationToken).ConfigureAwait(false);
         for (var offset = 0; offset < data.Length; offset += ChunkSize)
         {
             var length = Math.Min(ChunkSize, data.Length - offset);
             await call.RequestStream.WriteAsync(new StoreRequest { Chunk = ByteString.CopyFrom(data, offset, length) }, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_storeEnd)
+        {
+            var end = new StoreEnd { TotalSize = data.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(data)) };
+            await call.RequestStream.WriteAsync(new StoreRequest { End = end }, cancellationToken).ConfigureAwait(false);
         }
 
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
