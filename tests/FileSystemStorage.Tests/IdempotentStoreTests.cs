@@ -1,4 +1,5 @@
 using GrpcPlugins;
+using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
 
