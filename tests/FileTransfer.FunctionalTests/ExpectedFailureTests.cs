@@ -63,6 +63,22 @@ public sealed class ExpectedFailureTests
         {
             await raw.SendHeadAsync("PUT", "/v1/files/reset.bin", contentLength: 64L * 1024 * 1024);
             await raw.SendBodyAsync(new byte[1024 * 1024]);
+            // Reset only once the storage plugin is writing the upload: a reset that arrives before the host has read
+            // the request ends the connection before any request exists, and tests nothing.
+            var writing = Stopwatch.StartNew();
+            var temp = Path.Combine(host.DataDir, "files", ".tmp");
+            for (long sent = 1024 * 1024; !Directory.Exists(temp) || Directory.GetFiles(temp).Length == 0;)
+            {
+                Assert.True(writing.Elapsed < HostProcess.Timeout, "The upload never reached the storage plugin.");
+                if (sent < 32L * 1024 * 1024)
+                {
+                    await raw.SendBodyAsync(new byte[64 * 1024]);
+                    sent += 64 * 1024;
+                }
+
+                await Task.Delay(50);
+            }
+
             raw.Reset();
         }
 
