@@ -52,7 +52,8 @@ app.UseMiddleware<ErrorMiddleware>();
 app.UseDashboard();
 app.UseRouting();
 
-var v1 = app.MapGroup("/v1");
+// A JSON route sent another content type answers 415 (routing alone would fall through to the 404 route below).
+var v1 = app.MapGroup("/v1").AnswerUnsupportedMediaType();
 v1.MapPublicAuth();
 var session = v1.MapGroup(string.Empty).RequireSession();
 session.MapSessionAuth();

@@ -42,7 +42,7 @@ public enum PackageProblem
     /// <summary>An entry, or the whole package, is larger than the limits allow (a zip bomb).</summary>
     TooLarge,
 
-    /// <summary>Two entries have the same name, or a plugin of that name is installed already.</summary>
+    /// <summary>A plugin of that name is installed already.</summary>
     DuplicateName,
 
     /// <summary>A plugin configuration does not match the package's config schema.</summary>
@@ -56,6 +56,9 @@ public enum PackageProblem
 
     /// <summary>The new version of an upgrade failed to start or failed its health check, and was rolled back.</summary>
     UpgradeFailed,
+
+    /// <summary>Two entries of the package have the same name: the package is malformed (a refusal, not a conflict with what is installed).</summary>
+    DuplicateEntry,
 }
 
 /// <summary>

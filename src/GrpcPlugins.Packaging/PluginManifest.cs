@@ -101,6 +101,12 @@ public sealed partial class PluginManifest
             throw new PackageException(PackageProblem.TooLarge, $"{FileName} is {utf8.Length} bytes; the most allowed is {MaxBytes}. Keep large data in the package's files.");
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            // The JSON reader checks UTF-8 only as far as it reads; a bad byte inside a string would surface later as an unexpected exception.
+            throw new PackageException(PackageProblem.ManifestInvalid, $"{FileName} is not UTF-8 text; save it as UTF-8 and pack again.");
+        }
+
         JsonNode? node;
         try
         {

@@ -83,6 +83,22 @@ public sealed class ManifestTests
         Assert.Equal(["acme.scanner.v1.ScannerService", "acme.audit.v1.AuditService"], manifest.Services);
     }
 
+    [Fact]
+    public void Parse_Latin1Description_ManifestInvalidSayingUtf8()
+    {
+        // A manifest saved as Latin-1: valid JSON structure, but "é" is the lone byte 0xE9 inside a string.
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
+        json["description"] = "caf\u00e9";
+        var bytes = Encoding.Latin1.GetBytes(json.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+
+        var error = Assert.Throws<PackageException>(() => PluginManifest.Parse(bytes));
+
+        Assert.Equal(PackageProblem.ManifestInvalid, error.Problem);
+        Assert.Equal(GrpcPlugins.PluginErrorCode.InvalidArgument, error.Code);
+        Assert.Contains("UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("[1, 2]")]
     [InlineData("not json")]

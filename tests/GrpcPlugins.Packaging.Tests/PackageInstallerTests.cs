@@ -123,7 +123,7 @@ public sealed class PackageInstallerTests : IDisposable
     [InlineData("/etc/evil.txt", PackageProblem.UnsafePath, "absolute")]
     [InlineData("C:/evil.txt", PackageProblem.UnsafePath, "absolute")]
     [InlineData("lib\\evil.txt", PackageProblem.UnsafePath, "'/'")]
-    [InlineData("Sample.DLL", PackageProblem.DuplicateName, "twice")]
+    [InlineData("Sample.DLL", PackageProblem.DuplicateEntry, "twice")]
     public void Install_BadEntryName_Refused(string entry, PackageProblem problem, string words)
     {
         var package = _packages.Rewrite(_packages.Pack(), (_, content) => content, (entry, "x"u8.ToArray(), TestPackages.RegularFile));

@@ -14,7 +14,13 @@ internal sealed class LyingStorage : StorageService.StorageServiceBase
     /// <summary>The size of the "huge-chunk" Retrieve chunk: bigger than the host's default 4 MiB message limit.</summary>
     public const int HugeChunkSize = 5 * 1024 * 1024;
 
+    /// <summary>The size of the "dies-after-last-byte" content.</summary>
+    public const int DiesAfterLastByteSize = 100_000;
+
     private readonly MemoryStorage _honest = new();
+
+    /// <summary>The content "dies-after-last-byte" sends: byte i is i mod 251.</summary>
+    public static byte[] DiesAfterLastByteContent() => [.. Enumerable.Range(0, DiesAfterLastByteSize).Select(i => (byte)(i % 251))];
 
     public override async Task<StoreResponse> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
     {
@@ -58,6 +64,20 @@ internal sealed class LyingStorage : StorageService.StorageServiceBase
                 return;
             case "negative-size":
                 await responseStream.WriteAsync(new RetrieveResponse { Metadata = new ObjectMetadata { Name = "neg", Size = -5 } });
+                return;
+            case "dies-after-last-byte":
+                // Every announced byte goes out, then the plugin dies before it ends the call.
+                await responseStream.WriteAsync(new RetrieveResponse { Metadata = new ObjectMetadata { Name = "last.bin", Size = DiesAfterLastByteSize } });
+                await responseStream.WriteAsync(new RetrieveResponse { Chunk = ByteString.CopyFrom(DiesAfterLastByteContent()) });
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+                return;
+            case "dies-mid-body":
+                // Half the announced bytes go out, then the plugin dies.
+                await responseStream.WriteAsync(new RetrieveResponse { Metadata = new ObjectMetadata { Name = "half.bin", Size = DiesAfterLastByteSize * 2 } });
+                await responseStream.WriteAsync(new RetrieveResponse { Chunk = ByteString.CopyFrom(DiesAfterLastByteContent()) });
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
                 return;
             default:
                 await _honest.Retrieve(request, responseStream, context);

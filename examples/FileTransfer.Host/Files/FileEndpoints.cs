@@ -40,8 +40,9 @@ public static class FileEndpoints
     /// <param name="name">The file name.</param>
     /// <param name="sent">The Content-Type the client sent, if any.</param>
     /// <returns>The media type.</returns>
+    /// <exception cref="PluginException">The sent type could not be sent back with a download (answered with 400).</exception>
     public static string ContentTypeFor(string name, string? sent) =>
-        !string.IsNullOrEmpty(sent) ? sent : ContentTypes.TryGetContentType(name, out var guessed) ? guessed : "application/octet-stream";
+        !string.IsNullOrEmpty(sent) ? MediaTypes.Validate(sent) : ContentTypes.TryGetContentType(name, out var guessed) ? guessed : "application/octet-stream";
 
     private static async Task<IResult> UploadAsync(string name, HttpContext http, PluginSelector plugins, UploadScanner scanner, IOptions<FileTransferOptions> options)
     {
@@ -52,7 +53,13 @@ public static class FileEndpoints
             size.MaxRequestBodySize = limit > 0 ? limit : null;
         }
 
-        var metadata = new ObjectMetadata { Name = name, MimeType = ContentTypeFor(name, http.Request.ContentType), Size = http.Request.ContentLength ?? 0 };
+        var metadata = new ObjectMetadata
+        {
+            Name = name,
+            MimeType = ContentTypeFor(name, http.Request.ContentType),
+            Size = http.Request.ContentLength ?? 0,
+            IdempotencyKey = IdempotencyKeys.ForPut(http.SessionUser().Id, http.Request.Headers.TryGetValue(IdempotencyKeys.Header, out var key) ? key.ToString() : null),
+        };
         StoreResponse stored;
         try
         {
@@ -70,8 +77,9 @@ public static class FileEndpoints
         return Results.Created($"/v1/files/{stored.Id}", file);
     }
 
-    private static async Task DownloadAsync(string id, HttpContext http, PluginSelector plugins)
+    private static async Task DownloadAsync(string id, HttpContext http, PluginSelector plugins, ILoggerFactory loggers)
     {
+        var logger = loggers.CreateLogger(typeof(DownloadBody));
         var ct = http.RequestAborted;
         var storage = plugins.Storage;
         var head = HttpMethods.IsHead(http.Request.Method);
@@ -87,7 +95,7 @@ public static class FileEndpoints
         var response = http.Response;
         response.Headers.AcceptRanges = "bytes";
         response.Headers.ETag = $"\"{metadata.Sha256}\"";
-        response.ContentType = string.IsNullOrEmpty(metadata.MimeType) ? "application/octet-stream" : metadata.MimeType;
+        response.ContentType = MediaTypes.ForDownload(metadata.MimeType);
         response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = metadata.Name }.ToString();
 
         if (range is { Satisfiable: false })
@@ -105,8 +113,10 @@ public static class FileEndpoints
             if (!head)
             {
                 await using var part = await storage.RetrieveAsync(id, r.From, r.Length, ct);
-                await part.Content.CopyToAsync(response.Body, ct);
-                FileTransferTelemetry.RecordBytes("download", r.Length);
+                if (await DownloadBody.CopyAsync(part.Content, http, r.Length, logger))
+                {
+                    FileTransferTelemetry.RecordBytes("download", r.Length);
+                }
             }
 
             return;
@@ -115,8 +125,10 @@ public static class FileEndpoints
         response.ContentLength = metadata.Size;
         if (whole is not null)
         {
-            await whole.Content.CopyToAsync(response.Body, ct);
-            FileTransferTelemetry.RecordBytes("download", metadata.Size);
+            if (await DownloadBody.CopyAsync(whole.Content, http, metadata.Size, logger))
+            {
+                FileTransferTelemetry.RecordBytes("download", metadata.Size);
+            }
         }
     }
 

@@ -54,7 +54,12 @@ public static class ApiErrors
     /// <returns>The answer.</returns>
     public static IResult Problem(PluginErrorCode code, string message) => Problem(StatusFor(code), code, message);
 
-    private static IResult Problem(int status, PluginErrorCode code, string message) =>
+    /// <summary>A problem answer with an HTTP status of its own, for a code whose usual status does not fit (415, say).</summary>
+    /// <param name="status">The HTTP status code.</param>
+    /// <param name="code">The error code.</param>
+    /// <param name="message">What went wrong and how to fix it.</param>
+    /// <returns>The answer.</returns>
+    public static IResult Problem(int status, PluginErrorCode code, string message) =>
         Results.Json(new ApiProblem(status, CodeName(code), message), statusCode: status, contentType: "application/problem+json");
 
     /// <summary>An invalid-argument error, answered with 400.</summary>

@@ -1,5 +1,6 @@
 using FileTransfer.Host.Scanning;
 using GrpcPlugins;
+using Microsoft.AspNetCore.Connections;
 
 namespace FileTransfer.Host.Http;
 
@@ -15,6 +16,18 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         {
             await next(context);
         }
+        catch (Exception ex) when (context.RequestAborted.IsCancellationRequested || ex is ConnectionResetException)
+        {
+            // The client went away (it reset its own upload, say): expected, and nobody is left to answer.
+            LogClientGone(logger, context.Request.Method, context.Request.Path, ex.Message);
+        }
+        catch (Exception ex) when (context.Response.HasStarted)
+        {
+            // The answer had begun when something behind it failed (a plugin crash mid-download): the status is sent, so
+            // the only honest signal left is a broken connection, never a short body read as complete.
+            LogCutShort(logger, context.Request.Method, context.Request.Path, ex.Message);
+            context.Abort();
+        }
         catch (PluginException ex) when (!context.Response.HasStarted)
         {
             LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
@@ -29,13 +42,16 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         {
             await AnswerAsync(context, UploadRefusedProblem.For(ex));
         }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted && ex.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            await AnswerAsync(context, ApiErrors.Problem(
+                StatusCodes.Status415UnsupportedMediaType,
+                PluginErrorCode.InvalidArgument,
+                $"{context.Request.Method} {context.Request.Path} takes a JSON body: send it with Content-Type: application/json."));
+        }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             await AnswerAsync(context, ApiErrors.Problem(PluginErrorCode.InvalidArgument, ex.Message));
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; there is nobody to answer.
         }
         catch (Exception ex) when (!context.Response.HasStarted)
         {
@@ -60,8 +76,14 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
     [LoggerMessage(1, LogLevel.Information, "{Method} {Path} failed: {Code} {Message}")]
     private static partial void LogPluginError(ILogger logger, string method, string path, PluginErrorCode code, string message);
 
-    [LoggerMessage(3, LogLevel.Information, "{Method} {Path} refused: {Code} {Message}")]
+    [LoggerMessage(5, LogLevel.Information, "{Method} {Path} refused: {Code} {Message}")]
     private static partial void LogRefused(ILogger logger, string method, string path, string code, string message);
+
+    [LoggerMessage(3, LogLevel.Warning, "{Method} {Path}: the client went away before the answer ({Reason})")]
+    private static partial void LogClientGone(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "{Method} {Path} failed after its answer had begun, so the connection was aborted: {Reason}")]
+    private static partial void LogCutShort(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(2, LogLevel.Error, "{Method} {Path} failed unexpectedly")]
     private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);

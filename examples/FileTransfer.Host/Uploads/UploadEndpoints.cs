@@ -63,11 +63,19 @@ public static class UploadEndpoints
 
         session.MapPost("/uploads/{id}/complete", async (string id, HttpContext http, UploadStaging uploads, PluginSelector plugins, UploadScanner scanner) =>
         {
+            // A complete retried after its answer was lost answers the same file again.
+            if (await uploads.FindCompletedAsync<FileDto>(id) is { } done)
+            {
+                return Results.Created($"/v1/files/{done.Id}", done);
+            }
+
             StoreResponse stored;
             UploadInfo info;
             var (openedInfo, content) = await uploads.OpenCompleteAsync(id);
             info = openedInfo;
-            var metadata = new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType };
+            // The upload id is the store's idempotency key: a complete retried after the plugin committed but its answer
+            // was lost (a 503) gets the committed file from the plugin, not a second copy.
+            var metadata = new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType, IdempotencyKey = IdempotencyKeys.ForUpload(id) };
             try
             {
                 await using (content)
@@ -83,8 +91,10 @@ public static class UploadEndpoints
                 throw;
             }
 
+            var file = FileDto.From(stored.Id, stored.Metadata);
+            await uploads.RecordCompletedAsync(id, file);
             uploads.Delete(id);
-            return Results.Created($"/v1/files/{stored.Id}", FileDto.From(stored.Id, stored.Metadata));
+            return Results.Created($"/v1/files/{stored.Id}", file);
         });
     }
 }

@@ -98,6 +98,42 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
         return (info, new FileStream(PartPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
     }
 
+    /// <summary>
+    /// Records what a complete upload became, before its staged files go, so a complete retried after its answer was
+    /// lost (or after a host restart) answers the same file. The record stays for the life of the data folder.
+    /// </summary>
+    /// <typeparam name="T">The answer's type.</typeparam>
+    /// <param name="id">The upload's id.</param>
+    /// <param name="outcome">The answer complete gave.</param>
+    /// <returns>A task that completes when the record is durable.</returns>
+    public async Task RecordCompletedAsync<T>(string id, T outcome)
+    {
+        var temp = DonePath(id) + ".tmp";
+        await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        {
+            await JsonSerializer.SerializeAsync(file, outcome);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, DonePath(id), overwrite: true);
+    }
+
+    /// <summary>The answer a completed upload gave, or null when it has not completed.</summary>
+    /// <typeparam name="T">The answer's type.</typeparam>
+    /// <param name="id">The upload's id.</param>
+    /// <returns>The recorded answer, or null.</returns>
+    public async Task<T?> FindCompletedAsync<T>(string id)
+        where T : class
+    {
+        if (!IsWellFormed(id) || !File.Exists(DonePath(id)))
+        {
+            return null;
+        }
+
+        await using var file = File.OpenRead(DonePath(id));
+        return await JsonSerializer.DeserializeAsync<T>(file);
+    }
+
     /// <summary>Removes an upload's staged files.</summary>
     /// <param name="id">The upload's id.</param>
     public void Delete(string id)
@@ -109,13 +145,17 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
 
     private async Task<UploadInfo> ReadInfoAsync(string id)
     {
-        if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower) || !File.Exists(InfoPath(id)))
+        if (!IsWellFormed(id) || !File.Exists(InfoPath(id)))
         {
             throw ApiException.NotFound($"No upload has id '{id}'. Start one with POST /v1/uploads.");
         }
 
         return JsonSerializer.Deserialize<UploadInfo>(await File.ReadAllTextAsync(InfoPath(id)))!;
     }
+
+    private static bool IsWellFormed(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    private string DonePath(string id) => Path.Combine(Folder, id + ".done.json");
 
     private string InfoPath(string id) => Path.Combine(Folder, id + ".json");
 

@@ -16,6 +16,7 @@ namespace FileSystemStorage;
 public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle
 {
     private const int MaxListLimit = 1000;
+    private const int MaxIdempotencyKeyLength = 1024;
     private volatile Storage? _storage;
 
     /// <inheritdoc />
@@ -62,6 +63,21 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
         var storage = Ready();
         var upload = await requestStream.ReadStoreAsync(context.CancellationToken);
         ObjectNames.Validate(upload.Metadata.Name);
+        MediaTypes.Validate(upload.Metadata.MimeType);
+        var key = upload.Metadata.IdempotencyKey;
+        if (key.Length > MaxIdempotencyKeyLength)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"The idempotency key is longer than {MaxIdempotencyKeyLength} characters; send a shorter one.");
+        }
+
+        if (key.Length > 0 && storage.Index.FindByKey(key) is { } stored)
+        {
+            // A retry of a store that committed (its answer may have been lost with a crash): the same answer, no second copy.
+            await upload.Content.CopyToAsync(Stream.Null, context.CancellationToken);
+            LogRetriedStore(logger, stored.Id);
+            return new StoreResponse { Id = stored.Id, Metadata = stored.Metadata };
+        }
+
         var id = ObjectIds.New();
         var (size, sha256) = await storage.Files.WriteAsync(id, upload.Content, storage.MaxBytes, context.CancellationToken);
         var metadata = upload.Metadata.Clone();
@@ -73,14 +89,25 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
             metadata.MimeType = "application/octet-stream";
         }
 
+        bool inserted;
         try
         {
-            storage.Index.Insert(id, metadata);
+            inserted = storage.Index.TryInsert(id, metadata);
         }
         catch
         {
             storage.Files.Delete(id);
             throw;
+        }
+
+        if (!inserted)
+        {
+            // A concurrent store with the same key committed first: it is the one copy.
+            storage.Files.Delete(id);
+            var winner = storage.Index.FindByKey(key)
+                ?? throw new PluginException(PluginErrorCode.Unavailable, "A store with the same idempotency key committed, and its object was deleted at once; send the store again.");
+            LogRetriedStore(logger, winner.Id);
+            return new StoreResponse { Id = winner.Id, Metadata = winner.Metadata };
         }
 
         return new StoreResponse { Id = id, Metadata = metadata };
@@ -178,6 +205,9 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
 
     [LoggerMessage(1, LogLevel.Information, "Storing under {Root}: {Count} objects, {Removed} crash leftovers removed")]
     private static partial void LogReady(ILogger logger, string root, int count, int removed);
+
+    [LoggerMessage(2, LogLevel.Information, "A store with an idempotency key already committed answered object {Id} again; nothing new was stored")]
+    private static partial void LogRetriedStore(ILogger logger, string id);
 
     private sealed record Storage(ObjectStore Files, MetadataIndex Index, long MaxBytes, int ListLimit);
 }

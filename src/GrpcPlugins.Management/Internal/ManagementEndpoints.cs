@@ -32,6 +32,11 @@ internal static class ManagementEndpoints
 
     public static async Task<IResult> SetStatusAsync(string name, HttpContext http, PluginManager plugins)
     {
+        if (NotJson(http, StatusBody) is { } refused)
+        {
+            return refused;
+        }
+
         var body = await ReadObjectAsync(http, StatusBody);
         var status = body["status"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         var wanted = status switch
@@ -52,9 +57,23 @@ internal static class ManagementEndpoints
 
     public static async Task<IResult> SetConfigAsync(string name, HttpContext http, PluginManager plugins)
     {
+        if (NotJson(http, "a JSON object of the plugin's settings") is { } refused)
+        {
+            return refused;
+        }
+
         var config = await ReadObjectAsync(http, "a JSON object of the plugin's settings");
         return Ok(await plugins.SetConfigAsync(name, config, http.RequestAborted));
     }
+
+    // A body sent as another media type (a form, plain text) is answered 415; one sent with no Content-Type is read as JSON.
+    private static IResult? NotJson(HttpContext http, string expected) =>
+        string.IsNullOrEmpty(http.Request.ContentType) || http.Request.HasJsonContentType()
+            ? null
+            : ManagementProblems.Problem(
+                StatusCodes.Status415UnsupportedMediaType,
+                PluginErrorCode.InvalidArgument,
+                $"The body is sent as '{http.Request.ContentType}'; send {expected} with Content-Type: application/json.");
 
     private static IResult Ok(object value) => Results.Json(value, ManagementProblems.Json);
 

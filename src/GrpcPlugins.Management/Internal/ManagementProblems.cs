@@ -47,7 +47,7 @@ internal static class ManagementProblems
     public static PluginException BadRequest(string message) =>
         PluginException.FromHost(PluginErrorCode.InvalidArgument, message);
 
-    private static IResult Problem(int status, PluginErrorCode code, string message) =>
+    public static IResult Problem(int status, PluginErrorCode code, string message) =>
         Results.Json(
             new ManagementProblem(status, JsonNamingPolicy.SnakeCaseLower.ConvertName(code.ToString()), message),
             Json,

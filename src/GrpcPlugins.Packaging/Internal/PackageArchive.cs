@@ -141,7 +141,7 @@ internal sealed class PackageArchive : IDisposable
 
             if (!seen.Add(path))
             {
-                throw new PackageException(PackageProblem.DuplicateName, $"Refused '{Name}': the entry \"{entry.FullName}\" appears twice (names that differ only in case count as the same). Nothing was installed.");
+                throw new PackageException(PackageProblem.DuplicateEntry, $"Refused '{Name}': the entry \"{entry.FullName}\" appears twice (names that differ only in case count as the same). Nothing was installed.");
             }
 
             if (isDirectory)

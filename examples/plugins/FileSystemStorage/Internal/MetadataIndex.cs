@@ -27,19 +27,54 @@ internal sealed class MetadataIndex
                 custom TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS objects_by_name ON objects (name, id);
             """);
+        // Databases made before idempotent stores get the key column; one key names at most one object.
+        if (!HasColumn(connection, "idempotency_key"))
+        {
+            Execute(connection, "ALTER TABLE objects ADD COLUMN idempotency_key TEXT");
+        }
+
+        Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS objects_by_idempotency_key ON objects (idempotency_key) WHERE idempotency_key IS NOT NULL");
     }
+
+    /// <summary>Inserts a row; false when another object already holds <paramref name="metadata"/>'s idempotency key.</summary>
+    public bool TryInsert(string id, ObjectMetadata metadata)
+    {
+        try
+        {
+            Insert(id, metadata);
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && metadata.IdempotencyKey.Length > 0 && FindByKey(metadata.IdempotencyKey) is not null)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The object stored under an idempotency key, if any.</summary>
+    public Item? FindByKey(string key)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, {Columns} FROM objects WHERE idempotency_key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new Item { Id = reader.GetString(0), Metadata = Read(reader, 1) } : null;
+    }
+
+    private const string Columns = "name, size, mime_type, created_at, sha256, custom, idempotency_key";
 
     public void Insert(string id, ObjectMetadata metadata)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO objects (id, name, size, mime_type, created_at, sha256, custom) VALUES ($id, $name, $size, $mime, $created, $sha, $custom)";
+        command.CommandText = "INSERT INTO objects (id, name, size, mime_type, created_at, sha256, custom, idempotency_key) VALUES ($id, $name, $size, $mime, $created, $sha, $custom, $key)";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$name", metadata.Name);
         command.Parameters.AddWithValue("$size", metadata.Size);
         command.Parameters.AddWithValue("$mime", metadata.MimeType);
         command.Parameters.AddWithValue("$created", metadata.CreatedAt.ToDateTimeOffset().ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$sha", metadata.Sha256);
+        command.Parameters.AddWithValue("$key", metadata.IdempotencyKey.Length > 0 ? metadata.IdempotencyKey : DBNull.Value);
         command.Parameters.AddWithValue("$custom", JsonSerializer.Serialize(metadata.Custom.ToDictionary(), CustomMetadataJsonContext.Default.DictionaryStringString));
         command.ExecuteNonQuery();
     }
@@ -48,7 +83,7 @@ internal sealed class MetadataIndex
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, size, mime_type, created_at, sha256, custom FROM objects WHERE id = $id";
+        command.CommandText = $"SELECT {Columns} FROM objects WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? Read(reader, 0) : null;
@@ -70,7 +105,7 @@ internal sealed class MetadataIndex
         using var command = connection.CreateCommand();
         // substr() compares the prefix exactly; LIKE would treat '%' and '_' in names as wildcards.
         command.CommandText = """
-            SELECT id, name, size, mime_type, created_at, sha256, custom FROM objects
+            SELECT id, name, size, mime_type, created_at, sha256, custom, idempotency_key FROM objects
             WHERE substr(name, 1, length($prefix)) = $prefix
               AND ($afterName IS NULL OR name > $afterName OR (name = $afterName AND id > $afterId))
             ORDER BY name, id LIMIT $limit
@@ -137,6 +172,11 @@ internal sealed class MetadataIndex
             metadata.Custom.Add(custom);
         }
 
+        if (!reader.IsDBNull(first + 6))
+        {
+            metadata.IdempotencyKey = reader.GetString(first + 6);
+        }
+
         return metadata;
     }
 
@@ -146,6 +186,14 @@ internal sealed class MetadataIndex
         connection.Open();
         Execute(connection, "PRAGMA busy_timeout = 30000;");
         return connection;
+    }
+
+    private static bool HasColumn(SqliteConnection connection, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('objects') WHERE name = $column";
+        command.Parameters.AddWithValue("$column", column);
+        return (long)command.ExecuteScalar()! > 0;
     }
 
     private static void Execute(SqliteConnection connection, string sql)
