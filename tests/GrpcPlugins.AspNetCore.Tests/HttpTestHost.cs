@@ -38,8 +38,12 @@ internal sealed class HttpTestHost : IAsyncDisposable
         Type = GrpcPlugins.Plugin.V1.PluginType.Custom,
         Command = PluginDll,
         Args = [mode],
+        Services = [ServiceOf(mode)],
         StartTimeout = TimeSpan.FromMinutes(1),
     };
+
+    private static string ServiceOf(string mode) =>
+        mode.Contains("middleware", StringComparison.Ordinal) ? MiddlewareService.Descriptor.FullName : RouteService.Descriptor.FullName;
 
     public static async Task<HttpTestHost> StartAsync((string Name, string Mode, int Priority)[] plugins, Action<PluginHttpOptions>? configure = null)
     {
@@ -52,6 +56,7 @@ internal sealed class HttpTestHost : IAsyncDisposable
             [$"Plugins:{p.Name}:Args:0"] = p.Mode,
             [$"Plugins:{p.Name}:Priority"] = p.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [$"Plugins:{p.Name}:StartTimeout"] = "00:01:00",
+            [$"Plugins:{p.Name}:Services:0"] = ServiceOf(p.Mode),
         }));
         builder.Services.AddGrpcPlugins(builder.Configuration);
         builder.Services.AddPluginHttp(configure);

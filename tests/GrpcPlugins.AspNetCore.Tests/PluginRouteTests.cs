@@ -24,18 +24,36 @@ public sealed class PluginRouteTests
     }
 
     [Fact]
-    public async Task MapPluginRoutes_LargeBodyBothWays_RoundTripsByteForByte()
+    public async Task MapPluginRoutes_LargeRequestBody_StreamsToPluginByteForByte()
     {
         await using var host = await HttpTestHost.StartAsync([("routes", "http-routes", 0)]);
         var body = RandomNumberGenerator.GetBytes(24 * 1024 * 1024 + 123);
 
         using var content = new StreamContent(new MemoryStream(body));
-        using var response = await host.Client.PostAsync("/v1/ext/echo", content).WaitAsync(Timeout);
-        var echoed = await response.Content.ReadAsByteArrayAsync().WaitAsync(Timeout);
+        using var response = await host.Client.PostAsync("/v1/ext/sha256", content).WaitAsync(Timeout);
+        var received = await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(body.Length, echoed.Length);
-        Assert.Equal(Convert.ToHexString(SHA256.HashData(body)), Convert.ToHexString(SHA256.HashData(echoed)));
+        Assert.Equal($"{body.Length}:{Convert.ToHexString(SHA256.HashData(body))}", received);
+    }
+
+    [Fact]
+    public async Task MapPluginRoutes_LargeResponseBody_StreamsToClientByteForByte()
+    {
+        await using var host = await HttpTestHost.StartAsync([("routes", "http-routes", 0)]);
+        const long size = 24 * 1024 * 1024 + 321;
+        var expected = new byte[size];
+        for (long i = 0; i < size; i++)
+        {
+            expected[i] = (byte)((i * 7) ^ (i >> 11));
+        }
+
+        using var response = await host.Client.GetAsync($"/v1/ext/bytes/{size}", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        await using var stream = await response.Content.ReadAsStreamAsync().WaitAsync(Timeout);
+        var hash = await SHA256.HashDataAsync(stream).AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(expected)), Convert.ToHexString(hash));
     }
 
     [Fact]

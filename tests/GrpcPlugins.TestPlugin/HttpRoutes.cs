@@ -13,7 +13,8 @@ public sealed class HttpRoutes : HttpRouteService
     protected override IReadOnlyList<Route> Routes { get; } =
     [
         new() { Method = "GET", PathTemplate = "/hello/{name}", Gate = RouteGate.Public },
-        new() { Method = "POST", PathTemplate = "/echo", Gate = RouteGate.Public },
+        new() { Method = "POST", PathTemplate = "/sha256", Gate = RouteGate.Public },
+        new() { Method = "GET", PathTemplate = "/bytes/{size:long}", Gate = RouteGate.Public },
         new() { Method = "GET", PathTemplate = "/me", Gate = RouteGate.Session },
         new() { Method = "GET", PathTemplate = "/admin", Gate = RouteGate.Admin },
         new() { Method = "GET", PathTemplate = "/hang", Gate = RouteGate.Public },
@@ -27,9 +28,39 @@ public sealed class HttpRoutes : HttpRouteService
             case "/hello/{name}":
                 await WriteTextAsync(response, $"hello {request.RouteValue("name")}", cancellationToken);
                 break;
-            case "/echo":
+            case "/sha256":
+                // Hashes the body as it streams in, so memory stays flat whatever its size.
+                using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+                {
+                    var buffer = new byte[64 * 1024];
+                    long total = 0;
+                    int read;
+                    while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+                    {
+                        sha.AppendData(buffer, 0, read);
+                        total += read;
+                    }
+
+                    await WriteTextAsync(response, $"{total}:{Convert.ToHexString(sha.GetHashAndReset())}", cancellationToken);
+                }
+
+                break;
+            case "/bytes/{size:long}":
+                // Streams a pattern the test can recompute: byte i is Pattern(i).
                 response.Headers.Add(new("Content-Type", "application/octet-stream"));
-                await request.Body.CopyToAsync(response.Body, 64 * 1024, cancellationToken);
+                var size = long.Parse(request.RouteValue("size")!, System.Globalization.CultureInfo.InvariantCulture);
+                var chunk = new byte[64 * 1024];
+                for (long offset = 0; offset < size; offset += chunk.Length)
+                {
+                    var count = (int)Math.Min(chunk.Length, size - offset);
+                    for (var i = 0; i < count; i++)
+                    {
+                        chunk[i] = Pattern(offset + i);
+                    }
+
+                    await response.Body.WriteAsync(chunk.AsMemory(0, count), cancellationToken);
+                }
+
                 break;
             case "/me":
             case "/admin":
@@ -53,6 +84,11 @@ public sealed class HttpRoutes : HttpRouteService
                 break;
         }
     }
+
+    /// <summary>Byte <paramref name="index"/> of the /bytes pattern.</summary>
+    /// <param name="index">The byte's offset.</param>
+    /// <returns>The byte.</returns>
+    public static byte Pattern(long index) => (byte)((index * 7) ^ (index >> 11));
 
     private static async Task WriteTextAsync(HttpPluginResponse response, string text, CancellationToken cancellationToken)
     {
