@@ -1,11 +1,11 @@
+using GrpcPlugins.AspNetCore;
 using GrpcPlugins.AspNetCore.Internal;
 using GrpcPlugins.Http.V1;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GrpcPlugins.AspNetCore;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Mounts plugin routes and plugin middleware in an ASP.NET Core application.</summary>
 public static class PluginHttpEndpointExtensions
