@@ -36,6 +36,12 @@ builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileT
     o.UploadsPath = Path.Combine(settings.DataPath, "plugin-uploads");
     o.ConfigVariables["DataDir"] = settings.DataPath;
 });
+// Plugin routes under /v1/ext and plugin middleware before and after the session gate (README: Extension plugins).
+builder.Services.AddPluginHttp(o =>
+{
+    o.Gate = FileTransfer.Host.Http.PluginRouteGate.GateAsync;
+    o.FailOpen.UnionWith(builder.Configuration.GetSection(FileTransferOptions.SectionName + ":MiddlewareFailOpen").Get<string[]>() ?? []);
+});
 builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
 builder.Services.AddSingleton<UploadScanner>();
@@ -47,6 +53,7 @@ builder.AddFileTransferTelemetry();
 var app = builder.Build();
 app.UseMiddleware<RequestIdMiddleware>();
 app.UseMiddleware<ErrorMiddleware>();
+app.UsePluginMiddleware(GrpcPlugins.Http.V1.MiddlewareStage.BeforeSession);
 // The dashboard (wwwroot) is served before routing: the JSON 404 fallback below matches every path, and the static
 // file middleware serves nothing once an endpoint has matched.
 app.UseDashboard();
@@ -55,12 +62,13 @@ app.UseRouting();
 // A JSON route sent another content type answers 415 (routing alone would fall through to the 404 route below).
 var v1 = app.MapGroup("/v1").AnswerUnsupportedMediaType();
 v1.MapPublicAuth();
-var session = v1.MapGroup(string.Empty).RequireSession();
+var session = v1.MapGroup(string.Empty).RequireSession().AddPluginMiddleware(GrpcPlugins.Http.V1.MiddlewareStage.AfterSession);
 session.MapSessionAuth();
 session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 app.MapGrpcPluginsManagement("/v1/plugins").RequireAdmin();
+app.MapPluginRoutes("/v1/ext");
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback((HttpContext http) => ApiErrors.Problem(
     GrpcPlugins.PluginErrorCode.NotFound,

@@ -138,6 +138,24 @@ public sealed class PluginBuilder
         return this;
     }
 
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> as HTTP routes (grpcplugins.http.v1.RouteService): a host that calls
+    /// <c>MapPluginRoutes</c> mounts its routes. The same as <see cref="AddService{TService}"/> for that contract.
+    /// </summary>
+    /// <typeparam name="TService">The route plugin, derived from <see cref="HttpRouteService"/>.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddHttpRoutes<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
+        where TService : HttpRouteService => AddService<TService>();
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> as HTTP middleware (grpcplugins.http.v1.MiddlewareService): a host that
+    /// calls <c>UsePluginMiddleware</c> asks it about each request. The same as <see cref="AddService{TService}"/> for that contract.
+    /// </summary>
+    /// <typeparam name="TService">The middleware plugin, derived from <see cref="HttpMiddlewareService"/>.</typeparam>
+    /// <returns>This builder.</returns>
+    public PluginBuilder AddHttpMiddleware<[DynamicallyAccessedMembers(ServiceMembers)] TService>()
+        where TService : HttpMiddlewareService => AddService<TService>();
+
     /// <summary>Serves <typeparamref name="TService"/> as the plugin's AuthService.</summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>

@@ -65,6 +65,18 @@ switch (mode)
             p.Metadata.Services.Clear();
         });
         break;
+    case "http-routes":
+        await PluginServer.RunAsync(rest, p => p.AddHttpRoutes<HttpRoutes>());
+        break;
+    case "http-routes-shadow":
+        await PluginServer.RunAsync(rest, p => p.AddHttpRoutes<ShadowingHttpRoutes>());
+        break;
+    case "http-routes-garbage":
+        await PluginServer.RunAsync(rest, p => p.AddService<GarbageHttpRoutes>());
+        break;
+    case "http-middleware":
+        await PluginServer.RunAsync(rest, p => p.AddHttpMiddleware<TestHttpMiddleware>());
+        break;
     case "monitor-v2":
         await PluginServer.RunAsync(rest, p => p.AddMonitor<BatchMonitor>());
         break;

@@ -78,6 +78,7 @@ public static class SessionGate
         }
 
         http.Items[UserKey] = decision.User ?? new User();
+        FileTransfer.Host.Http.SessionPrincipal.SetUser(http, decision.User ?? new User());
         using (PluginContext.Begin(new PluginContext(UserId: decision.User?.Id)))
         {
             return await next(ctx);
