@@ -1,3 +1,4 @@
+using FileTransfer.Host.Auth;
 using FileTransfer.Host.Http;
 using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Telemetry;

@@ -1,5 +1,5 @@
-using FileTransfer.Host.Api;
-using FileTransfer.Host.Services;
+using FileTransfer.Host.Auth;
+using FileTransfer.Host.Transfers;
 using GrpcPlugins;
 using GrpcPlugins.Http.V1;
 using Action = GrpcPlugins.Auth.V1.Action;
