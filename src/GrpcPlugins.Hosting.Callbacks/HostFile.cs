@@ -1,0 +1,8 @@
+using GrpcPlugins.Host.V1;
+
+namespace GrpcPlugins.Hosting.Callbacks;
+
+/// <summary>A stored file opened by an <see cref="IHostFileSource"/>: its metadata and its content.</summary>
+/// <param name="Metadata">The file's metadata, sent first.</param>
+/// <param name="Content">The file's content, read to its end and disposed by the callback service.</param>
+public sealed record HostFile(FileMetadata Metadata, Stream Content);
