@@ -18,13 +18,13 @@ namespace GrpcPlugins.Hosting.Callbacks.Internal;
 internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IAsyncDisposable
 {
     /// <summary>The metadata key of the launch token.</summary>
-    public const string TokenHeader = "x-grpcplugins-host-token";
+    public const string TokenHeader = PluginProtocol.HostCallbacksTokenHeader;
 
     /// <summary>The environment variable of the callbacks' Unix socket path.</summary>
-    public const string AddressVariable = "GRPCPLUGINS_HOST_CALLBACKS_ADDR";
+    public const string AddressVariable = PluginProtocol.HostCallbacksAddressVariable;
 
     /// <summary>The environment variable of the launch token.</summary>
-    public const string TokenVariable = "GRPCPLUGINS_HOST_CALLBACKS_TOKEN";
+    public const string TokenVariable = PluginProtocol.HostCallbacksTokenVariable;
 
     private readonly ConcurrentDictionary<string, PluginOptions> _launches = new(StringComparer.Ordinal);
     private readonly HostCallbacksOptions _options;
