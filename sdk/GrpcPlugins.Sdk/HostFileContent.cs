@@ -1,5 +1,5 @@
 using Grpc.Core;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 
 namespace GrpcPlugins.Sdk;
 

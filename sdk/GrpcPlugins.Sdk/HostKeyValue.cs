@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 using GrpcPlugins.Sdk.Internal;
 
 namespace GrpcPlugins.Sdk;

@@ -1,5 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 using GrpcPlugins.Sdk.Internal;
 
 namespace GrpcPlugins.Sdk;
@@ -20,7 +20,7 @@ public sealed class HostLog
     /// <param name="fields">The entry's structured values; null for none.</param>
     /// <param name="cancellationToken">Abandons the call.</param>
     /// <returns>A task that completes once the host logged the entry.</returns>
-    public async Task WriteAsync(Host.V1.LogLevel level, string message, IReadOnlyDictionary<string, string>? fields = null, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(HostCallbacks.V1.LogLevel level, string message, IReadOnlyDictionary<string, string>? fields = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         var request = new WriteLogRequest { Level = level, Message = message };

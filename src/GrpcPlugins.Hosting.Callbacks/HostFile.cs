@@ -1,4 +1,4 @@
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 
 namespace GrpcPlugins.Hosting.Callbacks;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Hosting.Callbacks;
 using GrpcPlugins.Hosting.Callbacks.Internal;

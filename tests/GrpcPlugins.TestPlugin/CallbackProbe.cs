@@ -45,7 +45,7 @@ public sealed class CallbackProbe(IHostCallbacks host) : CallbackProbeService.Ca
                     }
 
                 case "log":
-                    await host.Log.WriteAsync(Host.V1.LogLevel.Warning, Encoding.UTF8.GetString(request.Value.Span), new Dictionary<string, string> { ["key"] = request.Key }, ct);
+                    await host.Log.WriteAsync(HostCallbacks.V1.LogLevel.Warning, Encoding.UTF8.GetString(request.Value.Span), new Dictionary<string, string> { ["key"] = request.Key }, ct);
                     return new ProbeResponse();
                 case "event":
                     return new ProbeResponse { Found = await host.Log.PublishEventAsync(request.Key, cancellationToken: ct) };

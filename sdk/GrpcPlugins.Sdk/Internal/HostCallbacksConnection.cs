@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 
 namespace GrpcPlugins.Sdk.Internal;
 

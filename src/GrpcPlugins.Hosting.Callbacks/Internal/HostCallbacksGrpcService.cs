@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
-using GrpcPlugins.Host.V1;
+using GrpcPlugins.HostCallbacks.V1;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Hosting.Callbacks.Internal;
@@ -92,11 +92,11 @@ internal sealed class HostCallbacksGrpcService(
         var logger = loggerFactory.CreateLogger("GrpcPlugins.Plugin." + plugin.Name);
         var level = request.Level switch
         {
-            Host.V1.LogLevel.Trace => Microsoft.Extensions.Logging.LogLevel.Trace,
-            Host.V1.LogLevel.Debug => Microsoft.Extensions.Logging.LogLevel.Debug,
-            Host.V1.LogLevel.Warning => Microsoft.Extensions.Logging.LogLevel.Warning,
-            Host.V1.LogLevel.Error => Microsoft.Extensions.Logging.LogLevel.Error,
-            Host.V1.LogLevel.Critical => Microsoft.Extensions.Logging.LogLevel.Critical,
+            HostCallbacks.V1.LogLevel.Trace => Microsoft.Extensions.Logging.LogLevel.Trace,
+            HostCallbacks.V1.LogLevel.Debug => Microsoft.Extensions.Logging.LogLevel.Debug,
+            HostCallbacks.V1.LogLevel.Warning => Microsoft.Extensions.Logging.LogLevel.Warning,
+            HostCallbacks.V1.LogLevel.Error => Microsoft.Extensions.Logging.LogLevel.Error,
+            HostCallbacks.V1.LogLevel.Critical => Microsoft.Extensions.Logging.LogLevel.Critical,
             _ => Microsoft.Extensions.Logging.LogLevel.Information,
         };
         using (logger.BeginScope(request.Fields.ToDictionary(f => f.Key, f => (object?)f.Value)))
