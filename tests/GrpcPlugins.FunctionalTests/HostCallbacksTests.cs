@@ -23,6 +23,8 @@ namespace GrpcPlugins.FunctionalTests;
 /// </summary>
 public sealed class HostCallbacksTests : IDisposable
 {
+    private const string ProbeServiceName = "grpcplugins.test.probe.v1.CallbackProbeService";
+
     private readonly DirectoryInfo _state = Directory.CreateTempSubdirectory("grpcplugins-callbacks-");
 
     public void Dispose() => _state.Delete(recursive: true);
@@ -152,6 +154,7 @@ public sealed class HostCallbacksTests : IDisposable
             ["Plugins:probe:Command"] = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin"),
             ["Plugins:probe:Args:0"] = "callbacks",
             ["Plugins:probe:HostCallbacks:0"] = HostCallbackGrants.KeyValue,
+            ["Plugins:probe:Services:0"] = ProbeServiceName,
             ["GrpcPlugins:HostCallbacks:DataDirectory"] = _state.FullName,
         });
         builder.Services.AddGrpcPlugins(builder.Configuration);
@@ -166,6 +169,7 @@ public sealed class HostCallbacksTests : IDisposable
     {
         var options = TestPlugins.TestPlugin("callbacks", PluginType.Custom, name);
         options.HostCallbacks = [grant];
+        options.Services = [ProbeServiceName];
         return options;
     }
 

@@ -111,10 +111,15 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
             // A folder only this user can enter, so no other local user can even reach the socket; the token then tells
             // launches apart.
             var parent = _options.SocketDirectory ?? Path.GetTempPath();
-            _folder = Directory.CreateTempSubdirectory(Path.Combine(parent, "grpcplugins-host-")).FullName;
-            if (!OperatingSystem.IsWindows())
+            Directory.CreateDirectory(parent);
+            _folder = Path.Combine(parent, "grpcplugins-host-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+            if (OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                Directory.CreateDirectory(_folder);
+            }
+            else
+            {
+                Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
             SocketPath = Path.Combine(_folder, "host.sock");
