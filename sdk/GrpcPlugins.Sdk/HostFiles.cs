@@ -14,13 +14,14 @@ public sealed class HostFiles
     /// <summary>Opens a stored file: its metadata at once, its content as a stream read chunk by chunk.</summary>
     /// <param name="fileId">The file's id.</param>
     /// <param name="userId">The user to read on behalf of, who must be allowed to read the file; null to read as the plugin.</param>
+    /// <param name="offset">The first byte of content to read, to resume; 0 for all. The metadata still describes the whole file.</param>
     /// <param name="cancellationToken">Abandons the call, also while the content is read.</param>
     /// <returns>The file; dispose it to end the call.</returns>
     /// <exception cref="PluginException">NotFound when there is no such file; PermissionDenied without the grant.</exception>
-    public async Task<HostFileContent> OpenAsync(string fileId, string? userId = null, CancellationToken cancellationToken = default)
+    public async Task<HostFileContent> OpenAsync(string fileId, string? userId = null, long offset = 0, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(fileId);
-        var call = _connection.Client.ReadFile(new ReadFileRequest { FileId = fileId, UserId = userId ?? string.Empty }, _connection.Options(cancellationToken));
+        var call = _connection.Client.ReadFile(new ReadFileRequest { FileId = fileId, UserId = userId ?? string.Empty, Offset = offset }, _connection.Options(cancellationToken));
         try
         {
             if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) || call.ResponseStream.Current.PartCase != ReadFileResponse.PartOneofCase.Metadata)

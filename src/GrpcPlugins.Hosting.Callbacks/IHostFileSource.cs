@@ -11,7 +11,8 @@ public interface IHostFileSource
     /// <param name="pluginName">The plugin that asks.</param>
     /// <param name="fileId">The file's id.</param>
     /// <param name="userId">The user the plugin reads on behalf of, who must be allowed to read the file; null when the plugin reads as itself.</param>
+    /// <param name="offset">The first byte of content to read; 0 for all. <see cref="HostFile.Metadata"/> still describes the whole file.</param>
     /// <param name="cancellationToken">Cancelled when the plugin abandons the call.</param>
     /// <returns>The file, or null when there is no such file (or the user may not read it).</returns>
-    Task<HostFile?> OpenAsync(string pluginName, string fileId, string? userId, CancellationToken cancellationToken);
+    Task<HostFile?> OpenAsync(string pluginName, string fileId, string? userId, long offset, CancellationToken cancellationToken);
 }

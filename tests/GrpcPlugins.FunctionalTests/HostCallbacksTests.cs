@@ -214,9 +214,9 @@ public sealed class HostCallbacksTests : IDisposable
 
     private sealed class MemoryFileSource(string id, string name, byte[] content) : IHostFileSource
     {
-        public Task<HostFile?> OpenAsync(string pluginName, string fileId, string? userId, CancellationToken cancellationToken) =>
+        public Task<HostFile?> OpenAsync(string pluginName, string fileId, string? userId, long offset, CancellationToken cancellationToken) =>
             Task.FromResult(fileId == id
-                ? new HostFile(new FileMetadata { FileId = id, Name = name, Size = content.Length }, new MemoryStream(content))
+                ? new HostFile(new FileMetadata { FileId = id, Name = name, Size = content.Length }, new MemoryStream(content, (int)offset, content.Length - (int)offset))
                 : null);
     }
 }

@@ -28,8 +28,14 @@ internal sealed class HostCallbacksGrpcService(
             throw Fail(PluginErrorCode.InvalidArgument, "ReadFile needs a file_id.");
         }
 
-        var file = await files.OpenAsync(plugin.Name, request.FileId, string.IsNullOrEmpty(request.UserId) ? null : request.UserId, context.CancellationToken).ConfigureAwait(false)
+        if (request.Offset < 0)
+        {
+            throw Fail(PluginErrorCode.InvalidArgument, $"ReadFile's offset is {request.Offset}; it must be 0 or more.");
+        }
+
+        var file = await files.OpenAsync(plugin.Name, request.FileId, string.IsNullOrEmpty(request.UserId) ? null : request.UserId, request.Offset, context.CancellationToken).ConfigureAwait(false)
             ?? throw Fail(PluginErrorCode.NotFound, $"No file '{request.FileId}'" + (string.IsNullOrEmpty(request.UserId) ? "." : $" that user '{request.UserId}' may read."));
+        using var owner = file.Owner;
         await using (file.Content.ConfigureAwait(false))
         {
             await responseStream.WriteAsync(new ReadFileResponse { Metadata = file.Metadata }, context.CancellationToken).ConfigureAwait(false);
