@@ -67,6 +67,15 @@ public static class PluginProtocol
     /// </summary>
     public const string HostPidVariable = "GRPCPLUGINS_HOST_PID";
 
+    /// <summary>The path of the host callbacks' Unix socket, set at launch when the host serves callbacks (docs/protocol.md).</summary>
+    public const string HostCallbacksAddressVariable = "GRPCPLUGINS_HOST_CALLBACKS_ADDR";
+
+    /// <summary>The secret token of this launch, which every host callback carries in <see cref="HostCallbacksTokenHeader"/>.</summary>
+    public const string HostCallbacksTokenVariable = "GRPCPLUGINS_HOST_CALLBACKS_TOKEN";
+
+    /// <summary>The call metadata key of the host callbacks token.</summary>
+    public const string HostCallbacksTokenHeader = "x-grpcplugins-host-token";
+
     /// <summary>The health service name a plugin reports besides the overall "" (go-plugin uses "plugin").</summary>
     public const string HealthServiceName = "plugin";
 

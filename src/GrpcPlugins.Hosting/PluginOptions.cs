@@ -188,6 +188,14 @@ public sealed class PluginOptions
     /// </summary>
     public List<int> ProtocolVersions { get; set; } = [];
 
+    /// <summary>
+    /// The host callbacks the plugin may call (docs/protocol.md, "Host callbacks"): <c>files.read</c> (read a stored
+    /// file), <c>kv</c> (its own key-value store), <c>log</c> (structured logs and events). A call outside these is refused
+    /// with PermissionDenied. Used only when the application serves callbacks (<c>AddGrpcPluginsHostCallbacks</c>).
+    /// Defaults to none.
+    /// </summary>
+    public List<string> HostCallbacks { get; set; } = [];
+
     /// <summary>The deadline <see cref="MethodTimeouts"/> sets for a method, by its full or short name; null when it sets none.</summary>
     /// <param name="method">The method's name (<c>Stats</c>) or full name (<c>/grpcplugins.storage.v1.StorageService/Stats</c>).</param>
     /// <returns>The configured deadline, or null.</returns>
@@ -333,4 +341,10 @@ public sealed class GrpcPluginsOptions
     /// or Config. Defaults to none.
     /// </summary>
     public List<string> EnvironmentAllowList { get; set; } = [];
+
+    /// <summary>
+    /// Hooks called at every launch of every plugin, which may add environment variables (such as the host callbacks'
+    /// address and token). Not bound from configuration; libraries add theirs. Defaults to none.
+    /// </summary>
+    public List<IPluginLaunchHook> LaunchHooks { get; set; } = [];
 }

@@ -386,6 +386,7 @@ public sealed class PluginManager : IHostedService
             Args = [.. manifest.Entrypoint.Args],
             Config = ConfigStrings(plugin.State.Config),
             WorkingDirectory = plugin.Folder,
+            HostCallbacks = [.. manifest.CallbackGrants],
         };
     }
 

@@ -73,6 +73,13 @@ public sealed partial class PluginManifest
     /// <summary>The SHA-256 (lowercase hex) of every file in the package but <c>plugin.json</c>, keyed by path with '/' separators.</summary>
     public IReadOnlyDictionary<string, string> Files { get; private init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The host callbacks the plugin asks for (<c>"permissions": {"callbacks": ["files.read", "kv", "log"]}</c>), covered
+    /// by the signature as the rest of the manifest; a host that runs the package grants them. Empty when the manifest
+    /// has no <c>permissions</c>.
+    /// </summary>
+    public IReadOnlyList<string> CallbackGrants { get; private init; } = [];
+
     /// <summary>The signature; null when the package is unsigned.</summary>
     public PluginSignature? Signature { get; private init; }
 
@@ -232,6 +239,7 @@ public sealed partial class PluginManifest
                 Reconfigure = reconfigure,
                 Files = files,
                 Signature = SignatureField(),
+                CallbackGrants = CallbackGrantsField(),
             };
         }
 
@@ -280,6 +288,23 @@ public sealed partial class PluginManifest
             }
 
             return [.. array.Select(i => i!.GetValue<string>())];
+        }
+
+        private List<string> CallbackGrantsField()
+        {
+            var node = json["permissions"];
+            if (node is null)
+            {
+                return [];
+            }
+
+            if (node is not JsonObject permissions)
+            {
+                Problems.Add("'permissions' must be an object, such as {\"callbacks\": [\"kv\"]}.");
+                return [];
+            }
+
+            return StringList("callbacks", "such as [\"files.read\", \"kv\", \"log\"]", allowEmpty: true, permissions, "permissions.callbacks");
         }
 
         private JsonObject? Object(string field, string hint, bool required)

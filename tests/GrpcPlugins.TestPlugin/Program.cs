@@ -40,6 +40,10 @@ switch (mode)
         // An application-defined contract only: a Custom plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());
         break;
+    case "callbacks":
+        // Makes host callbacks on request (CallbackProbe), so tests see what a host answers a real plugin.
+        await PluginServer.RunAsync(rest, p => p.AddService<CallbackProbe>());
+        break;
     case "storage-echo":
         // A built-in type and an application-defined contract in one process.
         await PluginServer.RunAsync(rest, p =>

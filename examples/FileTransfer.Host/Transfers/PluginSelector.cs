@@ -10,8 +10,14 @@ namespace FileTransfer.Host.Transfers;
 /// Picks the plugins the host's routes use: all auth plugins as a chain in priority order, the configured storage
 /// plugin, monitors in priority order, and protocols by name.
 /// </summary>
-public sealed class PluginSelector(IPluginRegistry registry, AuthChain authChain, IOptions<FileTransferOptions> options)
+public sealed class PluginSelector(IPluginRegistry registry, AuthChain authChain, IOptions<FileTransferOptions> options, IOptions<GrpcPluginsOptions> hosting)
 {
+    /// <summary>Whether a plugin is granted the host callback <c>files.read</c>, so it reads files without the user's token.</summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <returns>True when its configuration grants <c>files.read</c>.</returns>
+    public bool ReadsFilesThroughHost(string name) =>
+        hosting.Value.Plugins.TryGetValue(name, out var plugin) && plugin.HostCallbacks.Contains("files.read", StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The auth plugins, asked in priority order until one recognises the credentials.</summary>
     public IAuthPlugin Auth => authChain;
 

@@ -42,7 +42,16 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
             Options = new TransferOptions(),
         };
         var properties = send.Options.Properties;
-        properties["source_token"] = callerToken ?? string.Empty;
+        // A plugin granted files.read reads the file through host callbacks: it gets the file's id, not the user's token.
+        if (plugins.ReadsFilesThroughHost(protocolName))
+        {
+            properties["file_id"] = request.FileId;
+        }
+        else
+        {
+            properties["source_token"] = callerToken ?? string.Empty;
+        }
+
         properties["destination_token"] = request.DestinationToken ?? string.Empty;
         properties["name"] = file.Name;
         properties["size"] = file.Size.ToString(CultureInfo.InvariantCulture);
@@ -103,7 +112,11 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
         var resume = new ResumeRequest { Id = id, Options = new TransferOptions() };
         // The resuming caller's token replaces the original one, which may have expired or been revoked since.
-        resume.Options.Properties["source_token"] = callerToken ?? string.Empty;
+        if (!plugins.ReadsFilesThroughHost(record.Protocol))
+        {
+            resume.Options.Properties["source_token"] = callerToken ?? string.Empty;
+        }
+
         resume.Options.Properties["destination_token"] = destinationToken ?? string.Empty;
         var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, ct);
         Follow(record);

@@ -17,12 +17,14 @@ namespace HttpProtocol;
 /// and report progress through Status and WatchTransfer.
 /// </summary>
 /// <remarks>
-/// Request properties: <c>source_token</c> and <c>destination_token</c> (bearer tokens for each host), <c>name</c>,
+/// Request properties: <c>file_id</c> (read the file through the host's callbacks instead of its URL), <c>source_token</c>
+/// and <c>destination_token</c> (bearer tokens for each host), <c>name</c>,
 /// <c>size</c> and <c>sha256</c> of the file. Config: <c>chunk_size</c>, <c>max_retries</c>,
 /// <c>throttle_bytes_per_second</c>, <c>request_timeout_seconds</c> and <c>retry_delay_ms</c>.
 /// </remarks>
 /// <param name="logger">Receives each transfer's start, retries and end.</param>
-public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger) : ProtocolService.ProtocolServiceBase, IPluginLifecycle, IDisposable
+/// <param name="host">The host's callbacks: the file to send is read through them when the host gives its <c>file_id</c>.</param>
+public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHostCallbacks host) : ProtocolService.ProtocolServiceBase, IPluginLifecycle, IDisposable
 {
     private readonly ConcurrentDictionary<string, TransferJob> _jobs = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -58,7 +60,8 @@ public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger) : P
             Size(options.Properties),
             options.Properties.GetValueOrDefault("sha256", string.Empty));
         var chunk = ready.Settings.ChunkSizeFor(options.ChunkSize);
-        var work = new SendWork(ready.Remote, source, destination, file, properties, chunk, ready.Throttle);
+        var fileId = options.Properties.GetValueOrDefault("file_id");
+        var work = new SendWork(ready.Remote, source, destination, file, properties, chunk, ready.Throttle, host, fileId);
         var job = Add(new TransferJob(TransferId(request.TransferId), request.File, request.Destination, file.Size, work, ready.Settings, logger));
         return Task.FromResult(new SendResponse { Transfer = job.Start() });
     }

@@ -1,15 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
+using GrpcPlugins;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.Sdk;
 
 namespace HttpProtocol.Internal;
 
 /// <summary>
 /// Sends a file that the sending host serves at a URL to a receiving host's resumable upload API. Each attempt asks
 /// the receiver for its acknowledged offset, downloads from there with a Range request and PATCHes piece by piece,
-/// so no acknowledged byte is sent twice.
+/// so no acknowledged byte is sent twice. Given a <c>file_id</c> and a host that serves callbacks, it reads the file through
+/// the host's ReadFile callback from the offset instead, so the user's token never reaches the plugin.
 /// </summary>
-internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, SendWork.FileFacts file, TransferProperties properties, int chunkSize, ByteThrottle throttle)
+internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, SendWork.FileFacts file, TransferProperties properties, int chunkSize, ByteThrottle throttle, IHostCallbacks? host = null, string? fileId = null)
     : TransferWork
 {
     private readonly UploadTarget _target = new(remote, destination, () => properties.DestinationToken);
@@ -51,18 +54,63 @@ internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, S
         return 0;
     }
 
+    // The file from an offset: through the host's ReadFile callback when the host gave its id, else by a Range GET.
+    private async Task<OpenedSource> OpenSourceAsync(long offset, CancellationToken cancellationToken)
+    {
+        if (host is { IsAvailable: true } && !string.IsNullOrEmpty(fileId))
+        {
+            try
+            {
+                var read = await host.Files.OpenAsync(fileId, offset: offset, cancellationToken: cancellationToken);
+                return new OpenedSource(read.Content, read);
+            }
+            catch (PluginException ex)
+            {
+                throw new RemoteFailure($"The host could not serve file {fileId}: {ex.Message}", transient: ex.Code is PluginErrorCode.Unavailable or PluginErrorCode.Timeout);
+            }
+        }
+
+        var request = new HttpRequestMessage(HttpMethod.Get, source);
+        request.Headers.Range = new RangeHeaderValue(offset, null);
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await remote.SendAsync(request, properties.SourceToken, "serve the file", cancellationToken);
+            if (offset > 0 && response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                throw new RemoteFailure($"{source} ignored the Range request, so the transfer cannot continue from byte {offset}.", transient: false);
+            }
+
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return new OpenedSource(stream, response, request);
+        }
+        catch
+        {
+            response?.Dispose();
+            request.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class OpenedSource(Stream body, params IDisposable[] owners) : IDisposable
+    {
+        public Stream Body { get; } = body;
+
+        public void Dispose()
+        {
+            Body.Dispose();
+            foreach (var owner in owners)
+            {
+                owner.Dispose();
+            }
+        }
+    }
+
     // Streams the source from an offset until the end, or until the receiver reports another offset than expected.
     private async Task<long> SendFromAsync(long offset, Action<long> progress, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, source);
-        request.Headers.Range = new RangeHeaderValue(offset, null);
-        using var response = await remote.SendAsync(request, properties.SourceToken, "serve the file", cancellationToken);
-        if (offset > 0 && response.StatusCode != HttpStatusCode.PartialContent)
-        {
-            throw new RemoteFailure($"{source} ignored the Range request, so the transfer cannot continue from byte {offset}.", transient: false);
-        }
-
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var opened = await OpenSourceAsync(offset, cancellationToken);
+        var body = opened.Body;
         var buffer = new byte[chunkSize];
         while (offset < file.Size)
         {

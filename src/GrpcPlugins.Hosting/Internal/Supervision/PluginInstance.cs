@@ -25,6 +25,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     private readonly X509Certificate2? _clientCertificate;
     private readonly ConcurrentDictionary<string, bool> _unimplemented = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stdio = new();
+    private readonly List<IDisposable> _launchGrants = [];
     private volatile bool _disposed;
 
     // False for a go-plugin plugin without GrpcPlugins' lifecycle service: no Init, stopped through GRPCController.
@@ -92,6 +93,9 @@ internal sealed class PluginInstance : IAsyncDisposable
             throw;
         }
 
+        // What a launch hook grants (a callback token) lives exactly as long as this launch.
+        var launchGrants = hostOptions.LaunchHooks.Select(h => h.OnLaunch(options, startInfo.Environment)).ToList();
+
         HostingLog.Starting(logger, options.Name, startInfo.FileName + " " + string.Join(' ', startInfo.ArgumentList));
         var process = await PluginProcess.StartAsync(startInfo, options.Name, logger).ConfigureAwait(false);
         PluginInstance? instance = null;
@@ -106,6 +110,8 @@ internal sealed class PluginInstance : IAsyncDisposable
             }
 
             instance = new PluginInstance(options, process, handshake, logger, clientCertificate);
+            instance._launchGrants.AddRange(launchGrants);
+            launchGrants.Clear();
             await instance.InitializeAsync(config, startTimer.Token, cancellationToken).ConfigureAwait(false);
             if (options.GoPlugin)
             {
@@ -121,6 +127,8 @@ internal sealed class PluginInstance : IAsyncDisposable
             instance?._channel.Dispose();
             clientCertificate?.Dispose();
             await process.DisposeAsync().ConfigureAwait(false);
+            launchGrants.ForEach(g => g.Dispose());
+            instance?._launchGrants.ForEach(g => g.Dispose());
             throw;
         }
     }
@@ -210,6 +218,11 @@ internal sealed class PluginInstance : IAsyncDisposable
         await _process.DisposeAsync().ConfigureAwait(false);
         _channel.Dispose();
         _clientCertificate?.Dispose();
+        lock (_launchGrants)
+        {
+            _launchGrants.ForEach(g => g.Dispose());
+            _launchGrants.Clear();
+        }
 
         // _stdio is not disposed: DisposeAsync may run twice (a stop, then the client's dispose), and a
         // CancellationTokenSource without a timer holds nothing to release.
