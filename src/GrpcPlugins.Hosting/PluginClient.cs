@@ -558,9 +558,9 @@ public sealed class PluginClient : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
-            // Stopped or restarted on purpose.
+            // Stopped or restarted on purpose; a health check in flight then ends as a cancelled call, not as an OperationCanceledException.
         }
     }
 

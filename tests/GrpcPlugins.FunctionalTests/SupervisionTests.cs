@@ -10,6 +10,23 @@ namespace GrpcPlugins.FunctionalTests;
 public sealed class SupervisionTests
 {
     [Fact]
+    public async Task Dispose_WhileAHealthCheckIsInFlight_StopsWithoutThrowing()
+    {
+        // Health checks back to back, so that a stop almost always lands while one is in flight.
+        for (var i = 0; i < 8; i++)
+        {
+            var options = TestPlugins.TestPlugin("storage", PluginType.Storage);
+            options.HealthCheckInterval = TimeSpan.FromMilliseconds(1);
+            var plugin = await TestPlugins.StartAsync(options);
+            await Task.Delay(TimeSpan.FromMilliseconds(20 + (i * 7)));
+
+            await plugin.DisposeAsync().AsTask().WaitAsync(TestPlugins.Timeout);
+
+            Assert.Equal(PluginState.Stopped, plugin.State);
+        }
+    }
+
+    [Fact]
     public async Task Crash_DuringAWatch_TheWatchFailsWithUnavailableNamingTheExit()
     {
         await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("protocol", PluginType.Protocol));
