@@ -91,7 +91,7 @@ public sealed class AuthApiTests
     }
 
     [Fact]
-    public async Task Admin_Plugins_ListsFiveRunningPlugins()
+    public async Task Admin_Plugins_ListsSixRunningPlugins()
     {
         await using var host = await HostProcess.StartAsync();
         using var admin = host.Client(await host.LoginAsync());
@@ -99,7 +99,7 @@ public sealed class AuthApiTests
         var body = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins");
 
         var plugins = body.GetProperty("plugins").EnumerateArray().ToList();
-        Assert.Equal(["auth", "custom", "monitor", "protocol", "storage"], plugins.Select(p => p.GetProperty("type").GetString()).Order());
+        Assert.Equal(["auth", "custom", "custom", "monitor", "protocol", "storage"], plugins.Select(p => p.GetProperty("type").GetString()).Order());
         Assert.All(plugins, p => Assert.Equal("running", p.GetProperty("status").GetString()));
         Assert.All(plugins, p => Assert.Equal("builtin", p.GetProperty("source").GetString()));
     }

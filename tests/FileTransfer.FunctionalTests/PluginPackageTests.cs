@@ -72,7 +72,7 @@ public sealed class PluginPackageTests
         {
             using var admin = host.Client(await host.LoginAsync());
             var names = (await admin.GetFromJsonAsync<JsonElement>("/v1/plugins")).GetProperty("plugins").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
-            Assert.Equal(["audit", "files", "http", "scanner", "users"], names.Order(StringComparer.Ordinal));
+            Assert.Equal(["audit", "files", "http", "quota", "scanner", "users"], names.Order(StringComparer.Ordinal));
         }
 
         Assert.Equal("stopped", uploaded.GetProperty("status").GetString());

@@ -6,7 +6,8 @@ namespace FileTransfer.Host.Files;
 /// Copies a download's content from the storage plugin into the response. When the plugin fails after the last byte
 /// has gone out (it died before ending its call, say), the client already has the whole, correct body: the response
 /// finishes normally and the keep-alive connection stays usable. Only a body cut short is aborted, so the client sees a
-/// broken response, never a short one read as complete. Either way the failure is one Warning line, not an error.
+/// broken response, never a short one read as complete. Either way the failure is one Warning line, not an error. A
+/// failure before the first byte goes out is not caught: nothing is sent yet, so the caller answers it as a typed problem.
 /// </summary>
 public static partial class DownloadBody
 {
@@ -41,7 +42,7 @@ public static partial class DownloadBody
 
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception ex) when ((ex is not OperationCanceledException || !ct.IsCancellationRequested) && (sent > 0 || http.Response.HasStarted))
         {
             if (sent == length)
             {
