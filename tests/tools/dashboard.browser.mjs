@@ -174,7 +174,8 @@ try {
     const row = plugins.locator(`tr[data-plugin="${name}"]`);
     await plugins.getByLabel('Plugin package (.zip)').setInputFiles(packagePath);
     await plugins.getByRole('button', { name: 'Install package' }).click();
-    await page.getByRole('status').getByText(`Installed ${name}`).waitFor(wait);
+    // Installing unpacks and verifies a whole plugin build; on a busy machine that takes longer than a click's answer.
+    await page.getByRole('status').getByText(`Installed ${name}`).waitFor({ timeout: 90_000 });
     await row.locator('.state-stopped').waitFor(wait);
     await row.getByRole('button', { name: `Start ${name}` }).click();
     await row.locator('.state-running').waitFor(wait);
