@@ -14,7 +14,7 @@ namespace FileTransfer.FunctionalTests;
 /// </summary>
 public sealed class DashboardTests
 {
-    private static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(240);
 
     private static string Tools => Path.Combine(HostProcess.RepoRoot, "tests", "tools");
 
