@@ -9,21 +9,7 @@ public static class ApiErrors
     /// <summary>The HTTP status for each plugin error code.</summary>
     /// <param name="code">The plugin error code.</param>
     /// <returns>The HTTP status code.</returns>
-    public static int StatusFor(PluginErrorCode code) => code switch
-    {
-        PluginErrorCode.InvalidArgument => StatusCodes.Status400BadRequest,
-        PluginErrorCode.NotFound => StatusCodes.Status404NotFound,
-        PluginErrorCode.AlreadyExists => StatusCodes.Status409Conflict,
-        PluginErrorCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-        PluginErrorCode.PermissionDenied => StatusCodes.Status403Forbidden,
-        PluginErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        PluginErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,
-        PluginErrorCode.Cancelled => StatusCodes.Status408RequestTimeout,
-        PluginErrorCode.NotSupported => StatusCodes.Status501NotImplemented,
-        PluginErrorCode.FailedPrecondition => StatusCodes.Status409Conflict,
-        PluginErrorCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        _ => StatusCodes.Status500InternalServerError,
-    };
+    public static int StatusFor(PluginErrorCode code) => GrpcPlugins.Management.PluginErrorStatus.For(code);
 
     /// <summary>The snake_case name of a code, as sent in <see cref="ApiProblem.Code"/>.</summary>
     /// <param name="code">The plugin error code.</param>

@@ -16,21 +16,7 @@ internal static class ManagementProblems
     /// <summary>The JSON of the management answers: camelCase, as ASP.NET Core's web defaults, whatever the host configured.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static int StatusFor(PluginErrorCode code) => code switch
-    {
-        PluginErrorCode.InvalidArgument => StatusCodes.Status400BadRequest,
-        PluginErrorCode.NotFound => StatusCodes.Status404NotFound,
-        PluginErrorCode.AlreadyExists => StatusCodes.Status409Conflict,
-        PluginErrorCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-        PluginErrorCode.PermissionDenied => StatusCodes.Status403Forbidden,
-        PluginErrorCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        PluginErrorCode.Timeout => StatusCodes.Status504GatewayTimeout,
-        PluginErrorCode.Cancelled => StatusCodes.Status408RequestTimeout,
-        PluginErrorCode.NotSupported => StatusCodes.Status501NotImplemented,
-        PluginErrorCode.FailedPrecondition => StatusCodes.Status409Conflict,
-        PluginErrorCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        _ => StatusCodes.Status500InternalServerError,
-    };
+    public static int StatusFor(PluginErrorCode code) => GrpcPlugins.Management.PluginErrorStatus.For(code);
 
     /// <summary>
     /// The answer for a plugin error. An internal error of a plugin (or of what it called) is 502 Bad Gateway: the
