@@ -171,6 +171,9 @@ public static class PluginServer
         builder.Services.AddSingleton<LifecycleService>();
         builder.Services.AddSingleton<GoPluginController>();
         builder.Services.AddSingleton<GoPluginStdio>();
+        builder.Services.AddSingleton<GoPluginBroker>();
+        builder.Services.AddSingleton<IPluginBroker>(services => services.GetRequiredService<GoPluginBroker>());
+        builder.Services.AddSingleton<GoPluginBroker.Service>();
         builder.Services.AddSingleton<TelemetryInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<DataChannelInterceptor>();
@@ -189,6 +192,7 @@ public static class PluginServer
         app.MapGrpcService<LifecycleService>();
         app.MapGrpcService<GoPluginController>();
         app.MapGrpcService<GoPluginStdio>();
+        app.MapGrpcService<GoPluginBroker.Service>();
         plugin.MapService(app);
         return app;
     }

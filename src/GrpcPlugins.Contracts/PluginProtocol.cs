@@ -73,6 +73,19 @@ public static class PluginProtocol
     /// <summary>The secret token of this launch, which every host callback carries in <see cref="HostCallbacksTokenHeader"/>.</summary>
     public const string HostCallbacksTokenVariable = "GRPCPLUGINS_HOST_CALLBACKS_TOKEN";
 
+    /// <summary>
+    /// Set at launch for a go-plugin plugin that has host callbacks: the go-plugin broker id (decimal) on which the host
+    /// announces the callbacks' socket, right after it opens the broker stream. A Go plugin dials it with
+    /// <c>broker.Dial(id)</c> at start (go-plugin forgets an announcement no one dials within 5 s) and keeps the connection.
+    /// </summary>
+    public const string HostCallbacksBrokerIdVariable = "GRPCPLUGINS_HOST_CALLBACKS_BROKER_ID";
+
+    /// <summary>
+    /// The go-plugin broker id of the host callbacks (<see cref="HostCallbacksBrokerIdVariable"/>): high, so that it never
+    /// meets the ids a host counts up from 1 with <see cref="IPluginBroker.NextId"/>.
+    /// </summary>
+    public const uint HostCallbacksBrokerId = 0xFFFF0000;
+
     /// <summary>The call metadata key of the host callbacks token.</summary>
     public const string HostCallbacksTokenHeader = "x-grpcplugins-host-token";
 

@@ -112,6 +112,15 @@ public sealed class PluginClient : IAsyncDisposable
     /// </summary>
     public CallInvoker CallInvoker { get; }
 
+    /// <summary>
+    /// HashiCorp go-plugin's broker to the running plugin (go-plugin mode only, <see cref="PluginOptions.GoPlugin"/>):
+    /// serve the plugin a callback on a broker id (<see cref="IPluginBroker.AcceptAsync"/>, or
+    /// <c>AcceptAndServeAsync</c> from GrpcPlugins.Hosting.Callbacks) and send it the id in a call, or dial what the
+    /// plugin serves (<see cref="IPluginBroker.DialAsync"/>). Each launch has its own broker; a restart forgets ids.
+    /// Throws <see cref="InvalidOperationException"/> when used on a plugin not in go-plugin mode.
+    /// </summary>
+    public IPluginBroker Broker => new ClientBroker(this);
+
     internal PluginOptions Options => _options;
 
     /// <summary>

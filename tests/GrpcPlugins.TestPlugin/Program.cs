@@ -22,6 +22,10 @@ switch (mode)
             p.Services.AddHostedService<ConsoleChatter>();
         });
         break;
+    case "goplugin-broker":
+        // Auth for tests/goplugin's Go host that dials, through go-plugin's broker, a helper the host serves.
+        await PluginServer.RunAsync(rest, p => p.AddAuth<BrokerDialingAuth>().AcceptCookie("GRPCPLUGINS_GO_TEST_COOKIE", "go-plugin-test"));
+        break;
     case "protocol":
         await PluginServer.RunAsync(rest, p => p.AddProtocol<InstantProtocol>());
         break;

@@ -197,11 +197,23 @@ internal sealed class MemoryStorage(ILogger<MemoryStorage>? logger = null) : Sto
 
     public override Task<ListResponse> List(ListRequest request, ServerCallContext context)
     {
-        var response = new ListResponse();
-        response.Items.Add(_items
+        // In name order (ids break ties); a page token is the name and id of the page's last item, and the next page
+        // starts after it, so items stored or deleted between pages neither repeat nor shift the rest.
+        var after = request.PageToken.Length == 0 ? null : PageToken.Parse(request.PageToken);
+        var items = _items
             .Where(kv => kv.Value.Metadata.Name.StartsWith(request.Prefix, StringComparison.Ordinal))
-            .OrderBy(kv => kv.Value.Metadata.Name, StringComparer.Ordinal)
-            .Select(kv => new Item { Id = kv.Key, Metadata = kv.Value.Metadata }));
+            .Select(kv => (Token: new PageToken(kv.Value.Metadata.Name, kv.Key), Item: new Item { Id = kv.Key, Metadata = kv.Value.Metadata }))
+            .Where(entry => after is null || entry.Token.CompareTo(after) > 0)
+            .OrderBy(entry => entry.Token)
+            .ToList();
+        var response = new ListResponse();
+        if (request.Limit > 0 && items.Count > request.Limit)
+        {
+            items = items[..request.Limit];
+            response.NextPageToken = items[^1].Token.ToString();
+        }
+
+        response.Items.Add(items.Select(entry => entry.Item));
         return Task.FromResult(response);
     }
 
@@ -322,4 +334,30 @@ internal static partial class TestPluginLog
 {
     [LoggerMessage(1, LogLevel.Information, "Stored {Name} ({Size} bytes)")]
     public static partial void Stored(ILogger logger, string name, long size);
+}
+
+/// <summary>Where a page of <see cref="MemoryStorage"/>'s List ended: the last item's name and id, base64 on the wire.</summary>
+internal sealed record PageToken(string Name, string Id) : IComparable<PageToken>
+{
+    public static PageToken Parse(string token)
+    {
+        try
+        {
+            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)).Split('\n', 2);
+            // The id first: ids hold no newline, names may.
+            return parts.Length == 2 ? new PageToken(parts[1], parts[0]) : throw new FormatException();
+        }
+        catch (FormatException)
+        {
+            throw new PluginException(PluginErrorCode.InvalidArgument, $"The page token '{token}' is not one this plugin's List returned; pass next_page_token as it came, or none for the first page.");
+        }
+    }
+
+    public int CompareTo(PageToken? other)
+    {
+        var byName = string.CompareOrdinal(Name, other?.Name);
+        return byName != 0 ? byName : string.CompareOrdinal(Id, other?.Id);
+    }
+
+    public override string ToString() => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Id + "\n" + Name));
 }

@@ -27,6 +27,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     private readonly CancellationTokenSource _stdio = new();
     private readonly List<IDisposable> _launchGrants = [];
     private volatile bool _disposed;
+    private HostBroker? _broker;
 
     // False for a go-plugin plugin without GrpcPlugins' lifecycle service: no Init, stopped through GRPCController.
     private bool _hasLifecycle = true;
@@ -55,6 +56,9 @@ internal sealed class PluginInstance : IAsyncDisposable
     public string? DataChannelPath { get; private set; }
 
     public int ProcessId => _process.Id;
+
+    /// <summary>The go-plugin broker of this launch; null unless the plugin runs in go-plugin mode.</summary>
+    public IPluginBroker? Broker => _broker?.Session;
 
     public Task<int> Exited => _process.Exited;
 
@@ -95,6 +99,10 @@ internal sealed class PluginInstance : IAsyncDisposable
 
         // What a launch hook grants (a callback token) lives exactly as long as this launch.
         var launchGrants = hostOptions.LaunchHooks.Select(h => h.OnLaunch(options, startInfo.Environment)).ToList();
+        if (options.GoPlugin)
+        {
+            HostBroker.OfferCallbacks(startInfo.Environment);
+        }
 
         HostingLog.Starting(logger, options.Name, startInfo.FileName + " " + string.Join(' ', startInfo.ArgumentList));
         var process = await PluginProcess.StartAsync(startInfo, options.Name, logger).ConfigureAwait(false);
@@ -112,6 +120,12 @@ internal sealed class PluginInstance : IAsyncDisposable
             instance = new PluginInstance(options, process, handshake, logger, clientCertificate);
             instance._launchGrants.AddRange(launchGrants);
             launchGrants.Clear();
+            if (options.GoPlugin && clientCertificate is null)
+            {
+                // Before health and Init, so that a Go plugin dialing the callbacks at start gets them within go-plugin's 5 s.
+                instance._broker = HostBroker.Open(instance._channel, options.Name, startInfo.Environment, logger);
+            }
+
             await instance.InitializeAsync(config, startTimer.Token, cancellationToken).ConfigureAwait(false);
             if (options.GoPlugin)
             {
@@ -215,6 +229,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     {
         _disposed = true;
         _stdio.Cancel();
+        _broker?.Dispose();
         await _process.DisposeAsync().ConfigureAwait(false);
         _channel.Dispose();
         _clientCertificate?.Dispose();
