@@ -43,7 +43,12 @@ internal static class GoPrograms
     {
         var sources = Path.Combine(TestPlugins.RepoRoot, "tests", "goplugin");
         var inputs = Directory.GetFiles(sources, "*", SearchOption.AllDirectories)
-            .Concat([Path.Combine(TestPlugins.RepoRoot, "proto", "grpcplugins", "auth", "v1", "auth.proto"), Path.Combine(TestPlugins.RepoRoot, "proto", "grpcplugins", "storage", "v1", "storage.proto")])
+            .Concat([
+                Path.Combine(TestPlugins.RepoRoot, "proto", "grpcplugins", "auth", "v1", "auth.proto"),
+                Path.Combine(TestPlugins.RepoRoot, "proto", "grpcplugins", "storage", "v1", "storage.proto"),
+                Path.Combine(TestPlugins.RepoRoot, "proto", "grpcplugins", "host", "v1", "host_callbacks.proto"),
+                Path.Combine(TestPlugins.RepoRoot, "examples", "plugins", "debian-go.sh"),
+            ])
             .Order(StringComparer.Ordinal)
             .SelectMany(File.ReadAllBytes)
             .ToArray();

@@ -64,6 +64,31 @@ public sealed class PluginTypesTests
     }
 
     [Fact]
+    public async Task Storage_ListWithLimit_PagesThroughEveryItemOnceInNameOrder()
+    {
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage));
+        string[] names = ["page-e", "page-a", "page-d", "page-b", "page-c"];
+        foreach (var name in names)
+        {
+            await plugin.Storage.StoreAsync(new ObjectMetadata { Name = name }, new MemoryStream([1, 2, 3])).WaitAsync(TestPlugins.Timeout);
+        }
+
+        await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "other" }, new MemoryStream([4])).WaitAsync(TestPlugins.Timeout);
+        var pages = new List<ListResponse>();
+        var token = string.Empty;
+        do
+        {
+            var page = await plugin.Storage.ListAsync(new ListRequest { Prefix = "page-", Limit = 2, PageToken = token }).WaitAsync(TestPlugins.Timeout);
+            pages.Add(page);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0 && pages.Count < 10);
+
+        Assert.Equal([2, 2, 1], pages.Select(p => p.Items.Count));
+        Assert.Equal(names.Order(StringComparer.Ordinal), pages.SelectMany(p => p.Items).Select(i => i.Metadata.Name));
+    }
+
+    [Fact]
     public async Task Protocol_EveryRpc_FollowsTransfer()
     {
         await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("protocol", PluginType.Protocol));

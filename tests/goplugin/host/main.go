@@ -5,6 +5,9 @@
 // and socket address, how long Kill() took and the plugin's exit code (0 when it stopped by itself; -1 when
 // go-plugin had to kill it).
 // Its go-plugin log goes to stderr.
+// With -broker first, it also serves an auth helper through go-plugin's broker (AcceptAndServe on a new id, the
+// "bidirectional" pattern) and signs in as user "broker" with that id as password, so the plugin dials the helper
+// during the call; the answer's token is the JSON's "broker".
 package main
 
 import (
@@ -36,14 +39,30 @@ type contracts struct {
 	plugin.NetRPCUnsupportedPlugin
 }
 
+// dispensed is what Dispense returns: the connection to the plugin, and go-plugin's broker to it.
+type dispensed struct {
+	conn   *grpc.ClientConn
+	broker *plugin.GRPCBroker
+}
+
 func (contracts) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error { return nil }
 
-func (contracts) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
-	return conn, nil
+func (contracts) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (interface{}, error) {
+	return dispensed{conn: conn, broker: broker}, nil
+}
+
+// helper is the auth service the host serves the plugin through the broker: it signs anyone in.
+type helper struct {
+	authv1.UnimplementedAuthServiceServer
+}
+
+func (*helper) Authenticate(_ context.Context, req *authv1.AuthenticateRequest) (*authv1.AuthenticateResponse, error) {
+	return &authv1.AuthenticateResponse{Result: &authv1.AuthResult{Token: "go-host-helper-" + req.Username, User: &authv1.User{Id: "h-1", Username: req.Username}}}, nil
 }
 
 type result struct {
 	Token    string  `json:"token"`
+	Broker   string  `json:"broker,omitempty"`
 	Stdio    string  `json:"stdio"`
 	Pid      int     `json:"pid"`
 	Address  string  `json:"address"`
@@ -53,12 +72,17 @@ type result struct {
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: host COMMAND [ARGS...]")
+	args := os.Args[1:]
+	withBroker := len(args) > 0 && args[0] == "-broker"
+	if withBroker {
+		args = args[1:]
+	}
+	if len(args) < 1 {
+		fmt.Fprintln(os.Stderr, "usage: host [-broker] COMMAND [ARGS...]")
 		os.Exit(2)
 	}
 	out := json.NewEncoder(os.Stdout)
-	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd := exec.Command(args[0], args[1:]...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  handshake,
 		Plugins:          map[string]plugin.Plugin{"contracts": contracts{}},
@@ -81,13 +105,33 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	reply, err := authv1.NewAuthServiceClient(raw.(*grpc.ClientConn)).Authenticate(ctx, &authv1.AuthenticateRequest{
+	d := raw.(dispensed)
+	var r result
+	if withBroker {
+		id := d.broker.NextId()
+		go d.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(opts...)
+			authv1.RegisterAuthServiceServer(s, &helper{})
+			return s
+		})
+		viaBroker, err := authv1.NewAuthServiceClient(d.conn).Authenticate(ctx, &authv1.AuthenticateRequest{
+			Type: authv1.AuthType_AUTH_TYPE_PASSWORD, Username: "broker", Password: fmt.Sprint(id),
+		})
+		if err != nil {
+			fail(err)
+		}
+		r.Broker = viaBroker.Result.Token
+		client.Kill()
+		out.Encode(r)
+		return
+	}
+	reply, err := authv1.NewAuthServiceClient(d.conn).Authenticate(ctx, &authv1.AuthenticateRequest{
 		Type: authv1.AuthType_AUTH_TYPE_PASSWORD, Username: "alice", Password: "secret",
 	})
 	if err != nil {
 		fail(err)
 	}
-	stream, err := stdio.NewGRPCStdioClient(raw.(*grpc.ClientConn)).StreamStdio(ctx, &empty.Empty{})
+	stream, err := stdio.NewGRPCStdioClient(d.conn).StreamStdio(ctx, &empty.Empty{})
 	if err != nil {
 		fail(err)
 	}
@@ -99,7 +143,7 @@ func main() {
 		fail(fmt.Errorf("stdio data came on channel %v, not STDOUT", chunk.Channel))
 	}
 	reattach := client.ReattachConfig()
-	r := result{Token: reply.Result.Token, Stdio: strings.TrimSpace(string(chunk.Data)), Pid: reattach.Pid, Address: reattach.Addr.String()}
+	r = result{Token: reply.Result.Token, Stdio: strings.TrimSpace(string(chunk.Data)), Pid: reattach.Pid, Address: reattach.Addr.String()}
 	started := time.Now()
 	client.Kill()
 	r.KillMs = float64(time.Since(started).Microseconds()) / 1000

@@ -6,6 +6,10 @@
 //   - Authenticate user "flood" writes 256 KiB to the process's real stdout and stderr first, then answers.
 //   - At start it logs one hclog JSON line per level, each with the field check=levels.
 //   - Storage keeps objects in memory; Store answers with the size and SHA-256 of what it received.
+//   - Authenticate user "broker" with a broker id as password dials that id through go-plugin's broker (the host
+//     serves an auth helper there, go-plugin's "bidirectional" pattern) and answers "via-broker:" and its token.
+//   - Authenticate user "callbacks" with password V stores V under the key "go" through the host callbacks, which it
+//     dialed through the broker at start (GRPCPLUGINS_HOST_CALLBACKS_BROKER_ID), reads it back and answers "kv:" V.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -23,9 +28,11 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	authv1 "grpcplugins/grpcplugins/auth/v1"
+	hostv1 "grpcplugins/grpcplugins/host/v1"
 	storagev1 "grpcplugins/grpcplugins/storage/v1"
 )
 
@@ -41,10 +48,56 @@ var realStdout, realStderr = os.NewFile(1, "stdout"), os.NewFile(2, "stderr")
 
 var logger = hclog.New(&hclog.LoggerOptions{Name: "goplugin-test", Level: hclog.Trace, JSONFormat: true, Output: realStderr})
 
-type auth struct{}
+type auth struct {
+	broker    *plugin.GRPCBroker
+	callbacks chan *grpc.ClientConn // holds the host callbacks' connection once dialed; closed empty if there are none
+}
 
-func (auth) Authenticate(_ context.Context, req *authv1.AuthenticateRequest) (*authv1.AuthenticateResponse, error) {
+// viaBroker dials the host's helper on broker id idText and signs in there: the host served it just for this call.
+func (a auth) viaBroker(ctx context.Context, idText string) (*authv1.AuthenticateResponse, error) {
+	id, err := strconv.ParseUint(idText, 10, 32)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "the password of user broker must be a broker id: %v", err)
+	}
+	conn, err := a.broker.Dial(uint32(id))
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "dialing broker id %d: %v", id, err)
+	}
+	defer conn.Close()
+	helper, err := authv1.NewAuthServiceClient(conn).Authenticate(ctx, &authv1.AuthenticateRequest{
+		Type: authv1.AuthType_AUTH_TYPE_PASSWORD, Username: "go-plugin", Password: "through-the-broker",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &authv1.AuthenticateResponse{Result: &authv1.AuthResult{Token: "via-broker:" + helper.Result.Token, User: helper.Result.User}}, nil
+}
+
+// viaCallbacks writes a value to the host's key-value store and reads it back, through the host callbacks.
+func (a auth) viaCallbacks(ctx context.Context, value string) (*authv1.AuthenticateResponse, error) {
+	conn, ok := <-a.callbacks
+	if !ok || conn == nil {
+		return nil, status.Error(codes.FailedPrecondition, "the host offered no callbacks on the broker")
+	}
+	a.callbacks <- conn
+	ctx = metadata.AppendToOutgoingContext(ctx, "x-grpcplugins-host-token", os.Getenv("GRPCPLUGINS_HOST_CALLBACKS_TOKEN"))
+	host := hostv1.NewHostCallbacksServiceClient(conn)
+	if _, err := host.PutValue(ctx, &hostv1.PutValueRequest{Key: "go", Value: []byte(value)}); err != nil {
+		return nil, err
+	}
+	got, err := host.GetValue(ctx, &hostv1.GetValueRequest{Key: "go"})
+	if err != nil {
+		return nil, err
+	}
+	return &authv1.AuthenticateResponse{Result: &authv1.AuthResult{Token: "kv:" + string(got.Value), User: &authv1.User{Id: "go-1", Username: "callbacks"}}}, nil
+}
+
+func (a auth) Authenticate(ctx context.Context, req *authv1.AuthenticateRequest) (*authv1.AuthenticateResponse, error) {
 	switch req.Username {
+	case "broker":
+		return a.viaBroker(ctx, req.Password)
+	case "callbacks":
+		return a.viaCallbacks(ctx, req.Password)
 	case "panic":
 		panic("the go test plugin was asked to panic")
 	case "flood":
@@ -217,8 +270,27 @@ type contracts struct {
 	plugin.NetRPCUnsupportedPlugin
 }
 
-func (contracts) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	authv1.RegisterAuthServiceServer(s, auth{})
+func (contracts) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	a := auth{broker: broker, callbacks: make(chan *grpc.ClientConn, 1)}
+	// The host announces its callbacks on their broker id as soon as it opens the broker; go-plugin keeps an
+	// announcement for 5 s, so dial it now and keep the connection.
+	if idText := os.Getenv("GRPCPLUGINS_HOST_CALLBACKS_BROKER_ID"); idText != "" {
+		go func() {
+			id, err := strconv.ParseUint(idText, 10, 32)
+			if err == nil {
+				var conn *grpc.ClientConn
+				if conn, err = broker.Dial(uint32(id)); err == nil {
+					a.callbacks <- conn
+					return
+				}
+			}
+			logger.Error("dialing the host callbacks through the broker", "error", err)
+			close(a.callbacks)
+		}()
+	} else {
+		close(a.callbacks)
+	}
+	authv1.RegisterAuthServiceServer(s, a)
 	storagev1.RegisterStorageServiceServer(s, &storage{objects: map[string]object{}})
 	return nil
 }
