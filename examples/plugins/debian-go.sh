@@ -1,7 +1,8 @@
 # Shared by every script that builds Go code in this repository from Debian's Go packages only: GOPATH mode over
 # /usr/share/gocode, no module proxy, no network. Source it from bash, then:
 #   debian_go_install [EXTRA_PACKAGE...]   installs what is missing (apt-get, with sudo when not root)
-#   debian_go_env WORK                     exports GOPATH=WORK:/usr/share/gocode and a build cache in WORK
+#   debian_go_env WORK [CACHE]             exports GOPATH=WORK:/usr/share/gocode and the build cache CACHE (default
+#                                          WORK/cache; a lasting one saves rebuilding grpc-go each time)
 #   debian_go_protoc OUT PROTO...          generates Go code (protoc-gen-go 1.3 with its grpc plugin) of protos under
 #                                          the repository's proto/ into OUT, by their path relative to proto/
 # Used by examples/plugins/GoStorage/build.sh, tests/goplugin/build.sh and tests/Benchmarks/peer-goplugin/run.sh.
@@ -24,8 +25,9 @@ debian_go_install() {
 }
 
 debian_go_env() {
-  mkdir -p "$1/src" "$1/cache"
-  export GOPATH="$1:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$1/cache"
+  local cache="${2:-$1/cache}"
+  mkdir -p "$1/src" "$cache"
+  export GOPATH="$1:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= GOCACHE="$cache"
 }
 
 debian_go_protoc() {

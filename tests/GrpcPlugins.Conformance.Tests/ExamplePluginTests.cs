@@ -28,6 +28,7 @@ public sealed class ExamplePluginTests
         try
         {
             var goPlugin = line.Arguments.Contains("{goplugin}", StringComparison.Ordinal) ? await Repo.GoPluginAsync() : string.Empty;
+            await Repo.BuildExamplesAsync(line.Arguments);
             var junit = Path.Combine(tmp, "junit.xml");
             var arguments = new List<string> { "conformance", "--junit", junit };
             arguments.AddRange(line.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => a

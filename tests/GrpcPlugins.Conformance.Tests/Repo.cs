@@ -21,6 +21,24 @@ internal static class Repo
 
     public static Task<string> GoPluginAsync() => GoPlugin.Value.WaitAsync(TimeSpan.FromMinutes(10));
 
+    /// <summary>
+    /// Runs the build.sh of every example plugin a conformance line names (the Go and Python plugins generate code and
+    /// compile on first use), so that the build does not eat into the plugin's start timeout.
+    /// </summary>
+    public static async Task BuildExamplesAsync(string arguments)
+    {
+        var examples = Path.Combine(Root, "examples", "plugins");
+        foreach (var folder in Directory.GetDirectories(examples).Where(d => arguments.Contains("{repo}/examples/plugins/" + Path.GetFileName(d) + "/", StringComparison.Ordinal)))
+        {
+            var script = Path.Combine(folder, "build.sh");
+            if (File.Exists(script))
+            {
+                var (code, stdout, stderr) = await RunAsync(script, [], TimeSpan.FromMinutes(10));
+                Assert.True(code == 0, $"{script} failed ({code}): {stdout} {stderr}");
+            }
+        }
+    }
+
     /// <summary>Runs a program to its end (bounded), returning its exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout)
     {
@@ -50,7 +68,12 @@ internal static class Repo
     {
         var sources = Path.Combine(Root, "tests", "goplugin");
         var inputs = Directory.GetFiles(sources, "*", SearchOption.AllDirectories)
-            .Concat([Path.Combine(Root, "proto", "grpcplugins", "auth", "v1", "auth.proto"), Path.Combine(Root, "proto", "grpcplugins", "storage", "v1", "storage.proto")])
+            .Concat([
+                Path.Combine(Root, "proto", "grpcplugins", "auth", "v1", "auth.proto"),
+                Path.Combine(Root, "proto", "grpcplugins", "storage", "v1", "storage.proto"),
+                Path.Combine(Root, "proto", "grpcplugins", "host", "v1", "host_callbacks.proto"),
+                Path.Combine(Root, "examples", "plugins", "debian-go.sh"),
+            ])
             .Order(StringComparer.Ordinal)
             .SelectMany(File.ReadAllBytes)
             .ToArray();
