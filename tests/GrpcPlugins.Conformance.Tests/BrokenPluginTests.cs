@@ -66,6 +66,16 @@ public sealed class BrokenPluginTests
     }
 
     [Fact]
+    public async Task RunAsync_TestPluginStorage_ListPagingPasses()
+    {
+        // The SDK test plugin's in-memory storage, which the host's functional tests use: it once ignored List's limit.
+        var report = await ConformanceRunner.RunAsync(Options("storage")).WaitAsync(Timeout);
+
+        Assert.True(report.Succeeded, report.ToText());
+        Assert.Equal(CheckOutcome.Passed, report["storage.list-paging"]?.Outcome);
+    }
+
+    [Fact]
     public async Task RunAsync_WrongTypeExpected_MetadataFails()
     {
         var options = Options("conformance-broken");

@@ -138,6 +138,7 @@ internal sealed class PluginInstance : IAsyncDisposable
         catch (Exception ex)
         {
             HostingLog.StartFailed(logger, options.Name, ex.Message);
+            instance?._broker?.Dispose();
             instance?._channel.Dispose();
             clientCertificate?.Dispose();
             await process.DisposeAsync().ConfigureAwait(false);
