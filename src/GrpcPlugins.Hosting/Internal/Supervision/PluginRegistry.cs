@@ -5,11 +5,24 @@ using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Hosting.Internal;
 
-internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions = null, ILoggerFactory? loggerFactory = null) : IPluginRegistry
+/// <summary>
+/// The host's list of plugins, and so the one list of its live plugins: the state gauge reads it from the moment the
+/// registry is built until it is disposed with the host's services.
+/// </summary>
+internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposable
 {
+    private readonly IOptions<GrpcPluginsOptions>? _hostOptions;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly Lock _lock = new();
     private readonly List<PluginClient> _order = [];
     private readonly HashSet<string> _starting = new(StringComparer.OrdinalIgnoreCase);
+
+    public PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions = null, ILoggerFactory? loggerFactory = null)
+    {
+        _hostOptions = hostOptions;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        HostingTelemetry.Observe(this);
+    }
 
     public IReadOnlyList<PluginClient> Plugins
     {
@@ -56,7 +69,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
         try
         {
-            var client = await PluginClient.StartAsync(options, hostOptions?.Value, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
+            var client = await PluginClient.LaunchAsync(options, _hostOptions?.Value, _loggerFactory, cancellationToken).ConfigureAwait(false);
             PluginClient? old;
             lock (_lock)
             {
@@ -111,7 +124,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
         try
         {
-            var client = await PluginClient.StartAsync(options, hostOptions?.Value, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
+            var client = await PluginClient.LaunchAsync(options, _hostOptions?.Value, _loggerFactory, cancellationToken).ConfigureAwait(false);
             try
             {
                 // Started means it answered health once and took Init; ask again so one that failed right after is not switched to.
@@ -197,7 +210,11 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         }
     }
 
-    private ILogger Logger => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
+    IEnumerable<PluginClient> ILivePlugins.Live => Plugins;
+
+    public void Dispose() => HostingTelemetry.Forget(this);
+
+    private ILogger Logger => _loggerFactory.CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
 
     private PluginClient? Find(string name) => _order.Find(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 }
