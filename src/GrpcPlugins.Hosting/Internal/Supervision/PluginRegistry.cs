@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,6 +17,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
     private readonly Lock _lock = new();
     private readonly List<PluginClient> _order = [];
     private readonly HashSet<string> _starting = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Starts> _starts = new(StringComparer.OrdinalIgnoreCase);
 
     public PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions = null, ILoggerFactory? loggerFactory = null)
     {
@@ -54,9 +56,32 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
         return [.. Plugins.Where(p => p.Serves(serviceName) && p.State != PluginState.Stopped).OrderBy(p => p.Options.Priority)];
     }
 
+    public PluginStatus? GetStatus(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_lock)
+        {
+            var client = Find(name);
+            _starts.TryGetValue(name, out var starts);
+            if (client is null && starts is null)
+            {
+                return null;
+            }
+
+            var state = starts?.InProgress == true ? PluginState.Starting
+                : client?.State ?? (starts?.LastFailure is null ? PluginState.Stopped : PluginState.Crashed);
+            var processId = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping ? client.ProcessId : (int?)null;
+
+            // Starts after the first, then the restarts of the client listed now.
+            var restarts = Math.Max(0, (starts?.Count ?? 1) - 1) + (client?.RestartCount ?? 0);
+            return new PluginStatus(client?.Name ?? name, state, processId, restarts, starts?.LastFailure ?? client?.LastError);
+        }
+    }
+
     public async Task<PluginClient> StartAsync(PluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Starts starts;
         lock (_lock)
         {
             if (_starting.Contains(options.Name) || Find(options.Name) is { State: not (PluginState.Stopped or PluginState.Crashed) })
@@ -65,6 +90,8 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
             }
 
             _starting.Add(options.Name);
+            starts = StartsOf(options.Name);
+            starts.InProgress = true;
         }
 
         try
@@ -73,6 +100,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
             PluginClient? old;
             lock (_lock)
             {
+                starts.LastFailure = null;
                 old = Find(options.Name);
                 var index = old is null ? -1 : _order.IndexOf(old);
                 if (index >= 0)
@@ -93,10 +121,21 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
 
             return client;
         }
+        catch (PluginException ex)
+        {
+            lock (_lock)
+            {
+                starts.LastFailure = ex.Message;
+            }
+
+            throw;
+        }
         finally
         {
             lock (_lock)
             {
+                starts.Count++;
+                starts.InProgress = false;
                 _starting.Remove(options.Name);
             }
         }
@@ -143,6 +182,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
 
                     _order[index] = client;
                     old.HandOver(client);
+                    StartsOf(options.Name).LastFailure = null;
                 }
             }
             catch
@@ -174,6 +214,8 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
         PluginClient? plugin;
         lock (_lock)
         {
+            // A plugin removed and started again starts with a clean history.
+            _starts.Remove(name);
             plugin = Find(name);
             if (plugin is null)
             {
@@ -197,6 +239,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
             }
 
             _order.Add(plugin);
+            StartsOf(plugin.Name).Count++;
         }
     }
 
@@ -206,6 +249,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
         {
             var all = _order.ToList();
             _order.Clear();
+            _starts.Clear();
             return all;
         }
     }
@@ -217,4 +261,19 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
     private ILogger Logger => _loggerFactory.CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
 
     private PluginClient? Find(string name) => _order.Find(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    private Starts StartsOf(string name) => CollectionsMarshal.GetValueRefOrAddDefault(_starts, name, out _) ??= new Starts();
+
+    /// <summary>What the registry knows of a name beyond its listed client; guarded by the registry's lock.</summary>
+    private sealed class Starts
+    {
+        /// <summary>Starts through the registry, failed ones included, and the listing of one started with the host.</summary>
+        public int Count { get; set; }
+
+        /// <summary>Whether a start through <see cref="StartAsync"/> is under way.</summary>
+        public bool InProgress { get; set; }
+
+        /// <summary>Why the last start failed; null once one succeeds, or the plugin is replaced.</summary>
+        public string? LastFailure { get; set; }
+    }
 }
