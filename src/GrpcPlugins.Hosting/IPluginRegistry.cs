@@ -37,6 +37,15 @@ public interface IPluginRegistry
     IReadOnlyList<PluginClient> Serving(string serviceName);
 
     /// <summary>
+    /// Gets a plugin's status across its starts: whether a start is under way, the listed plugin's state and process,
+    /// its restarts (an operator's and the supervisor's), and why its last start failed or it last went down. A plugin
+    /// whose start failed has a status without being listed.
+    /// </summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <returns>Its status; null when no plugin of that name is listed, starting or failed to start since it was last removed.</returns>
+    PluginStatus? GetStatus(string name);
+
+    /// <summary>
     /// Starts a plugin while the host runs, and lists it once it is ready. A stopped or crashed plugin of the same name
     /// is replaced, keeping its place in <see cref="Plugins"/>.
     /// </summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Management.Internal;
@@ -22,7 +21,6 @@ public sealed class PluginManager : IHostedService
     private readonly GrpcPluginsOptions _hostOptions;
     private readonly PluginManagementOptions _options;
     private readonly ILogger<PluginManager> _logger;
-    private readonly ConcurrentDictionary<string, PluginRuntime> _runtime = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim _changes = new(1, 1);
 
     /// <summary>Creates the manager.</summary>
@@ -159,7 +157,6 @@ public sealed class PluginManager : IHostedService
                 }
 
                 var installed = Directory.Install(path, IsBuiltin);
-                _runtime.TryRemove(installed.Manifest.Name, out _);
                 return (Describe(null, installed), null);
             }
             finally
@@ -227,7 +224,6 @@ public sealed class PluginManager : IHostedService
             Directory.Get(name);
             await _registry.RemoveAsync(name, cancellationToken);
             Directory.Uninstall(name);
-            _runtime.TryRemove(name, out _);
         }
         finally
         {
@@ -268,13 +264,8 @@ public sealed class PluginManager : IHostedService
                 }
                 else
                 {
-                    var strings = ConfigStrings(updated.State.Config);
-                    await client.ReconfigureAsync(strings, cancellationToken);
-                    if (_runtime.TryGetValue(name, out var runtime) && runtime.Options is { } options)
-                    {
-                        // Later restarts of this instance use the configuration it runs with now.
-                        options.Config = strings;
-                    }
+                    // The client restarts with it after a crash too.
+                    await client.ReconfigureAsync(ConfigStrings(updated.State.Config), cancellationToken);
                 }
             }
             catch (PluginException)
@@ -306,7 +297,7 @@ public sealed class PluginManager : IHostedService
         else if (client.State is not (PluginState.Running or PluginState.Starting))
         {
             var options = _hostOptions.Plugins[name];
-            await StartTrackedAsync(options, cancellationToken);
+            await _registry.StartAsync(options, cancellationToken);
         }
     }
 
@@ -324,11 +315,9 @@ public sealed class PluginManager : IHostedService
         var (from, to) = (upgrade.Current.Manifest.Version, upgrade.Next.Manifest.Version);
         if (upgrade.Current.State.Status == InstalledStatus.Running && Listed(name) is { State: not PluginState.Stopped })
         {
-            PluginOptions options;
             try
             {
-                options = PackageOptions(upgrade.Next);
-                await _registry.ReplaceAsync(options, cancellationToken);
+                await _registry.ReplaceAsync(PackageOptions(upgrade.Next), cancellationToken);
             }
             catch (Exception ex) when (ex is PluginException or OperationCanceledException)
             {
@@ -337,10 +326,6 @@ public sealed class PluginManager : IHostedService
                 var why = ex is PluginException ? ex.Message : "the upload was abandoned before the new version was ready.";
                 throw new PackageException(PackageProblem.UpgradeFailed, $"Upgrading '{name}' from {from} to {to} was rolled back: {why} Version {from} keeps serving, and the installed plugins are as they were.", ex);
             }
-
-            var runtime = Track(name);
-            runtime.Options = options;
-            runtime.LastError = null;
         }
 
         var installed = Directory.CommitUpgrade(upgrade);
@@ -362,18 +347,15 @@ public sealed class PluginManager : IHostedService
     }
 
     private Task StartPackageAsync(InstalledPlugin plugin, CancellationToken cancellationToken) =>
-        StartTrackedAsync(PackageOptions(plugin), cancellationToken);
+        _registry.StartAsync(PackageOptions(plugin), cancellationToken);
 
     // How to run an installed package: its entrypoint in its folder, with its saved configuration.
     private PluginOptions PackageOptions(InstalledPlugin plugin)
     {
         var manifest = plugin.Manifest;
-        var problems = PluginConfig.Problems(manifest.ConfigSchema, plugin.State.Config);
-        if (problems.Count > 0)
+        if (ConfigProblem(plugin) is { } problem)
         {
-            var error = new PackageException(PackageProblem.ConfigInvalid, $"'{manifest.Name}' cannot start: its configuration does not match its schema: {string.Join("; ", problems)}. Set one that does with the management API's PUT {manifest.Name}/config.");
-            Track(manifest.Name).LastError = error.Message;
-            throw error;
+            throw new PackageException(PackageProblem.ConfigInvalid, problem);
         }
 
         return new PluginOptions
@@ -390,28 +372,6 @@ public sealed class PluginManager : IHostedService
         };
     }
 
-    private async Task StartTrackedAsync(PluginOptions options, CancellationToken cancellationToken)
-    {
-        var runtime = Track(options.Name);
-        runtime.Starting = true;
-        runtime.Options = options;
-        try
-        {
-            await _registry.StartAsync(options, cancellationToken);
-            runtime.LastError = null;
-        }
-        catch (PluginException ex)
-        {
-            runtime.LastError = ex.Message;
-            throw;
-        }
-        finally
-        {
-            runtime.Starts++;
-            runtime.Starting = false;
-        }
-    }
-
     // The saved configuration keeps its placeholders ({DataDir}, say); the plugin gets them filled in.
     private Dictionary<string, string> ConfigStrings(JsonObject config) =>
         PluginConfig.ToStrings(config).ToDictionary(p => p.Key, p => FillVariables(p.Value));
@@ -426,25 +386,37 @@ public sealed class PluginManager : IHostedService
         return value;
     }
 
+    // Why a package cannot start with its saved configuration, or null when it can.
+    private static string? ConfigProblem(InstalledPlugin plugin)
+    {
+        var manifest = plugin.Manifest;
+        var problems = PluginConfig.Problems(manifest.ConfigSchema, plugin.State.Config);
+        return problems.Count == 0
+            ? null
+            : $"'{manifest.Name}' cannot start: its configuration does not match its schema: {string.Join("; ", problems)}. Set one that does with the management API's PUT {manifest.Name}/config.";
+    }
+
+    // The plugin's status is the registry's; what is the manager's own is the package: disabled, saved as running.
     private ManagedPlugin Describe(PluginClient? client, InstalledPlugin? package)
     {
         var name = client?.Name ?? package!.Manifest.Name;
-        _runtime.TryGetValue(name, out var runtime);
-        var running = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping;
+        var now = _registry.GetStatus(name);
+        var savedRunning = package?.State.Status == InstalledStatus.Running;
+
+        // A package saved as running that is not listed did not start: its configuration is refused, or its start failed.
+        var configProblem = client is null && savedRunning ? ConfigProblem(package!) : null;
         var status = package?.State.Status == InstalledStatus.Disabled ? "disabled"
-            : runtime?.Starting == true ? "starting"
-            : client?.State switch
+            : configProblem is not null ? "crashed"
+            : now?.State switch
             {
                 PluginState.Running => "running",
                 PluginState.Starting => "starting",
-                PluginState.Crashed => "crashed",
-                null when runtime?.LastError is not null && package?.State.Status == InstalledStatus.Running => "crashed",
+                PluginState.Crashed when client is not null || savedRunning => "crashed",
                 _ => "stopped",
             };
-        var lastError = runtime?.LastError ?? client?.LastError;
-        var pid = running ? client!.ProcessId : (int?)null;
-        // Starts an operator asked for after the first, plus the supervisor's restarts of the current client.
-        var restarts = Math.Max(0, (runtime?.Starts ?? (client is null ? 0 : 1)) - 1) + (client?.RestartCount ?? 0);
+        var lastError = configProblem ?? now?.LastError;
+        var pid = now?.ProcessId;
+        var restarts = now?.RestartCount ?? 0;
         var reported = client?.Metadata;
         var manifest = package?.Manifest;
         var metadata = new ManagedPluginMetadata(
@@ -486,8 +458,6 @@ public sealed class PluginManager : IHostedService
             throw PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"'{name}' is a built-in plugin from the host's configuration and cannot be {what}.", name);
         }
     }
-
-    private PluginRuntime Track(string name) => _runtime.GetOrAdd(name, _ => new PluginRuntime());
 
     private static string Lower<T>(T value)
         where T : struct, Enum => value.ToString().ToLowerInvariant();

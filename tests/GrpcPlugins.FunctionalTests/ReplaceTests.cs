@@ -129,10 +129,12 @@ public sealed class ReplaceTests
         }
 
         // A plugin that never reports healthy is given up on after its start timeout; the others keep the default, so
-        // that a slow start on a loaded machine does not turn their own failure into a timeout.
+        // that a slow start on a loaded machine does not turn their own failure into a timeout. The timeout still leaves
+        // a loaded machine time to launch the process up to its handshake (5 s did not, once: the failure was then the
+        // missing handshake, not the health check this case is about).
         if (failure == "unhealthy")
         {
-            broken.StartTimeout = TimeSpan.FromSeconds(5);
+            broken.StartTimeout = TimeSpan.FromSeconds(20);
         }
 
         var error = await Assert.ThrowsAsync<PluginException>(() => registry.ReplaceAsync(broken).WaitAsync(TestPlugins.Timeout));

@@ -40,6 +40,44 @@ public sealed class RuntimeRegistryTests
     }
 
     [Fact]
+    public async Task GetStatus_FailedStartThenGoodStartsAndStop_OneStatusAcrossStartsUntilRemoved()
+    {
+        // Arrange
+        using var app = await TestPlugins.StartHostAsync(("files", "Storage", "storage"));
+        var registry = app.Services.GetRequiredService<IPluginRegistry>();
+        var refused = TestPlugins.TestPlugin("auth", PluginType.Auth, "gate");
+        refused.Config["reject"] = "the issuer is unknown";
+
+        // Act
+        var failure = await Assert.ThrowsAsync<PluginException>(() => registry.StartAsync(refused).WaitAsync(TestPlugins.Timeout));
+        var afterFailure = registry.GetStatus("gate");
+        var listedAfterFailure = registry.Plugins.Any(p => p.Name == "gate");
+        var first = await registry.StartAsync(TestPlugins.TestPlugin("auth", PluginType.Auth, "gate")).WaitAsync(TestPlugins.Timeout);
+        var running = registry.GetStatus("GATE");
+        await registry.StopAsync("gate").WaitAsync(TestPlugins.Timeout);
+        var stopped = registry.GetStatus("gate");
+        var second = await registry.StartAsync(TestPlugins.TestPlugin("auth", PluginType.Auth, "gate")).WaitAsync(TestPlugins.Timeout);
+        var again = registry.GetStatus("gate");
+        var builtin = registry.GetStatus("files");
+        var filesPid = registry.Get("files").ProcessId;
+        await registry.RemoveAsync("gate").WaitAsync(TestPlugins.Timeout);
+        var removed = registry.GetStatus("gate");
+        var unknown = registry.GetStatus("nobody");
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        // Assert: the failed start is shown, not listed, and counted among the starts.
+        Assert.False(listedAfterFailure);
+        Assert.Equal(new PluginStatus("gate", PluginState.Crashed, null, 0, failure.Message), afterFailure);
+        Assert.Contains("the issuer is unknown", failure.Message);
+        Assert.Equal(new PluginStatus("gate", PluginState.Running, first.ProcessId, 1, null), running);
+        Assert.Equal(new PluginStatus("gate", PluginState.Stopped, null, 1, null), stopped);
+        Assert.Equal(new PluginStatus("gate", PluginState.Running, second.ProcessId, 2, null), again);
+        Assert.Equal(new PluginStatus("files", PluginState.Running, filesPid, 0, null), builtin);
+        Assert.Null(removed);
+        Assert.Null(unknown);
+    }
+
+    [Fact]
     public async Task OfType_PluginsWithPriorities_LowerPriorityFirstAndStoppedLeftOut()
     {
         using var app = await TestPlugins.StartHostAsync(("builtin", "Monitor", "monitor"));

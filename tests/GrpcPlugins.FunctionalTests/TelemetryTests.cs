@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -50,6 +53,33 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task StateGauge_RegistryAndStandaloneClient_EachLivePluginOnceUntilItsHostOrItStops()
+    {
+        // Arrange
+        var app = await TestPlugins.StartHostAsync(("gauge-files", "Storage", "storage"));
+        var registry = app.Services.GetRequiredService<IPluginRegistry>();
+        var alone = await TestPlugins.StartAsync(TestPlugins.TestPlugin("auth", PluginType.Auth, "gauge-alone"));
+
+        // Act
+        await registry.StartAsync(TestPlugins.TestPlugin("auth", PluginType.Auth, "gauge-extra")).WaitAsync(TestPlugins.Timeout);
+        await registry.ReplaceAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "gauge-files")).WaitAsync(TestPlugins.Timeout);
+        await registry.StopAsync("gauge-extra").WaitAsync(TestPlugins.Timeout);
+        var whileListed = ObserveStates();
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+        app.Dispose();
+        await alone.DisposeAsync().AsTask().WaitAsync(TestPlugins.Timeout);
+        var afterwards = ObserveStates();
+
+        // Assert: a replaced plugin counts once (its successor), a stopped one stays listed as stopped.
+        Assert.Equal(["running"], whileListed["gauge-files"]);
+        Assert.Equal(["stopped"], whileListed["gauge-extra"]);
+        Assert.Equal(["running"], whileListed["gauge-alone"]);
+        Assert.DoesNotContain("gauge-files", afterwards.Keys);
+        Assert.DoesNotContain("gauge-extra", afterwards.Keys);
+        Assert.DoesNotContain("gauge-alone", afterwards.Keys);
+    }
+
+    [Fact]
     public async Task Call_WithPluginContext_PluginActivityIsChildOfHostSpanWithSameIds()
     {
         var spans = new List<Activity>();
@@ -82,6 +112,37 @@ public sealed class TelemetryTests
         Assert.Equal("GrpcPlugins.Plugin.telemetry-logs", entry.Category);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, entry.Level);
         Assert.Equal("[telemetry-logs] GrpcPlugins.Sdk.Internal.LifecycleService: Initialized with 0 configuration values", entry.Message);
+    }
+
+    // What the state gauge reports now: each plugin's states, as many as it has points.
+    private static Dictionary<string, List<string>> ObserveStates()
+    {
+        var states = new Dictionary<string, List<string>>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == GrpcPluginsInstrumentation.SourceName && instrument.Name == "grpcplugins.plugin.state")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            var byKey = new Dictionary<string, string?>();
+            foreach (var tag in tags)
+            {
+                byKey[tag.Key] = tag.Value?.ToString();
+            }
+
+            var name = byKey["grpcplugins.plugin.name"]!;
+            lock (states)
+            {
+                (states.TryGetValue(name, out var list) ? list : states[name] = []).Add(byKey["grpcplugins.plugin.state"]!);
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return states;
     }
 
     // The latest export of a metric, summed over the points of this test's plugin that carry the given tags.

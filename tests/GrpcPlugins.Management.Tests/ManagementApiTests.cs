@@ -131,11 +131,41 @@ public sealed class ManagementApiTests
         using var upload = await admin.PostAsync("/v1/plugins/upload", Zip(package));
         using var start = await admin.PutAsJsonAsync("/v1/plugins/echo-service", new { status = "running" });
         var problem = await BodyAsync(start);
+        var afterFailure = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-service");
+        var stopped = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/echo-service", new { status = "stopped" }, HttpStatusCode.OK);
 
-        // Assert
+        // Assert: the failed start is the registry's status of the plugin, shown until it is stopped on purpose.
         Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
         Assert.False(start.IsSuccessStatusCode);
         Assert.Contains("acme.scanner.v1.ScannerService", problem.GetProperty("message").GetString());
+        Assert.Equal("crashed", afterFailure.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, afterFailure.GetProperty("pid").ValueKind);
+        Assert.Contains("acme.scanner.v1.ScannerService", afterFailure.GetProperty("lastError").GetString());
+        Assert.Equal("crashed", Assert.Single(afterFailure.GetProperty("nodeStatus").EnumerateArray()).GetProperty("status").GetString());
+        Assert.Equal("stopped", stopped.GetProperty("status").GetString());
+        Assert.Contains("acme.scanner.v1.ScannerService", stopped.GetProperty("lastError").GetString());
+    }
+
+    [Fact]
+    public async Task Api_BuiltinStoppedAndStartedAgain_RestartCountCountsTheOperatorsStart()
+    {
+        // Arrange
+        var work = Directory.CreateTempSubdirectory("mgmt-builtin-").FullName;
+        var (_, trusted) = TestPackages.Key(work);
+        await using var host = await MinimalHost.StartAsync(trusted);
+        using var admin = host.Client(MinimalHost.AdminToken);
+
+        // Act
+        var first = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/memory");
+        var stopped = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/memory", new { status = "stopped" }, HttpStatusCode.OK);
+        var started = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/memory", new { status = "running" }, HttpStatusCode.OK);
+
+        // Assert
+        Assert.Equal(0, first.GetProperty("restartCount").GetInt32());
+        Assert.Equal("stopped", stopped.GetProperty("status").GetString());
+        Assert.Equal("running", started.GetProperty("status").GetString());
+        Assert.NotEqual(first.GetProperty("pid").GetInt32(), started.GetProperty("pid").GetInt32());
+        Assert.Equal(1, started.GetProperty("restartCount").GetInt32());
     }
 
     [Fact]

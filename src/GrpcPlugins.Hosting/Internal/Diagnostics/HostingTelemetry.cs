@@ -17,7 +17,7 @@ internal static class HostingTelemetry
     public static readonly ActivitySource Source = new(Name, typeof(HostingTelemetry).Assembly.GetName().Version?.ToString());
 
     private static readonly Meter Meter = new(Name, typeof(HostingTelemetry).Assembly.GetName().Version?.ToString());
-    private static readonly ConcurrentDictionary<PluginClient, byte> Live = new();
+    private static readonly ConcurrentDictionary<ILivePlugins, byte> Observed = new();
 
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("grpcplugins.plugin.calls", "{call}", "Calls from the host to its plugins, by plugin, method and gRPC status.");
     // Seconds, as the rpc semantic conventions advise; OpenTelemetry's default buckets suit milliseconds.
@@ -33,14 +33,16 @@ internal static class HostingTelemetry
     {
         Meter.CreateObservableGauge(
             "grpcplugins.plugin.state",
-            () => Live.Keys.Select(p => new Measurement<int>(1, new("grpcplugins.plugin.name", p.Name), new("grpcplugins.plugin.state", p.State.ToString().ToLowerInvariant()))),
+            () => Observed.Keys.SelectMany(l => l.Live).Select(p => new Measurement<int>(1, new("grpcplugins.plugin.name", p.Name), new("grpcplugins.plugin.state", p.State.ToString().ToLowerInvariant()))),
             "{plugin}",
             "The state of each plugin: 1 for its current state.");
     }
 
-    public static void Track(PluginClient plugin) => Live[plugin] = 0;
+    /// <summary>Reports the state of the plugins <paramref name="plugins"/> lists, until <see cref="Forget"/>.</summary>
+    public static void Observe(ILivePlugins plugins) => Observed[plugins] = 0;
 
-    public static void Untrack(PluginClient plugin) => Live.TryRemove(plugin, out _);
+    /// <summary>Stops reporting what <paramref name="plugins"/> lists, as when its host stops.</summary>
+    public static void Forget(ILivePlugins plugins) => Observed.TryRemove(plugins, out _);
 
     public static void RecordRestart(string plugin, string reason) =>
         Restarts.Add(1, new("grpcplugins.plugin.name", plugin), new("grpcplugins.plugin.restart.reason", reason));

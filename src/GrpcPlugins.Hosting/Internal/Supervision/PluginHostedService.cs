@@ -13,7 +13,7 @@ internal sealed class PluginHostedService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var host = options.Value;
-        var starts = host.Plugins.Values.Select(p => PluginClient.StartAsync(p, host, loggerFactory, cancellationToken)).ToList();
+        var starts = host.Plugins.Values.Select(p => PluginClient.LaunchAsync(p, host, loggerFactory, cancellationToken)).ToList();
         try
         {
             await Task.WhenAll(starts).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -5,11 +6,25 @@ using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Hosting.Internal;
 
-internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions = null, ILoggerFactory? loggerFactory = null) : IPluginRegistry
+/// <summary>
+/// The host's list of plugins, and so the one list of its live plugins: the state gauge reads it from the moment the
+/// registry is built until it is disposed with the host's services.
+/// </summary>
+internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposable
 {
+    private readonly IOptions<GrpcPluginsOptions>? _hostOptions;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly Lock _lock = new();
     private readonly List<PluginClient> _order = [];
     private readonly HashSet<string> _starting = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Starts> _starts = new(StringComparer.OrdinalIgnoreCase);
+
+    public PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions = null, ILoggerFactory? loggerFactory = null)
+    {
+        _hostOptions = hostOptions;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        HostingTelemetry.Observe(this);
+    }
 
     public IReadOnlyList<PluginClient> Plugins
     {
@@ -41,9 +56,32 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         return [.. Plugins.Where(p => p.Serves(serviceName) && p.State != PluginState.Stopped).OrderBy(p => p.Options.Priority)];
     }
 
+    public PluginStatus? GetStatus(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_lock)
+        {
+            var client = Find(name);
+            _starts.TryGetValue(name, out var starts);
+            if (client is null && starts is null)
+            {
+                return null;
+            }
+
+            var state = starts?.InProgress == true ? PluginState.Starting
+                : client?.State ?? (starts?.LastFailure is null ? PluginState.Stopped : PluginState.Crashed);
+            var processId = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping ? client.ProcessId : (int?)null;
+
+            // Starts after the first, then the restarts of the client listed now.
+            var restarts = Math.Max(0, (starts?.Count ?? 1) - 1) + (client?.RestartCount ?? 0);
+            return new PluginStatus(client?.Name ?? name, state, processId, restarts, starts?.LastFailure ?? client?.LastError);
+        }
+    }
+
     public async Task<PluginClient> StartAsync(PluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Starts starts;
         lock (_lock)
         {
             if (_starting.Contains(options.Name) || Find(options.Name) is { State: not (PluginState.Stopped or PluginState.Crashed) })
@@ -52,14 +90,17 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
             }
 
             _starting.Add(options.Name);
+            starts = StartsOf(options.Name);
+            starts.InProgress = true;
         }
 
         try
         {
-            var client = await PluginClient.StartAsync(options, hostOptions?.Value, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
+            var client = await PluginClient.LaunchAsync(options, _hostOptions?.Value, _loggerFactory, cancellationToken).ConfigureAwait(false);
             PluginClient? old;
             lock (_lock)
             {
+                starts.LastFailure = null;
                 old = Find(options.Name);
                 var index = old is null ? -1 : _order.IndexOf(old);
                 if (index >= 0)
@@ -80,10 +121,21 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
             return client;
         }
+        catch (PluginException ex)
+        {
+            lock (_lock)
+            {
+                starts.LastFailure = ex.Message;
+            }
+
+            throw;
+        }
         finally
         {
             lock (_lock)
             {
+                starts.Count++;
+                starts.InProgress = false;
                 _starting.Remove(options.Name);
             }
         }
@@ -111,7 +163,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
         try
         {
-            var client = await PluginClient.StartAsync(options, hostOptions?.Value, loggerFactory ?? NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
+            var client = await PluginClient.LaunchAsync(options, _hostOptions?.Value, _loggerFactory, cancellationToken).ConfigureAwait(false);
             try
             {
                 // Started means it answered health once and took Init; ask again so one that failed right after is not switched to.
@@ -130,6 +182,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
 
                     _order[index] = client;
                     old.HandOver(client);
+                    StartsOf(options.Name).LastFailure = null;
                 }
             }
             catch
@@ -161,6 +214,8 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         PluginClient? plugin;
         lock (_lock)
         {
+            // A plugin removed and started again starts with a clean history.
+            _starts.Remove(name);
             plugin = Find(name);
             if (plugin is null)
             {
@@ -184,6 +239,7 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
             }
 
             _order.Add(plugin);
+            StartsOf(plugin.Name).Count++;
         }
     }
 
@@ -193,11 +249,31 @@ internal sealed class PluginRegistry(IOptions<GrpcPluginsOptions>? hostOptions =
         {
             var all = _order.ToList();
             _order.Clear();
+            _starts.Clear();
             return all;
         }
     }
 
-    private ILogger Logger => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
+    IEnumerable<PluginClient> ILivePlugins.Live => Plugins;
+
+    public void Dispose() => HostingTelemetry.Forget(this);
+
+    private ILogger Logger => _loggerFactory.CreateLogger("GrpcPlugins.Hosting.PluginRegistry");
 
     private PluginClient? Find(string name) => _order.Find(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    private Starts StartsOf(string name) => CollectionsMarshal.GetValueRefOrAddDefault(_starts, name, out _) ??= new Starts();
+
+    /// <summary>What the registry knows of a name beyond its listed client; guarded by the registry's lock.</summary>
+    private sealed class Starts
+    {
+        /// <summary>Starts through the registry, failed ones included, and the listing of one started with the host.</summary>
+        public int Count { get; set; }
+
+        /// <summary>Whether a start through <see cref="StartAsync"/> is under way.</summary>
+        public bool InProgress { get; set; }
+
+        /// <summary>Why the last start failed; null once one succeeds, or the plugin is replaced.</summary>
+        public string? LastFailure { get; set; }
+    }
 }
