@@ -2,6 +2,7 @@ using FileTransfer.Host;
 using FileTransfer.Host.Auth;
 using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
+using FileTransfer.Host.Plugins;
 using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Telemetry;
 using FileTransfer.Host.Transfers;
@@ -72,6 +73,8 @@ session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 app.MapGrpcPluginsManagement("/v1/plugins").RequireAdmin();
+// Each plugin's routes and middleware position, for the dashboard's plugin list.
+app.MapPluginExtensions();
 app.MapPluginRoutes("/v1/ext");
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback((HttpContext http) => ApiErrors.Problem(
