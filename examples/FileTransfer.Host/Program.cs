@@ -2,6 +2,7 @@ using FileTransfer.Host;
 using FileTransfer.Host.Auth;
 using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
+using FileTransfer.Host.Plugins;
 using FileTransfer.Host.Scanning;
 using FileTransfer.Host.Telemetry;
 using FileTransfer.Host.Transfers;
@@ -27,6 +28,10 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 
     firstRun.Apply(plugins);
 });
+// Host callbacks: plugins read stored files, keep durable state under {DataDir}/plugin-state, and log, within their grants.
+builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostFileSource, FileTransfer.Host.Callbacks.StorageFileSource>();
+builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostEventSink, FileTransfer.Host.Callbacks.MonitorEventSink>();
+builder.Services.AddGrpcPluginsHostCallbacks(builder.Configuration, o => o.DataDirectory = Path.Combine(settings.DataPath, "plugin-state"));
 // A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 // Plugin packages: installed under {DataDir}/plugins, with the settings of the FileTransfer:Packages section.
@@ -68,6 +73,8 @@ session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 app.MapGrpcPluginsManagement("/v1/plugins").RequireAdmin();
+// Each plugin's routes and middleware position, for the dashboard's plugin list.
+app.MapPluginExtensions();
 app.MapPluginRoutes("/v1/ext");
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback((HttpContext http) => ApiErrors.Problem(

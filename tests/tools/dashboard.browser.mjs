@@ -92,6 +92,9 @@ try {
   // The content scanner is the file-transfer host's own plugin type, not a built-in one.
   assert.equal(await plugins.locator('tr[data-plugin="scanner"] td').nth(1).innerText(), 'custom');
   ok('the content scanner shows as a custom plugin');
+  // Where each middleware plugin runs (and each route plugin's routes) shows in its row, once the host ran the stage.
+  await plugins.locator('tr[data-plugin="quota"] td.extends').getByText('middleware after session, priority', { exact: false }).waitFor(wait);
+  ok('the quota middleware plugin\'s row shows it runs after the session gate, with its priority');
 
   // Upload a file through the form; it appears in the file list.
   const content = Buffer.from(`dashboard test ${Date.now()}\n`.repeat(2000));

@@ -146,24 +146,47 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     {
         using var scope = record.Context is null ? null : PluginContext.Begin(record.Context);
         var ended = false;
+        var final = false;
+        var lost = 0;
         try
         {
-            await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
+            // A plugin that restarts (a crash, an upgrade) ends the watch; one that keeps its transfers (HttpProtocol
+            // with the host callback kv) knows this one again once it is back, so the watch starts again.
+            while (!final)
             {
-                record.Seen(transfer);
-                switch (transfer.Status)
+                try
                 {
-                    case TransferStatus.Completed:
-                        monitors.Enqueue(MonitorEventKind.Completed, transfer);
-                        End("completed", transfer.BytesTransferred);
-                        break;
-                    case TransferStatus.Failed:
-                        monitors.Enqueue(MonitorEventKind.Failed, transfer);
-                        End("failed", transfer.BytesTransferred);
-                        break;
-                    case TransferStatus.Active:
-                        monitors.Enqueue(MonitorEventKind.Progress, transfer);
-                        break;
+                    await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
+                    {
+                        lost = 0;
+                        record.Seen(transfer);
+                        switch (transfer.Status)
+                        {
+                            case TransferStatus.Completed:
+                                monitors.Enqueue(MonitorEventKind.Completed, transfer);
+                                End("completed", transfer.BytesTransferred);
+                                final = true;
+                                break;
+                            case TransferStatus.Failed:
+                                monitors.Enqueue(MonitorEventKind.Failed, transfer);
+                                End("failed", transfer.BytesTransferred);
+                                final = true;
+                                break;
+                            case TransferStatus.Cancelled:
+                                final = true;
+                                break;
+                            case TransferStatus.Active:
+                                monitors.Enqueue(MonitorEventKind.Progress, transfer);
+                                break;
+                        }
+                    }
+
+                    final = true;
+                }
+                catch (PluginException ex) when (ex.Code is not PluginErrorCode.NotFound && ++lost <= FollowAttempts)
+                {
+                    LogFollowRetrying(logger, record.Id, ex.Message);
+                    await Task.Delay(FollowPause);
                 }
             }
         }
@@ -186,7 +209,14 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         }
     });
 
+    // How long a transfer is followed while its plugin is away: 60 pauses of a second, longer than a restart takes.
+    private const int FollowAttempts = 60;
+    private static readonly TimeSpan FollowPause = TimeSpan.FromSeconds(1);
+
     private string PublicBase(string requestBase) => (options.Value.PublicUrl ?? requestBase).TrimEnd('/');
+
+    [LoggerMessage(2, LogLevel.Information, "Lost the watch of transfer {TransferId}, watching again shortly: {Error}")]
+    private static partial void LogFollowRetrying(ILogger logger, string transferId, string error);
 
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);

@@ -14,7 +14,8 @@ namespace HttpProtocol;
 /// sending host serves at <c>SendRequest.file</c> to the receiving host's resumable uploads
 /// (<c>destination</c>/v1/uploads); Receive pulls a file from a URL into a local folder. Transfers run in the
 /// background, survive a receiver that goes away (retries, then Resume from the receiver's acknowledged offset),
-/// and report progress through Status and WatchTransfer.
+/// and report progress through Status and WatchTransfer. Given the host callback <c>kv</c>, sends are kept in the
+/// host's key-value store and survive the plugin's restart and upgrade: a send that was running goes on by itself.
 /// </summary>
 /// <remarks>
 /// Request properties: <c>file_id</c> (read the file through the host's callbacks instead of its URL), <c>source_token</c>
@@ -27,22 +28,30 @@ namespace HttpProtocol;
 public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHostCallbacks host) : ProtocolService.ProtocolServiceBase, IPluginLifecycle, IDisposable
 {
     private readonly ConcurrentDictionary<string, TransferJob> _jobs = new(StringComparer.Ordinal);
+    private readonly TransferStore _store = new(host, logger);
+    private int _restored;
     private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
     private volatile Configured? _ready;
 
     /// <inheritdoc />
-    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
         var settings = HttpProtocolSettings.From(config);
         var old = _ready;
-        _ready = new Configured(settings, new RemoteHttp(_http, settings.RequestTimeout), new ByteThrottle(settings.ThrottleBytesPerSecond, settings.ChunkSize));
+        var ready = new Configured(settings, new RemoteHttp(_http, settings.RequestTimeout), new ByteThrottle(settings.ThrottleBytesPerSecond, settings.ChunkSize));
+        _ready = ready;
         old?.Throttle.Dispose();
-        return Task.CompletedTask;
+        if (Interlocked.Exchange(ref _restored, 1) == 0)
+        {
+            await RestoreAsync(ready, cancellationToken);
+        }
     }
 
     /// <inheritdoc />
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        // Sends cancelled because the plugin stops stay kept as running, so the next start goes on with them.
+        _store.Freeze();
         var active = _jobs.Values.Where(job => job.Snapshot().Status is TransferStatus.Active or TransferStatus.Pending);
         await Task.WhenAll(active.Select(job => job.CancelAsync("the plugin stopped; resume the transfer once it is back").ContinueWith(_ => { }, TaskScheduler.Default)));
     }
@@ -62,7 +71,7 @@ public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHo
         var chunk = ready.Settings.ChunkSizeFor(options.ChunkSize);
         var fileId = options.Properties.GetValueOrDefault("file_id");
         var work = new SendWork(ready.Remote, source, destination, file, properties, chunk, ready.Throttle, host, fileId);
-        var job = Add(new TransferJob(TransferId(request.TransferId), request.File, request.Destination, file.Size, work, ready.Settings, logger));
+        var job = Add(new TransferJob(TransferId(request.TransferId), request.File, request.Destination, file.Size, work, ready.Settings, logger, _store.Changed));
         return Task.FromResult(new SendResponse { Transfer = job.Start() });
     }
 
@@ -140,7 +149,27 @@ public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHo
     private TransferJob Find(string id) =>
         _jobs.TryGetValue(id, out var job)
             ? job
-            : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}'. Transfers are kept only while the plugin runs.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
+            : throw new PluginException(PluginErrorCode.NotFound, $"No transfer has id '{id}'. Sends are kept across restarts only when the plugin has the host callback kv; receives only while it runs.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
+
+    // Sends a previous run kept: finished ones answer Status again, running ones go on from the receiver's offset.
+    private async Task RestoreAsync(Configured ready, CancellationToken cancellationToken)
+    {
+        foreach (var saved in await _store.LoadAsync(cancellationToken))
+        {
+            var state = Transfer.Parser.ParseFrom(saved.Transfer);
+            var send = saved.Send;
+            var properties = new TransferProperties(new Dictionary<string, string> { ["destination_token"] = send.DestinationToken });
+            var work = new SendWork(
+                ready.Remote, new Uri(send.Source), new Uri(send.Destination), new SendWork.FileFacts(send.Name, send.Size, send.Sha256),
+                properties, send.ChunkSize, ready.Throttle, host, send.FileId, send.UploadId);
+            var job = new TransferJob(state.Id, state.File, state.Destination, state.TotalBytes, work, ready.Settings, logger, _store.Changed, state);
+            if (_jobs.TryAdd(job.Id, job))
+            {
+                var restored = job.Restore();
+                HttpProtocolLog.Restored(logger, job.Id, restored.Status.ToString(), restored.BytesTransferred);
+            }
+        }
+    }
 
     private static string TransferId(string requested) => string.IsNullOrEmpty(requested) ? Guid.NewGuid().ToString("N") : requested;
 

@@ -31,12 +31,12 @@ export function stopPlugins() {
 
 export async function refreshPlugins() {
   try {
-    const list = await api('/v1/plugins');
+    const [list, extensions] = await Promise.all([api('/v1/plugins'), api('/v1/extensions').catch(() => null)]);
     // Signed out while the request was under way: the section is closed and stays empty.
     if (timer === null) {
       return;
     }
-    render(list);
+    render(list, extensions);
     lastPollError = '';
   } catch (error) {
     if (error.status === 403) {
@@ -52,13 +52,14 @@ export async function refreshPlugins() {
   }
 }
 
-function render(list) {
+function render(list, extensions) {
   document.getElementById('plugins-node').textContent = list.node ? `on node ${list.node}` : '';
   const names = new Set();
   for (const plugin of list.plugins ?? []) {
     names.add(plugin.name);
     const row = rows.get(plugin.name) ?? createRow(plugin.name);
     update(row, plugin);
+    showExtensions(row, plugin.name, extensions);
   }
   for (const [name, row] of rows) {
     if (!names.has(name)) {
@@ -77,8 +78,8 @@ function render(list) {
 
 function createRow(name) {
   const cells = {};
-  for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'pid', 'restarts', 'lastError']) {
-    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : {});
+  for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'pid', 'restarts', 'extends', 'lastError']) {
+    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : key === 'extends' ? { class: 'extends' } : {});
   }
   const row = { tr: null, cells, busy: false, plugin: null };
   const action = (label, handler) => el('button', {
@@ -116,6 +117,25 @@ function update(row, plugin) {
   cells.lastError.textContent = plugin.lastError ?? '';
   if (!row.busy) {
     enableFor(row, plugin, status);
+  }
+}
+
+// The routes a plugin adds (method, path, gate; refused ones with the reason) and where its middleware runs, one per line.
+function showExtensions(row, name, extensions) {
+  const lines = [];
+  for (const m of extensions?.middleware ?? []) {
+    if (m.plugin === name) {
+      lines.push(`middleware ${m.stage}, priority ${m.priority}`);
+    }
+  }
+  for (const r of extensions?.routes ?? []) {
+    if (r.plugin === name) {
+      lines.push(`${r.method} ${r.path} (${r.gate})${r.refused ? ` refused: ${r.refused}` : ''}`);
+    }
+  }
+  const text = lines.join('\n');
+  if (row.cells.extends.textContent !== text) {
+    row.cells.extends.textContent = text;
   }
 }
 

@@ -18,4 +18,13 @@ internal static partial class HttpProtocolLog
 
     [LoggerMessage(5, LogLevel.Information, "Transfer {TransferId} resumed from byte {Offset}")]
     public static partial void Resumed(ILogger logger, string transferId, long offset);
+
+    [LoggerMessage(6, LogLevel.Warning, "Transfers are kept in memory only, so they do not survive a restart (grant the plugin the host callback kv to keep them): {Reason}")]
+    public static partial void InMemoryOnly(ILogger logger, string reason);
+
+    [LoggerMessage(7, LogLevel.Warning, "The state of {Key} was not kept in the host's store: {Error}")]
+    public static partial void NotKept(ILogger logger, string key, string error);
+
+    [LoggerMessage(8, LogLevel.Information, "Transfer {TransferId} restored after a restart as {Status}, at byte {Offset}")]
+    public static partial void Restored(ILogger logger, string transferId, string status, long offset);
 }

@@ -12,11 +12,11 @@ namespace HttpProtocol.Internal;
 /// so no acknowledged byte is sent twice. Given a <c>file_id</c> and a host that serves callbacks, it reads the file through
 /// the host's ReadFile callback from the offset instead, so the user's token never reaches the plugin.
 /// </summary>
-internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, SendWork.FileFacts file, TransferProperties properties, int chunkSize, ByteThrottle throttle, IHostCallbacks? host = null, string? fileId = null)
+internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, SendWork.FileFacts file, TransferProperties properties, int chunkSize, ByteThrottle throttle, IHostCallbacks? host = null, string? fileId = null, string? uploadId = null)
     : TransferWork
 {
     private readonly UploadTarget _target = new(remote, destination, () => properties.DestinationToken);
-    private string? _uploadId;
+    private volatile string? _uploadId = uploadId;
 
     /// <summary>What the sender knows of the file.</summary>
     public sealed record FileFacts(string Name, long Size, string Sha256);
@@ -41,6 +41,9 @@ internal sealed class SendWork(RemoteHttp remote, Uri source, Uri destination, S
     }
 
     public override void Update(TransferOptions options) => properties.Update(options.Properties);
+
+    public override SavedSend Save() =>
+        new(source.ToString(), destination.ToString(), file.Name, file.Size, file.Sha256, fileId, chunkSize, properties.DestinationToken, _uploadId);
 
     // An upload the receiver no longer knows (it was completed, or its staging was cleared) starts again from zero.
     private async Task<long> OpenUploadAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using GrpcPlugins;
 using GrpcPlugins.Protocol.V1;
@@ -20,14 +21,27 @@ internal sealed class TransferJob
     private TaskCompletionSource _changed = NewSignal();
     private CancellationTokenSource? _stop;
     private Task _run = Task.CompletedTask;
+    private readonly Action<TransferJob>? _onChanged;
     private string? _stopReason;
+    private long _lastKept;
 
-    public TransferJob(string id, string file, string destination, long totalBytes, TransferWork work, HttpProtocolSettings settings, ILogger logger)
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="file">The file, as the request named it.</param>
+    /// <param name="destination">Where it goes, as the request named it.</param>
+    /// <param name="totalBytes">The file's size, or 0 when unknown.</param>
+    /// <param name="work">What moves the bytes.</param>
+    /// <param name="settings">Retries and pauses.</param>
+    /// <param name="logger">Receives retries and the end.</param>
+    /// <param name="onChanged">Called (under the job's lock, so it must only take note) when the state is worth keeping.</param>
+    /// <param name="restored">The state a previous run of the plugin kept, or null for a new transfer.</param>
+    public TransferJob(string id, string file, string destination, long totalBytes, TransferWork work, HttpProtocolSettings settings, ILogger logger, Action<TransferJob>? onChanged = null, Transfer? restored = null)
     {
         _work = work;
         _settings = settings;
         _logger = logger;
-        _state = new Transfer
+        _onChanged = onChanged;
+        CanBeSaved = work.Save() is not null;
+        _state = restored?.Clone() ?? new Transfer
         {
             Id = id,
             Status = TransferStatus.Pending,
@@ -39,6 +53,34 @@ internal sealed class TransferJob
     }
 
     public string Id => _state.Id;
+
+    /// <summary>Whether this job's work can be kept across restarts.</summary>
+    public bool CanBeSaved { get; }
+
+    /// <summary>The state and work to keep, or null for work that is not kept.</summary>
+    public SavedTransfer? Save()
+    {
+        var send = _work.Save();
+        return send is null ? null : new SavedTransfer(Snapshot().ToByteArray(), send);
+    }
+
+    /// <summary>
+    /// Goes on with a restored transfer that was running when the plugin stopped (from the receiver's acknowledged
+    /// offset); a finished one stays as it was.
+    /// </summary>
+    /// <returns>The state after restoring.</returns>
+    public Transfer Restore()
+    {
+        lock (_gate)
+        {
+            if (!IsFinal(_state.Status))
+            {
+                Begin(_state.BytesTransferred);
+            }
+
+            return _state.Clone();
+        }
+    }
 
     /// <summary>A copy of the current state.</summary>
     public Transfer Snapshot()
@@ -160,6 +202,7 @@ internal sealed class TransferJob
         _state.Status = TransferStatus.Active;
         _state.Error = string.Empty;
         SetBytes(acknowledged);
+        _lastKept = 0;
         var stop = _stop.Token;
         _run = Task.Run(() => RunAsync(stop), CancellationToken.None);
         Changed();
@@ -226,7 +269,17 @@ internal sealed class TransferJob
         lock (_gate)
         {
             SetBytes(acknowledged);
-            Changed();
+
+            // Progress is kept at most once a second (the first report of an attempt carries the upload's id); a
+            // restart asks the receiver for its offset anyway.
+            var now = Environment.TickCount64;
+            var keep = now - _lastKept >= 1000;
+            if (keep)
+            {
+                _lastKept = now;
+            }
+
+            Changed(keep);
         }
     }
 
@@ -252,9 +305,13 @@ internal sealed class TransferJob
         _state.Progress = _state.TotalBytes > 0 ? Math.Min(1, (double)acknowledged / _state.TotalBytes) : 0;
     }
 
-    private void Changed()
+    private void Changed(bool keep = true)
     {
         _changed.TrySetResult();
         _changed = NewSignal();
+        if (keep)
+        {
+            _onChanged?.Invoke(this);
+        }
     }
 }

@@ -15,4 +15,7 @@ internal abstract class TransferWork
 
     /// <summary>Takes replaced properties, such as a fresh token, for later attempts.</summary>
     public abstract void Update(TransferOptions options);
+
+    /// <summary>What a restarted plugin needs to go on with this work, or null for work that is not kept.</summary>
+    public virtual SavedSend? Save() => null;
 }
