@@ -27,6 +27,10 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 
     firstRun.Apply(plugins);
 });
+// Host callbacks: plugins read stored files, keep durable state under {DataDir}/plugin-state, and log, within their grants.
+builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostFileSource, FileTransfer.Host.Callbacks.StorageFileSource>();
+builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostEventSink, FileTransfer.Host.Callbacks.MonitorEventSink>();
+builder.Services.AddGrpcPluginsHostCallbacks(builder.Configuration, o => o.DataDirectory = Path.Combine(settings.DataPath, "plugin-state"));
 // A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 // Plugin packages: installed under {DataDir}/plugins, with the settings of the FileTransfer:Packages section.

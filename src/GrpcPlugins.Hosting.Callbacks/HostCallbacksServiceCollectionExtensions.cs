@@ -39,8 +39,7 @@ public static class HostCallbacksServiceCollectionExtensions
         services.TryAddSingleton(sp => new HostCallbackServer(
             sp.GetRequiredService<IOptions<HostCallbacksOptions>>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<IHostFileSource>(),
-            sp.GetService<IHostEventSink>()));
+            sp));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HostCallbackServer>(sp => sp.GetRequiredService<HostCallbackServer>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GrpcPluginsOptions>, LaunchHookSetup>());
         return services;

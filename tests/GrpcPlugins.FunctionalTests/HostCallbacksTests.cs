@@ -145,7 +145,27 @@ public sealed class HostCallbacksTests : IDisposable
         }
     }
 
-    private IHost BuildHost()
+    [Fact]
+    public async Task Host_FileSourceThatUsesThePlugins_StartsAndStreamsTheFile()
+    {
+        // A real host's file source reads through its storage plugin, so it depends on the plugin registry, whose
+        // options hold the callbacks server as a launch hook. Resolving the file source with the server was a cycle
+        // the container recursed through on fresh threads: the host never started and said nothing.
+        var content = RandomNumberGenerator.GetBytes((1024 * 1024) + 3);
+        using var app = BuildHost(HostCallbackGrants.FilesRead, services => services.AddSingleton<IHostFileSource>(
+            sp => new RegistryFileSource(sp.GetRequiredService<IPluginRegistry>(), new MemoryFileSource("f1", "through-plugins.bin", content))));
+
+        await Task.Run(() => app.StartAsync()).WaitAsync(TestPlugins.Timeout);
+        var probe = app.Services.GetRequiredService<IPluginRegistry>().Get("probe")!.CreateClient<CallbackProbeService.CallbackProbeServiceClient>();
+        var read = await ProbeAsync(probe, "read", "f1");
+        await app.StopAsync().WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(string.Empty, read.Code);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), read.Sha256);
+        Assert.Equal("through-plugins.bin", read.Name);
+    }
+
+    private IHost BuildHost(string grant = HostCallbackGrants.KeyValue, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -153,11 +173,12 @@ public sealed class HostCallbacksTests : IDisposable
             ["Plugins:probe:Type"] = "Custom",
             ["Plugins:probe:Command"] = TestPlugins.Dll("tests", "GrpcPlugins.TestPlugin"),
             ["Plugins:probe:Args:0"] = "callbacks",
-            ["Plugins:probe:HostCallbacks:0"] = HostCallbackGrants.KeyValue,
+            ["Plugins:probe:HostCallbacks:0"] = grant,
             ["Plugins:probe:Services:0"] = ProbeServiceName,
             ["GrpcPlugins:HostCallbacks:DataDirectory"] = _state.FullName,
         });
         builder.Services.AddGrpcPlugins(builder.Configuration);
+        services?.Invoke(builder.Services);
         builder.Services.AddGrpcPluginsHostCallbacks(builder.Configuration);
         return builder.Build();
     }
@@ -218,5 +239,16 @@ public sealed class HostCallbacksTests : IDisposable
             Task.FromResult(fileId == id
                 ? new HostFile(new FileMetadata { FileId = id, Name = name, Size = content.Length }, new MemoryStream(content, (int)offset, content.Length - (int)offset))
                 : null);
+    }
+
+    // Like a host's storage-backed file source: built from the plugin registry (here it only checks the plugin serving
+    // the file runs; the content comes from memory).
+    private sealed class RegistryFileSource(IPluginRegistry registry, IHostFileSource inner) : IHostFileSource
+    {
+        public Task<HostFile?> OpenAsync(string pluginName, string fileId, string? userId, long offset, CancellationToken cancellationToken)
+        {
+            _ = registry.Get(pluginName);
+            return inner.OpenAsync(pluginName, fileId, userId, offset, cancellationToken);
+        }
     }
 }

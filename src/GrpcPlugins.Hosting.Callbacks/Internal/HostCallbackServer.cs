@@ -12,10 +12,17 @@ namespace GrpcPlugins.Hosting.Callbacks.Internal;
 
 /// <summary>
 /// Serves <c>grpcplugins.host.v1.HostCallbacksService</c> on a Unix socket in a private folder, and gives each plugin
-/// launch the socket's address and a token of its own. Started on the first launch (or with the host), so plugins never
-/// find it missing.
+/// launch the socket's address and a token of its own. Under a generic host it starts in <see cref="StartingAsync"/>,
+/// which runs before any hosted service's StartAsync (so before the plugins' hosted service launches a plugin), in
+/// whatever order the services were registered; a launch without a host (PluginClient.StartAsync alone) starts it then.
 /// </summary>
-internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IAsyncDisposable
+/// <remarks>
+/// The file source and event sink are resolved on the first call that needs them, never in the constructor: a file
+/// source usually reads through the plugins (the storage plugin), and the plugins' options hold this server as a
+/// launch hook, so resolving it eagerly is a dependency cycle that the container cannot see through factories: it
+/// recursed on fresh threads and the host hung at start, with no error.
+/// </remarks>
+internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>The metadata key of the launch token.</summary>
     public const string TokenHeader = PluginProtocol.HostCallbacksTokenHeader;
@@ -29,22 +36,40 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
     private readonly ConcurrentDictionary<string, PluginOptions> _launches = new(StringComparer.Ordinal);
     private readonly HostCallbacksOptions _options;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly IHostFileSource? _files;
-    private readonly IHostEventSink? _events;
-    private readonly Lock _gate = new();
+    private readonly Lazy<IHostFileSource?> _files;
+    private readonly Lazy<IHostEventSink?> _events;
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private WebApplication? _app;
     private string? _folder;
 
+    /// <summary>A server whose file source and event sink come from the application's services, on first use.</summary>
+    public HostCallbackServer(IOptions<HostCallbacksOptions> options, ILoggerFactory loggerFactory, IServiceProvider services)
+        : this(options, loggerFactory, () => services.GetService<IHostFileSource>(), () => services.GetService<IHostEventSink>())
+    {
+    }
+
+    /// <summary>A server with a given file source and event sink (tests, hosts without a container).</summary>
     public HostCallbackServer(IOptions<HostCallbacksOptions> options, ILoggerFactory loggerFactory, IHostFileSource? files = null, IHostEventSink? events = null)
+        : this(options, loggerFactory, () => files, () => events)
+    {
+    }
+
+    private HostCallbackServer(IOptions<HostCallbacksOptions> options, ILoggerFactory loggerFactory, Func<IHostFileSource?> files, Func<IHostEventSink?> events)
     {
         _options = options.Value;
         _loggerFactory = loggerFactory;
-        _files = files;
-        _events = events;
+        _files = new Lazy<IHostFileSource?>(files);
+        _events = new Lazy<IHostEventSink?>(events);
         Store = new KeyValueStore(_options);
     }
 
     public KeyValueStore Store { get; }
+
+    /// <summary>The application's file source; null when it registers none.</summary>
+    public IHostFileSource? Files => _files.Value;
+
+    /// <summary>The application's event sink; null when it registers none.</summary>
+    public IHostEventSink? Events => _events.Value;
 
     /// <summary>The Unix socket path; null until started.</summary>
     public string? SocketPath { get; private set; }
@@ -55,7 +80,13 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
 
     public IDisposable OnLaunch(PluginOptions plugin, IDictionary<string, string?> environment)
     {
-        EnsureStarted();
+        if (_app is null)
+        {
+            // Only without a generic host (StartingAsync already ran under one). No synchronization context is
+            // involved here, and the start needs nothing the caller holds.
+            StartCoreAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         _launches[token] = plugin;
         environment[AddressVariable] = SocketPath;
@@ -63,21 +94,31 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
         return new Revocation(_launches, token);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        EnsureStarted();
-        return Task.CompletedTask;
-    }
+    public Task StartingAsync(CancellationToken cancellationToken) => StartCoreAsync(cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken) => StartCoreAsync(cancellationToken);
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Plugins may still call back while the plugins' hosted service stops them; the server stops when disposed.
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
+        await _gate.WaitAsync().ConfigureAwait(false);
         WebApplication? app;
-        lock (_gate)
+        try
         {
             app = _app;
             _app = null;
+        }
+        finally
+        {
+            _gate.Release();
         }
 
         if (app is not null)
@@ -99,9 +140,10 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
         }
     }
 
-    private void EnsureStarted()
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        lock (_gate)
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
             if (_app is not null)
             {
@@ -130,21 +172,15 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedService, IA
             builder.Services.AddSingleton(this);
             builder.Services.AddSingleton(_options);
             builder.Services.AddSingleton(_loggerFactory);
-            if (_files is not null)
-            {
-                builder.Services.AddSingleton(_files);
-            }
-
-            if (_events is not null)
-            {
-                builder.Services.AddSingleton(_events);
-            }
-
             var app = builder.Build();
             app.MapGrpcService<HostCallbacksGrpcService>();
-            app.StartAsync().GetAwaiter().GetResult();
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
             _app = app;
             CallbacksLog.Listening(_loggerFactory.CreateLogger<HostCallbackServer>(), SocketPath);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

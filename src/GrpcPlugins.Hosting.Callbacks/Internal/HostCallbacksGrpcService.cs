@@ -9,15 +9,14 @@ namespace GrpcPlugins.Hosting.Callbacks.Internal;
 internal sealed class HostCallbacksGrpcService(
     HostCallbackServer server,
     HostCallbacksOptions options,
-    ILoggerFactory loggerFactory,
-    IHostFileSource? files = null,
-    IHostEventSink? events = null) : HostCallbacksService.HostCallbacksServiceBase
+    ILoggerFactory loggerFactory) : HostCallbacksService.HostCallbacksServiceBase
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<HostCallbacksGrpcService>();
 
     public override async Task ReadFile(ReadFileRequest request, IServerStreamWriter<ReadFileResponse> responseStream, ServerCallContext context)
     {
         var plugin = Authorize(context, HostCallbackGrants.FilesRead, "ReadFile");
+        var files = server.Files;
         if (files is null)
         {
             throw Fail(PluginErrorCode.NotSupported, "This host serves no files to plugins (no IHostFileSource is registered).");
@@ -121,6 +120,7 @@ internal sealed class HostCallbacksGrpcService(
             throw Fail(PluginErrorCode.InvalidArgument, "PublishEvent needs a kind, such as \"transfer.completed\".");
         }
 
+        var events = server.Events;
         var accepted = events is not null
             && await events.PublishAsync(plugin.Name, request.Kind, request.Data ?? new Google.Protobuf.WellKnownTypes.Struct(), context.CancellationToken).ConfigureAwait(false);
         CallbacksLog.EventPublished(_logger, plugin.Name, request.Kind, accepted);
