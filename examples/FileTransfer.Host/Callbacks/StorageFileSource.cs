@@ -19,6 +19,13 @@ public sealed class StorageFileSource(PluginSelector plugins) : IHostFileSource
         {
             var download = await plugins.Storage.RetrieveAsync(fileId, offset, 0, cancellationToken);
             var stored = download.Metadata;
+            if (userId is not null && stored.Owner != userId)
+            {
+                // On a user's behalf, only that user's own files (FileOwnership); an admin's plugin reads as itself.
+                await download.DisposeAsync();
+                return null;
+            }
+
             var metadata = new FileMetadata
             {
                 FileId = fileId,
@@ -27,6 +34,7 @@ public sealed class StorageFileSource(PluginSelector plugins) : IHostFileSource
                 MimeType = stored.MimeType,
                 Sha256 = stored.Sha256,
                 CreatedAt = stored.CreatedAt ?? new Timestamp(),
+                Owner = stored.Owner,
             };
             return new HostFile(metadata, download.Content, download);
         }

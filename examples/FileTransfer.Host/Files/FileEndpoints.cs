@@ -25,8 +25,9 @@ public static class FileEndpoints
         session.MapPut("/files/{name}", UploadAsync);
         session.MapMethods("/files/{id}", ["GET", "HEAD"], DownloadAsync);
         session.MapGet("/files", ListAsync);
-        session.MapDelete("/files/{id}", async (string id, PluginSelector plugins, CancellationToken ct) =>
+        session.MapDelete("/files/{id}", async (string id, HttpContext http, PluginSelector plugins, CancellationToken ct) =>
         {
+            await FileOwnership.RequireAsync(http, id, await plugins.Storage.StatAsync(id, ct), GrpcPlugins.Auth.V1.Action.Delete);
             await plugins.Storage.DeleteAsync(id, ct);
             return Results.NoContent();
         });
@@ -60,6 +61,7 @@ public static class FileEndpoints
             MimeType = ContentTypeFor(name, http.Request.ContentType),
             Size = http.Request.ContentLength ?? 0,
             IdempotencyKey = IdempotencyKeys.ForPut(http.SessionUser().Id, http.Request.Headers.TryGetValue(IdempotencyKeys.Header, out var key) ? key.ToString() : null),
+            Owner = http.SessionUser().Id,
         };
         StoreResponse stored;
         try
@@ -92,6 +94,7 @@ public static class FileEndpoints
         var whole = head || requested is not null ? null : await storage.RetrieveAsync(id, cancellationToken: ct);
         await using var wholeCall = whole;
         var metadata = whole?.Metadata ?? await storage.StatAsync(id, ct);
+        await FileOwnership.RequireAsync(http, id, metadata, GrpcPlugins.Auth.V1.Action.Read);
         var range = requested is null ? (ByteRange?)null : Resolve(requested, metadata.Size);
         var response = http.Response;
         response.Headers.AcceptRanges = "bytes";
@@ -160,7 +163,8 @@ public static class FileEndpoints
         }
     }
 
-    private static async Task<IResult> ListAsync(string? prefix, int? limit, string? pageToken, PluginSelector plugins, CancellationToken ct)
+    // A page holds only the files the user may read, so it may be shorter than limit (even empty) while a next page exists.
+    private static async Task<IResult> ListAsync(string? prefix, int? limit, string? pageToken, HttpContext http, PluginSelector plugins, CancellationToken ct)
     {
         if (limit is < 0 or > 1000)
         {
@@ -168,7 +172,8 @@ public static class FileEndpoints
         }
 
         var page = await plugins.Storage.ListAsync(new ListRequest { Prefix = prefix ?? string.Empty, Limit = limit ?? 0, PageToken = pageToken ?? string.Empty }, ct);
-        return Results.Ok(new FilePageDto([.. page.Items.Select(i => FileDto.From(i.Id, i.Metadata))], page.NextPageToken));
+        var visible = await FileOwnership.VisibleAsync(http, page.Items);
+        return Results.Ok(new FilePageDto([.. visible.Select(i => FileDto.From(i.Id, i.Metadata))], page.NextPageToken));
     }
 
     // The one byte range asked for, or null when there is no Range header, it does not parse, its unit is not bytes,

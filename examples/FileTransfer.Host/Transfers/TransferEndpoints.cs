@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FileTransfer.Host.Auth;
+using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,17 @@ public static class TransferEndpoints
     /// <param name="session">The session-gated group.</param>
     public static void MapTransfers(this RouteGroupBuilder session)
     {
-        session.MapPost("/transfers", async (TransferRequest body, HttpContext http, TransferTracker transfers) =>
-            Results.Accepted(null, await transfers.StartAsync(body, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted)));
+        session.MapPost("/transfers", async (TransferRequest body, HttpContext http, TransferTracker transfers, PluginSelector plugins) =>
+        {
+            // A user sends only the files they may read (their own; an admin's, any).
+            if (!string.IsNullOrEmpty(body.FileId))
+            {
+                var file = await plugins.Storage.StatAsync(body.FileId, http.RequestAborted);
+                await FileOwnership.RequireAsync(http, body.FileId, file, GrpcPlugins.Auth.V1.Action.Read);
+            }
+
+            return Results.Accepted(null, await transfers.StartAsync(body, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted));
+        });
         session.MapGet("/transfers", (TransferTracker transfers, int? limit) =>
             Results.Ok(new TransferListDto(transfers.List(limit is > 0 and <= MaxListed ? limit.Value : MaxListed))));
         session.MapGet("/transfers/{id}", async (string id, TransferTracker transfers, CancellationToken ct) =>

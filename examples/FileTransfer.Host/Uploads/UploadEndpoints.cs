@@ -1,3 +1,4 @@
+using FileTransfer.Host.Auth;
 using System.Globalization;
 using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
@@ -17,7 +18,7 @@ public static class UploadEndpoints
     /// <param name="session">The session-gated group.</param>
     public static void MapUploads(this RouteGroupBuilder session)
     {
-        session.MapPost("/uploads", async (UploadInfo body, UploadStaging uploads) =>
+        session.MapPost("/uploads", async (UploadInfo body, HttpContext http, UploadStaging uploads) =>
         {
             FileNames.Validate(body.Name);
             if (body.Size < 0)
@@ -25,7 +26,7 @@ public static class UploadEndpoints
                 throw ApiErrors.BadRequest("size must be zero or more bytes.");
             }
 
-            var id = await uploads.CreateAsync(body with { MimeType = FileEndpoints.ContentTypeFor(body.Name, body.MimeType) });
+            var id = await uploads.CreateAsync(body with { MimeType = FileEndpoints.ContentTypeFor(body.Name, body.MimeType), Owner = http.SessionUser().Id });
             return Results.Created($"/v1/uploads/{id}", new { uploadId = id, offset = 0 });
         });
 
@@ -75,7 +76,15 @@ public static class UploadEndpoints
             info = openedInfo;
             // The upload id is the store's idempotency key: a complete retried after the plugin committed but its answer
             // was lost (a 503) gets the committed file from the plugin, not a second copy.
-            var metadata = new ObjectMetadata { Name = info.Name, Size = info.Size, MimeType = info.MimeType, IdempotencyKey = IdempotencyKeys.ForUpload(id) };
+            var metadata = new ObjectMetadata
+            {
+                Name = info.Name,
+                Size = info.Size,
+                MimeType = info.MimeType,
+                IdempotencyKey = IdempotencyKeys.ForUpload(id),
+                // The user who started the upload owns the file; uploads staged before owners existed go to whoever completes them.
+                Owner = string.IsNullOrEmpty(info.Owner) ? http.SessionUser().Id : info.Owner,
+            };
             try
             {
                 await using (content)

@@ -4,4 +4,5 @@ namespace FileTransfer.Host.Uploads;
 /// <param name="Name">The file's name.</param>
 /// <param name="Size">The file's size in bytes.</param>
 /// <param name="MimeType">The file's media type.</param>
-public sealed record UploadInfo(string Name, long Size, string MimeType);
+/// <param name="Owner">The id of the user who started the upload, who owns the file; set by the host, not the client.</param>
+public sealed record UploadInfo(string Name, long Size, string MimeType, string? Owner = null);

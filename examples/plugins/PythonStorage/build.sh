@@ -6,7 +6,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 gen="$here/gen"
-if [ -f "$gen/.complete" ] && [ "${1:-}" != "--force" ]; then
+# Up to date unless forced or a proto changed since the last generation (a stale gen/ would lack new fields).
+if [ -f "$gen/.complete" ] && [ "${1:-}" != "--force" ] && [ -z "$(find "$repo/proto" -name '*.proto' -newer "$gen/.complete" | head -n 1)" ]; then
   exit 0
 fi
 

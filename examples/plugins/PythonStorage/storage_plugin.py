@@ -97,7 +97,8 @@ class Storage(st_grpc.StorageServiceServicer):
     def _metadata(record):
         created = timestamp_pb2.Timestamp(seconds=record["created_at"][0], nanos=record["created_at"][1])
         return st.ObjectMetadata(name=record["name"], size=record["size"], mime_type=record["mime_type"],
-                                 created_at=created, custom=record["custom"], sha256=record["sha256"])
+                                 created_at=created, custom=record["custom"], sha256=record["sha256"],
+                                 owner=record.get("owner", ""))  # sidecars written before owners have none
 
     def Store(self, request_iterator, context):
         root = self._root(context)
@@ -140,7 +141,8 @@ class Storage(st_grpc.StorageServiceServicer):
                 os.fsync(out.fileno())
             now = time.time_ns()
             record = {"id": item_id, "name": metadata.name, "size": size, "mime_type": metadata.mime_type or "application/octet-stream",
-                      "created_at": [now // 1_000_000_000, now % 1_000_000_000], "custom": dict(metadata.custom), "sha256": sha256}
+                      "created_at": [now // 1_000_000_000, now % 1_000_000_000], "custom": dict(metadata.custom), "sha256": sha256,
+                      "owner": metadata.owner}
             # The commit: the bytes move into objects/ first, then the metadata, which is what makes the item visible.
             os.replace(part, os.path.join(root, "objects", item_id))
             meta_part = part + ".json"

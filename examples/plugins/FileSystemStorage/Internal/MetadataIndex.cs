@@ -33,6 +33,12 @@ internal sealed class MetadataIndex
             Execute(connection, "ALTER TABLE objects ADD COLUMN idempotency_key TEXT");
         }
 
+        // Databases made before owners get the owner column; a row without one belongs to the admins.
+        if (!HasColumn(connection, "owner"))
+        {
+            Execute(connection, "ALTER TABLE objects ADD COLUMN owner TEXT");
+        }
+
         Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS objects_by_idempotency_key ON objects (idempotency_key) WHERE idempotency_key IS NOT NULL");
     }
 
@@ -61,13 +67,13 @@ internal sealed class MetadataIndex
         return reader.Read() ? new Item { Id = reader.GetString(0), Metadata = Read(reader, 1) } : null;
     }
 
-    private const string Columns = "name, size, mime_type, created_at, sha256, custom, idempotency_key";
+    private const string Columns = "name, size, mime_type, created_at, sha256, custom, idempotency_key, owner";
 
     public void Insert(string id, ObjectMetadata metadata)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO objects (id, name, size, mime_type, created_at, sha256, custom, idempotency_key) VALUES ($id, $name, $size, $mime, $created, $sha, $custom, $key)";
+        command.CommandText = "INSERT INTO objects (id, name, size, mime_type, created_at, sha256, custom, idempotency_key, owner) VALUES ($id, $name, $size, $mime, $created, $sha, $custom, $key, $owner)";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$name", metadata.Name);
         command.Parameters.AddWithValue("$size", metadata.Size);
@@ -76,6 +82,7 @@ internal sealed class MetadataIndex
         command.Parameters.AddWithValue("$sha", metadata.Sha256);
         command.Parameters.AddWithValue("$key", metadata.IdempotencyKey.Length > 0 ? metadata.IdempotencyKey : DBNull.Value);
         command.Parameters.AddWithValue("$custom", JsonSerializer.Serialize(metadata.Custom.ToDictionary(), CustomMetadataJsonContext.Default.DictionaryStringString));
+        command.Parameters.AddWithValue("$owner", metadata.Owner.Length > 0 ? metadata.Owner : DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -104,8 +111,8 @@ internal sealed class MetadataIndex
         using var connection = Open();
         using var command = connection.CreateCommand();
         // substr() compares the prefix exactly; LIKE would treat '%' and '_' in names as wildcards.
-        command.CommandText = """
-            SELECT id, name, size, mime_type, created_at, sha256, custom, idempotency_key FROM objects
+        command.CommandText = $"""
+            SELECT id, {Columns} FROM objects
             WHERE substr(name, 1, length($prefix)) = $prefix
               AND ($afterName IS NULL OR name > $afterName OR (name = $afterName AND id > $afterId))
             ORDER BY name, id LIMIT $limit
@@ -175,6 +182,11 @@ internal sealed class MetadataIndex
         if (!reader.IsDBNull(first + 6))
         {
             metadata.IdempotencyKey = reader.GetString(first + 6);
+        }
+
+        if (!reader.IsDBNull(first + 7))
+        {
+            metadata.Owner = reader.GetString(first + 7);
         }
 
         return metadata;

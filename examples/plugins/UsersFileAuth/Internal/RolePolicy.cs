@@ -3,8 +3,9 @@ using AuthAction = GrpcPlugins.Auth.V1.Action;
 namespace UsersFileAuth.Internal;
 
 /// <summary>
-/// Which role may do what. The decision depends on the action only, never on the resource:
-/// reader reads; writer reads, writes and deletes; admin may do everything.
+/// Which role may do what: reader reads; writer reads, writes and deletes; admin may do everything. On a stored file
+/// (a <see cref="FileResource"/>, <c>file:&lt;owner&gt;/&lt;id&gt;</c>) the role must allow the action and, unless the
+/// user is an admin, the file must be the user's own: a file without an owner belongs to the admins.
 /// </summary>
 internal static class RolePolicy
 {
@@ -43,13 +44,26 @@ internal static class RolePolicy
 
         if (user.Roles.Any(r => Grants.TryGetValue(r, out var actions) && actions.Contains(action)))
         {
-            return (true, string.Empty);
+            return FileResource.TryParse(resource ?? string.Empty) is { } file ? DecideOwner(user, file, action) : (true, string.Empty);
         }
 
         var needed = string.Join(" or ", KnownRoles.Where(r => Grants[r].Contains(action)));
         var has = user.Roles.Count == 0 ? "no roles" : $"roles {string.Join(", ", user.Roles)}";
         var target = string.IsNullOrEmpty(resource) ? string.Empty : $" on '{resource}'";
         return (false, $"User '{user.Username}' has {has}; {ActionName(action)}{target} needs role {needed}.");
+    }
+
+    // The role allows the action; on a file, only its owner and the admins may take it.
+    private static (bool Allowed, string Reason) DecideOwner(AuthenticatedUser user, FileResource file, AuthAction action)
+    {
+        if (user.Roles.Contains(Admin, StringComparer.OrdinalIgnoreCase) || (file.Owner.Length > 0 && file.Owner == user.Id))
+        {
+            return (true, string.Empty);
+        }
+
+        return file.Owner.Length == 0
+            ? (false, $"User '{user.Username}' may not {ActionName(action)} file '{file.Id}': it has no owner, so it belongs to the admins; an admin may share or re-upload it.")
+            : (false, $"User '{user.Username}' may not {ActionName(action)} file '{file.Id}': it belongs to another user; only its owner and the admins may.");
     }
 
     /// <summary>The lower-case name of an action, as people write it.</summary>
