@@ -43,6 +43,12 @@ fi
 echo "== dotnet build"
 dotnet build GrpcPlugins.sln --nologo
 
+# The NuGet packages (src/, sdk/, templates/ and the grpcplugins dotnet tool), packed from the build above into
+# artifacts/packages (gitignored); the template check below and a local feed use them.
+echo "== dotnet pack (artifacts/packages)"
+rm -rf artifacts/packages
+dotnet pack GrpcPlugins.sln --nologo --no-build -c Debug -v q
+
 echo "== dotnet test"
 log=$(mktemp)
 status=0
