@@ -4,7 +4,8 @@
 # every template, builds them and runs their generated tests (one solution, one restore), then packs the generated
 # storage plugin with `dotnet publish -p:GrpcPluginPackage=true`, installs it into the generated host through the
 # management API and checks that it runs with the project's version. The machine's own templates are untouched.
-# NuGet packages go to artifacts/template-packages (kept between runs, except GrpcPlugins' own, which are rebuilt).
+# NuGet packages go to artifacts/template-packages (kept between runs, except GrpcPlugins' own, which are rebuilt),
+# with the machine's own NuGet cache as a read-only fallback.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 feed="$repo/artifacts/packages"
@@ -39,6 +40,10 @@ cat > nuget.config <<XML
     <packageSource key="local"><package pattern="GrpcPlugins.*" /></packageSource>
     <packageSource key="nuget.org"><package pattern="*" /></packageSource>
   </packageSourceMapping>
+  <fallbackPackageFolders>
+    <!-- Read only: the packages this machine already has are not downloaded again. -->
+    <add key="machine" value="${HOME}/.nuget/packages" />
+  </fallbackPackageFolders>
 </configuration>
 XML
 
