@@ -52,7 +52,7 @@ dotnet new install "$template_package" --debug:custom-hive "$hive" >/dev/null
 
 dotnet new sln -n Generated --debug:custom-hive "$hive" >/dev/null
 for t in auth storage protocol monitor custom; do
-  dotnet new "grpcplugin-$t" -o "$t" --debug:custom-hive "$hive" >/dev/null
+  dotnet new "grpcplugin-$t" -o "$t" -n "Acme.${t^}" --debug:custom-hive "$hive" >/dev/null
 done
 dotnet new grpcplugins-host -o host -n MyHost --debug:custom-hive "$hive" >/dev/null
 dotnet sln Generated.sl* add $(find . -name '*.csproj' -not -path './.hive/*' | sort) >/dev/null
@@ -62,7 +62,7 @@ dotnet build Generated.sl* --nologo -v q
 dotnet test Generated.sl* --nologo --no-build
 
 echo "== templates: pack the generated storage plugin, install it into the generated host"
-dotnet publish storage/MyStorage --nologo -v q -c Debug -p:GrpcPluginPackage=true -p:GrpcPluginPackageOutput="$work/mystorage.zip"
+dotnet publish storage/Acme.Storage --nologo -v q -c Debug -p:GrpcPluginPackage=true -p:GrpcPluginPackageOutput="$work/acme.storage.zip"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 (cd host && AdminToken=ci-token PluginManagement__AllowUnsigned=true PluginManagement__PluginsPath="$work/plugins" \
@@ -73,9 +73,9 @@ curl -sf "$base/" >/dev/null || { cat "$work/host.log"; echo "templates: the gen
 auth=(-H "Authorization: Bearer ci-token")
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/plugins")
 [ "$status" = 401 ] || { echo "templates: the management API answered $status without the token, not 401"; exit 1; }
-curl -sf "${auth[@]}" -H 'Content-Type: application/zip' --data-binary "@$work/mystorage.zip" "$base/v1/plugins/upload" >/dev/null
-curl -sf "${auth[@]}" -X PUT -H 'Content-Type: application/json' -d '{"status":"running"}' "$base/v1/plugins/mystorage" >/dev/null
-plugin=$(curl -sf "${auth[@]}" "$base/v1/plugins/mystorage")
-echo "$plugin" | grep -q '"status":"running"' || { cat "$work/host.log"; echo "templates: mystorage is not running: $plugin"; exit 1; }
-echo "$plugin" | grep -q '"version":"0.1.0"' || { echo "templates: mystorage does not report the project's version 0.1.0: $plugin"; exit 1; }
-echo "templates: every template built and passed its tests; mystorage 0.1.0 runs under the generated host ($(( $(date +%s) - started )) s)"
+curl -sf "${auth[@]}" -H 'Content-Type: application/zip' --data-binary "@$work/acme.storage.zip" "$base/v1/plugins/upload" >/dev/null
+curl -sf "${auth[@]}" -X PUT -H 'Content-Type: application/json' -d '{"status":"running"}' "$base/v1/plugins/acme.storage" >/dev/null
+plugin=$(curl -sf "${auth[@]}" "$base/v1/plugins/acme.storage")
+echo "$plugin" | grep -q '"status":"running"' || { cat "$work/host.log"; echo "templates: acme.storage is not running: $plugin"; exit 1; }
+echo "$plugin" | grep -q '"version":"0.1.0"' || { echo "templates: acme.storage does not report the project's version 0.1.0: $plugin"; exit 1; }
+echo "templates: every template built and passed its tests; acme.storage 0.1.0 runs under the generated host ($(( $(date +%s) - started )) s)"
