@@ -2,4 +2,4 @@ using GrpcPlugins.Sdk;
 using MyMonitor;
 
 // The whole Main: serve until the host stops the plugin (Shutdown, SIGTERM, or the host going away).
-await PluginServer.RunAsync(args, p => p.AddMonitor<MyMonitorService>());
+await PluginServer.RunAsync(args, p => p.AddMonitor<CountingMonitor>());

@@ -5,7 +5,7 @@ using MyMonitor;
 
 namespace MyMonitor.Tests;
 
-public sealed class MyMonitorServiceTests
+public sealed class CountingMonitorTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -14,8 +14,8 @@ public sealed class MyMonitorServiceTests
     {
         await using var plugin = await PluginTestServer.StartAsync(p =>
         {
-            p.AddMonitor<MyMonitorService>();
-            p.Services.AddSingleton<MyMonitorService>();
+            p.AddMonitor<CountingMonitor>();
+            p.Services.AddSingleton<CountingMonitor>();
         }).WaitAsync(Timeout);
         var client = plugin.CreateClient<MonitorService.MonitorServiceClient>();
         var request = new PublishEventsRequest();
@@ -25,6 +25,6 @@ public sealed class MyMonitorServiceTests
         var response = await client.PublishEventsAsync(request).ResponseAsync.WaitAsync(Timeout);
 
         Assert.Equal(2u, response.Accepted);
-        Assert.Equal(1, plugin.Services.GetRequiredService<MyMonitorService>().Completed);
+        Assert.Equal(1, plugin.Services.GetRequiredService<CountingMonitor>().Completed);
     }
 }

@@ -7,12 +7,12 @@ using Action = GrpcPlugins.Auth.V1.Action;
 
 namespace MyAuth.Tests;
 
-public sealed class MyAuthServiceTests
+public sealed class TokenListAuthTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private static Task<PluginTestServer> StartAsync() => PluginTestServer.StartAsync(
-        p => p.AddAuth<MyAuthService>(),
+        p => p.AddAuth<TokenListAuth>(),
         new PluginTestServerOptions { Config = { ["tokens"] = "secret-1,secret-2" } }).WaitAsync(Timeout);
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class MyAuthServiceTests
     [Fact]
     public async Task Init_WithoutTokens_IsRefused()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => PluginTestServer.StartAsync(p => p.AddAuth<MyAuthService>()).WaitAsync(Timeout));
+        var error = await Assert.ThrowsAsync<RpcException>(() => PluginTestServer.StartAsync(p => p.AddAuth<TokenListAuth>()).WaitAsync(Timeout));
 
         Assert.Equal(PluginErrorCode.InvalidArgument, PluginErrors.FromRpcException(error).Code);
     }

@@ -7,7 +7,7 @@ using GrpcPlugins.Sdk;
 namespace MyProtocol;
 
 /// <summary>Accepts each send and remembers it; replace Send with the code that moves the file.</summary>
-public sealed class MyProtocolService : ProtocolService.ProtocolServiceBase
+public sealed class RecordingProtocol : ProtocolService.ProtocolServiceBase
 {
     private readonly ConcurrentDictionary<string, Transfer> _transfers = new();
 

@@ -4,7 +4,7 @@ using GrpcPlugins.Monitor.V2;
 namespace MyMonitor;
 
 /// <summary>Counts the events of each kind; replace PublishEvents with your own sink.</summary>
-public sealed class MyMonitorService : MonitorService.MonitorServiceBase
+public sealed class CountingMonitor : MonitorService.MonitorServiceBase
 {
     private long _completed;
 

@@ -8,14 +8,14 @@ using MyStorage;
 
 namespace MyStorage.Tests;
 
-public sealed class MyStorageServiceTests
+public sealed class InMemoryStorageTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task StoreThenRetrieve_ReturnsTheSameBytes()
     {
-        await using var plugin = await PluginTestServer.StartAsync(p => p.AddStorage<MyStorageService>()).WaitAsync(Timeout);
+        await using var plugin = await PluginTestServer.StartAsync(p => p.AddStorage<InMemoryStorage>()).WaitAsync(Timeout);
         var client = plugin.CreateClient<StorageService.StorageServiceClient>();
         var content = RandomNumberGenerator.GetBytes(200_000);
 
@@ -39,7 +39,7 @@ public sealed class MyStorageServiceTests
     [Fact]
     public async Task Stat_UnknownId_IsNotFound()
     {
-        await using var plugin = await PluginTestServer.StartAsync(p => p.AddStorage<MyStorageService>()).WaitAsync(Timeout);
+        await using var plugin = await PluginTestServer.StartAsync(p => p.AddStorage<InMemoryStorage>()).WaitAsync(Timeout);
         var client = plugin.CreateClient<StorageService.StorageServiceClient>();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => client.StatAsync(new StatRequest { Id = "nope" }).ResponseAsync.WaitAsync(Timeout));

@@ -7,7 +7,7 @@ using Action = GrpcPlugins.Auth.V1.Action;
 namespace MyAuth;
 
 /// <summary>Lets the holders of the tokens listed in the 'tokens' setting read, and nothing more.</summary>
-public sealed class MyAuthService : AuthService.AuthServiceBase, IPluginLifecycle
+public sealed class TokenListAuth : AuthService.AuthServiceBase, IPluginLifecycle
 {
     private HashSet<string> _tokens = [];
 

@@ -6,14 +6,14 @@ using MyProtocol;
 
 namespace MyProtocol.Tests;
 
-public sealed class MyProtocolServiceTests
+public sealed class RecordingProtocolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Send_ThenStatus_FindsTheTransfer()
     {
-        await using var plugin = await PluginTestServer.StartAsync(p => p.AddProtocol<MyProtocolService>()).WaitAsync(Timeout);
+        await using var plugin = await PluginTestServer.StartAsync(p => p.AddProtocol<RecordingProtocol>()).WaitAsync(Timeout);
         var client = plugin.CreateClient<ProtocolService.ProtocolServiceClient>();
 
         var sent = await client.SendAsync(new SendRequest { File = "f1", Destination = "http://127.0.0.1:5081", TransferId = "t-1" }).ResponseAsync.WaitAsync(Timeout);
@@ -25,7 +25,7 @@ public sealed class MyProtocolServiceTests
     [Fact]
     public async Task Send_WithoutDestination_IsInvalidArgument()
     {
-        await using var plugin = await PluginTestServer.StartAsync(p => p.AddProtocol<MyProtocolService>()).WaitAsync(Timeout);
+        await using var plugin = await PluginTestServer.StartAsync(p => p.AddProtocol<RecordingProtocol>()).WaitAsync(Timeout);
         var client = plugin.CreateClient<ProtocolService.ProtocolServiceClient>();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => client.SendAsync(new SendRequest { File = "f1" }).ResponseAsync.WaitAsync(Timeout));

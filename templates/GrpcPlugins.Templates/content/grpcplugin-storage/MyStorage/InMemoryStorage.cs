@@ -9,7 +9,7 @@ using GrpcPlugins.Storage.V1;
 namespace MyStorage;
 
 /// <summary>Keeps objects in memory. Replace the dictionary with your own store.</summary>
-public sealed class MyStorageService : StorageService.StorageServiceBase, IPluginLifecycle
+public sealed class InMemoryStorage : StorageService.StorageServiceBase, IPluginLifecycle
 {
     private readonly ConcurrentDictionary<string, (ObjectMetadata Metadata, byte[] Content)> _objects = new();
     private long _maxObjectBytes = 64 * 1024 * 1024;
