@@ -44,10 +44,23 @@ fi
 echo "== dotnet build"
 dotnet build GrpcPlugins.sln --nologo
 
+# The NuGet packages (src/, sdk/, templates/ and the grpcplugins dotnet tool), packed from the build above into
+# artifacts/packages (gitignored); the template check below and a local feed use them.
+echo "== dotnet pack (artifacts/packages)"
+rm -rf artifacts/packages
+dotnet pack GrpcPlugins.sln --nologo --no-build -c Debug -v q
+
 echo "== dotnet test"
 log=$(mktemp)
 status=0
 dotnet test GrpcPlugins.sln --nologo --no-build 2>&1 | tee "$log" || status=$?
+
+# The dotnet new templates, from an empty folder against the packages just packed (tests/templates/run.sh says how).
+echo "== templates (tests/templates/run.sh)"
+if ! bash tests/templates/run.sh; then
+  echo "templates FAILED"
+  status=1
+fi
 
 # The benchmark suite's smoke mode: every measurement path once at tiny sizes, on the build made above.
 # It fails the run only when benchmark code breaks (an exception, a wrong byte count); a timing never fails it.

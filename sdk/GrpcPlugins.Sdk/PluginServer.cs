@@ -102,10 +102,52 @@ public static class PluginServer
         return Environment.ExitCode = 0;
     }
 
-    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
+    /// <summary>
+    /// Builds the plugin exactly as <see cref="RunAsync"/> does (the same services, interceptors, health and lifecycle),
+    /// listening on a Unix socket in a new private folder under <paramref name="socketBaseDirectory"/>, without reading
+    /// the environment or writing a handshake: GrpcPlugins.Testing's PluginTestServer runs it inside a test process.
+    /// </summary>
+    internal static (WebApplication App, string SocketPath, IDisposable SocketFolder) BuildInProcess(
+        string[] args, Action<PluginBuilder> configure, string socketBaseDirectory, Action<ILoggingBuilder>? logging)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var plugin = new PluginBuilder(builder.Services);
+        configure(plugin);
+        _ = plugin.ServiceTypes;
+
+        // The environment a GrpcPlugins host gives (its cookie, so Init comes first; a Unix socket; no TLS, no stdin
+        // watch), read by the same rules as a real start.
+        var environment = PluginEnvironment.Read(
+            name => name switch
+            {
+                PluginProtocol.MagicCookieKey => PluginProtocol.MagicCookieValue,
+                PluginProtocol.UnixSocketDirVariable => socketBaseDirectory,
+                _ => null,
+            },
+            plugin.Metadata.ApiVersions,
+            out var error) ?? throw new InvalidOperationException(error);
+        var socketFolder = SocketFolder.Create(socketBaseDirectory);
+        try
+        {
+            builder.Services.AddSingleton(new StdioForwarder(Console.Error));
+            var app = Build(builder, plugin, environment, socketFolder, null, logging);
+            return (app, socketFolder.SocketPath, socketFolder);
+        }
+        catch
+        {
+            socketFolder.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate, Action<ILoggingBuilder>? logging = null)
     {
         builder.Logging.ClearProviders();
-        if (environment.InitRequired)
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+        else if (environment.InitRequired)
         {
             builder.Logging.AddJsonConsole(o =>
             {
