@@ -48,9 +48,13 @@ public sealed class PluginManager : IHostedService
             MaxEntries = _options.MaxEntries,
             MaxEntryBytes = _options.MaxEntryBytes,
             MaxTotalBytes = _options.MaxTotalBytes,
-        }.TrustKeyFiles(_options.TrustedKeys);
+        };
         Directory = new PluginDirectory(Path.GetFullPath(_options.PluginsPath), verifier);
+        Keys = TrustedKeyring.For(verifier, Path.GetFullPath(_options.PluginsPath), _options);
     }
+
+    /// <summary>The signing keys this host trusts, which can be added and removed while it runs.</summary>
+    public TrustedKeyring Keys { get; }
 
     /// <summary>This host's version, as packages' <c>hostVersions</c> see it: the GrpcPlugins.Hosting version.</summary>
     public static PluginVersion HostVersion { get; } = PluginVersion.Parse(typeof(PluginClient).Assembly.GetName().Version!.ToString(3));
