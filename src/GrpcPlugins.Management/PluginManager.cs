@@ -385,7 +385,7 @@ public sealed class PluginManager : IHostedService
             Name = manifest.Name,
             Type = manifest.Types[0],
             Services = [.. manifest.Services],
-            Priority = manifest.Priority,
+            Priority = plugin.State.Priority ?? manifest.Priority,
             Command = Path.Combine(plugin.Folder, manifest.Entrypoint.Command),
             Args = [.. manifest.Entrypoint.Args],
             Config = ConfigStrings(plugin.State.Config),
@@ -468,7 +468,7 @@ public sealed class PluginManager : IHostedService
             name,
             metadata.Types[0],
             package is null ? "builtin" : "package",
-            manifest?.Priority ?? PluginOptions.DefaultPriority,
+            package?.State.Priority ?? manifest?.Priority ?? PluginOptions.DefaultPriority,
             status,
             pid,
             restarts,
@@ -477,6 +477,15 @@ public sealed class PluginManager : IHostedService
             package?.State.Config,
             manifest?.ConfigSchema,
             [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)]);
+    }
+
+    // A move takes effect at once: the registry orders plugins by the Priority of the options they run with.
+    internal void ApplyPriority(string name, int priority)
+    {
+        if (_runtime.TryGetValue(name, out var runtime) && runtime.Options is { } options)
+        {
+            options.Priority = priority;
+        }
     }
 
     private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
