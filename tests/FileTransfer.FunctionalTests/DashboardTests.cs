@@ -62,6 +62,7 @@ public sealed class DashboardTests
         Assert.Contains("ok - the transfer card shows its id, start time, duration and speed", output, StringComparison.Ordinal);
         Assert.Contains("ok - the files plugin's detail view draws calls, latency and errors charts with data", output, StringComparison.Ordinal);
         Assert.Contains("ok - the config form generated from audit-copy's schema shows an invalid value inline, then saves a valid one", output, StringComparison.Ordinal);
+        Assert.Contains("ok - moving audit-copy to the front puts it first among the monitor plugins", output, StringComparison.Ordinal);
         Assert.Contains("ok - the dark theme applies from the toggle and stays after a reload", output, StringComparison.Ordinal);
         Assert.Contains("ok - the page logged no script errors", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(host.DataDir, "plugins", "audit-copy")), "The uninstalled plugin's folder is still there.");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GrpcPlugins.Hosting;
+using GrpcPlugins.Plugin.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Action = GrpcPlugins.Auth.V1.Action;
 
@@ -21,17 +22,18 @@ public sealed class DetailApiTests
         var (key, trusted) = TestPackages.Key(work);
         await using var host = await MinimalHost.StartAsync(trusted);
         using var admin = host.Client(MinimalHost.AdminToken);
-        using (var upload = await admin.PostAsync("/v1/plugins/upload", ManagementApiTests.Zip(TestPackages.EchoAuth(work, key))))
+        // The host's meter is the process's: a name no other test uses keeps their calls out of this count.
+        using (var upload = await admin.PostAsync("/v1/plugins/upload", ManagementApiTests.Zip(TestPackages.EchoAuth(work, key, name: "echo-activity"))))
         {
             Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
         }
 
-        using (var start = await admin.PutAsJsonAsync("/v1/plugins/echo-auth", new { status = "running" }))
+        using (var start = await admin.PutAsJsonAsync("/v1/plugins/echo-activity", new { status = "running" }))
         {
             Assert.Equal(HttpStatusCode.OK, start.StatusCode);
         }
 
-        var auth = host.Services.GetRequiredService<IPluginRegistry>().Get("echo-auth").Auth;
+        var auth = host.Services.GetRequiredService<IPluginRegistry>().Get("echo-activity").Auth;
 
         // Act
         for (var i = 0; i < 5; i++)
@@ -39,10 +41,10 @@ public sealed class DetailApiTests
             await auth.AuthorizeAsync("tok-alice", "/x", Action.Read).WaitAsync(TestPackages.Timeout);
         }
 
-        var activity = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-auth/activity?seconds=60");
+        var activity = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-activity/activity?seconds=60");
         using var unknown = await admin.GetAsync("/v1/plugins/nope/activity");
         using var reader = host.Client(MinimalHost.ReaderToken);
-        using var forbidden = await reader.GetAsync("/v1/plugins/echo-auth/activity");
+        using var forbidden = await reader.GetAsync("/v1/plugins/echo-activity/activity");
 
         // Assert
         Assert.Equal(60, activity.GetProperty("seconds").GetInt32());

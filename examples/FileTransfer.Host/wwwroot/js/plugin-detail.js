@@ -62,10 +62,15 @@ function open(name) {
 
 async function refresh(view) {
   try {
-    const [plugin, activity] = await Promise.all([api(path(view.name)), api(path(view.name, `/activity?seconds=${windowSeconds}`))]);
+    const [list, activity] = await Promise.all([api('/v1/plugins'), api(path(view.name, `/activity?seconds=${windowSeconds}`))]);
     if (current !== view) {
       return;
     }
+    const plugin = list.plugins.find((p) => p.name === activity.plugin);
+    if (!plugin) {
+      return;
+    }
+    renderChain(view, plugin, list.plugins.filter((p) => p.type === plugin.type));
     view.plugin = plugin;
     view.last = activity;
     renderSummary(plugin, activity);
@@ -104,7 +109,9 @@ function renderSummary(plugin, activity) {
   ];
   byId('detail-facts').replaceChildren(...facts.flatMap(([term, value]) => [el('dt', { text: term }), el('dd', {}, value)]));
   byId('detail-description').textContent = plugin.metadata?.description ?? '';
-  listInto('detail-services', activity.services, 'It claims no named services: it serves its type\'s built-in contract.');
+  // A typed plugin serves its type's contract; a custom one (or one that claims more) names its services.
+  const contracts = [...new Set([...(builtInContracts[plugin.type] ? [builtInContracts[plugin.type]] : []), ...(activity.services ?? [])])];
+  listInto('detail-services', contracts, 'It names no service.');
   listInto('detail-grants', activity.callbackGrants, 'It may call no host callbacks.');
   byId('detail-last-error').textContent = plugin.lastError || 'None.';
   const stderr = byId('detail-stderr');
@@ -122,6 +129,13 @@ function renderSummary(plugin, activity) {
   byId('detail-no-calls').hidden = activity.methods.length > 0;
 }
 
+const builtInContracts = {
+  auth: 'grpcplugins.auth.v1.AuthService',
+  storage: 'grpcplugins.storage.v1.StorageService',
+  protocol: 'grpcplugins.protocol.v1.ProtocolService',
+  monitor: 'grpcplugins.monitor.v1.MonitorService',
+};
+
 function listInto(id, items, empty) {
   const list = byId(id);
   list.replaceChildren(...(items?.length ? items.map((item) => el('li', {}, el('code', { text: item }))) : [el('li', { class: 'muted', text: empty })]));
@@ -132,6 +146,49 @@ function renderHistory(activity) {
     el('time', { datetime: event.at, text: formatTime(event.at) }), ' ',
     event.kind === 'restart' ? el('strong', { text: `restarted (${event.detail})` }) : badge(event.detail)));
   byId('detail-history').replaceChildren(...(items.length ? items : [el('li', { class: 'muted', text: 'No state change seen since the host started.' })]));
+}
+
+// --- its place in the chain of its type --------------------------------------------------------------------------
+
+// The plugins of one type are called in priority order (lower first); a package plugin can be moved in that order.
+function renderChain(view, plugin, peers) {
+  const key = peers.map((p) => `${p.name}:${p.priority}`).join('|');
+  if (view.chainKey === key) {
+    return;
+  }
+  view.chainKey = key;
+  const index = peers.findIndex((p) => p.name === plugin.name);
+  const list = byId('detail-chain');
+  list.replaceChildren(...peers.map((p) => el('li', { 'aria-current': p.name === plugin.name ? 'true' : undefined },
+    el('span', { text: p.name }), ' ', el('small', { class: 'muted', text: `priority ${p.priority}${p.source === 'builtin' ? ', built-in' : ''}` }))));
+  const movable = plugin.source === 'package';
+  const buttons = byId('detail-move');
+  const move = (label, position, enabled) => el('button', {
+    type: 'button',
+    text: label,
+    disabled: !movable || !enabled,
+    onclick: (event) => busyMove(event.currentTarget, view, position),
+  });
+  buttons.replaceChildren(
+    move('Move to front', 'front', index > 0),
+    move('Move up', index > 0 ? `before:${peers[index - 1].name}` : '', index > 0),
+    move('Move down', index < peers.length - 1 ? `after:${peers[index + 1].name}` : '', index < peers.length - 1),
+    move('Move to back', 'rear', index < peers.length - 1));
+  byId('detail-move-note').textContent = movable
+    ? `${plugin.name} is number ${index + 1} of ${peers.length} ${plugin.type} plugins; a move takes effect at once and is kept.`
+    : 'A built-in plugin\'s priority is set in the host\'s appsettings.json (Plugins:<name>:Priority).';
+}
+
+async function busyMove(button, view, position) {
+  try {
+    const plugin = await api(path(view.name, '/move'), { method: 'PUT', json: { position } });
+    notify(`Moved ${view.name}: its priority is now ${plugin.priority}.`);
+    view.chainKey = null;
+    await refresh(view);
+    byId('detail-move').querySelector('button:not(:disabled)')?.focus();
+  } catch (error) {
+    showError(error);
+  }
 }
 
 // --- charts -------------------------------------------------------------------------------------------------------
