@@ -60,6 +60,8 @@ internal sealed class PluginActivityRecorder : IHostedService, IDisposable
     /// <summary>The plugin's calls per method over the last <paramref name="window"/>, one point a second, and its history.</summary>
     public PluginActivity Snapshot(string plugin, TimeSpan window)
     {
+        // Observe the states now too, so the history is current whenever it is read, not only at the next tick.
+        _listener.RecordObservableInstruments();
         var now = _time.GetUtcNow();
         var from = now.ToUnixTimeSeconds() - (long)Math.Clamp(window.TotalSeconds, 1, Kept.TotalSeconds) + 1;
         var methods = _methods
