@@ -38,6 +38,8 @@ builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true)
 builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileTransferOptions.SectionName + ":Packages")).Configure(o =>
 {
     o.PluginsPath = settings.PluginsPath;
+    // Refused packages name this host's setting: FileTransfer:Packages:TrustedKeys.
+    o.ConfigurationPath = FileTransferOptions.SectionName + ":Packages";
     o.UploadsPath = Path.Combine(settings.DataPath, "plugin-uploads");
     o.ConfigVariables["DataDir"] = settings.DataPath;
 });

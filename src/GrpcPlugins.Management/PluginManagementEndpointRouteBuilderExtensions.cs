@@ -14,7 +14,11 @@ public static class PluginManagementEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the plugin management routes under <paramref name="prefix"/>: <c>GET</c> (every plugin), <c>GET {name}</c>,
     /// <c>POST upload</c> (install, or upgrade without downtime), <c>PUT {name}</c> (<c>{"status": "running"}</c>,
-    /// <c>"stopped"</c> or <c>"disabled"</c>), <c>DELETE {name}</c> (uninstall) and <c>PUT {name}/config</c>. Answers are
+    /// <c>"stopped"</c> or <c>"disabled"</c>), <c>DELETE {name}</c> (uninstall), <c>PUT {name}/config</c>, and the trusted signing keys: <c>GET keys</c>,
+    /// <c>POST keys</c> (a public key's PEM; trusted at once and after restarts) and <c>DELETE keys/{fingerprint}</c>;
+    /// <c>PUT {name}/move</c> (<c>{"position": "front" | "rear" | "before:NAME" | "after:NAME"}</c>, a package plugin's
+    /// place among the plugins of its type); and <c>GET {name}/activity?seconds=120</c>, the plugin's calls per second, errors and p50/p99 latency per method
+    /// (from the host's own metrics), restarts, state changes, standard error tail, contracts and callback grants. Answers are
     /// camelCase JSON; errors are problem JSON <c>{status, code, message}</c> with the status of the error's
     /// <see cref="GrpcPlugins.PluginErrorCode"/>. The routes are open to anyone who can reach them until the host
     /// protects them: chain <c>.RequireAuthorization("policy")</c> or an endpoint filter of its own on the returned group.
@@ -39,6 +43,11 @@ public static class PluginManagementEndpointRouteBuilderExtensions
         group.MapPut("/{name}", ManagementEndpoints.SetStatusAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         group.MapDelete("/{name}", ManagementEndpoints.UninstallAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         group.MapPut("/{name}/config", ManagementEndpoints.SetConfigAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapPut("/{name}/move", GrpcPlugins.Management.Priority.MoveEndpoints.MoveAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapGet("/{name}/activity", GrpcPlugins.Management.Metrics.ActivityEndpoints.Get).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapGet("/keys", GrpcPlugins.Management.Keys.KeyEndpoints.List).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapPost("/keys", GrpcPlugins.Management.Keys.KeyEndpoints.AddAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapDelete("/keys/{fingerprint}", GrpcPlugins.Management.Keys.KeyEndpoints.Remove).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         return group;
     }
 }

@@ -25,6 +25,12 @@ public sealed class PluginManagementOptions
     /// <summary>Paths of the PEM public keys (from <c>grpcplugins keygen</c>) whose package signatures are trusted. Defaults to none.</summary>
     public List<string> TrustedKeys { get; set; } = [];
 
+    /// <summary>
+    /// The configuration section this host binds these settings from, so that a refused package names the exact setting
+    /// that would accept it (such as <c>PluginManagement:TrustedKeys</c>). Defaults to <see cref="SectionName"/>.
+    /// </summary>
+    public string ConfigurationPath { get; set; } = SectionName;
+
     /// <summary>Whether unsigned packages may be installed. Defaults to false.</summary>
     public bool AllowUnsigned { get; set; }
 

@@ -46,9 +46,13 @@ public sealed class PluginManager : IHostedService
             MaxEntries = _options.MaxEntries,
             MaxEntryBytes = _options.MaxEntryBytes,
             MaxTotalBytes = _options.MaxTotalBytes,
-        }.TrustKeyFiles(_options.TrustedKeys);
+        };
         Directory = new PluginDirectory(Path.GetFullPath(_options.PluginsPath), verifier);
+        Keys = TrustedKeyring.For(verifier, Path.GetFullPath(_options.PluginsPath), _options);
     }
+
+    /// <summary>The signing keys this host trusts, which can be added and removed while it runs.</summary>
+    public TrustedKeyring Keys { get; }
 
     /// <summary>This host's version, as packages' <c>hostVersions</c> see it: the GrpcPlugins.Hosting version.</summary>
     public static PluginVersion HostVersion { get; } = PluginVersion.Parse(typeof(PluginClient).Assembly.GetName().Version!.ToString(3));
@@ -363,7 +367,7 @@ public sealed class PluginManager : IHostedService
             Name = manifest.Name,
             Type = manifest.Types[0],
             Services = [.. manifest.Services],
-            Priority = manifest.Priority,
+            Priority = plugin.State.Priority ?? manifest.Priority,
             Command = Path.Combine(plugin.Folder, manifest.Entrypoint.Command),
             Args = [.. manifest.Entrypoint.Args],
             Config = ConfigStrings(plugin.State.Config),
@@ -436,7 +440,7 @@ public sealed class PluginManager : IHostedService
             name,
             metadata.Types[0],
             package is null ? "builtin" : "package",
-            manifest?.Priority ?? PluginOptions.DefaultPriority,
+            package?.State.Priority ?? manifest?.Priority ?? PluginOptions.DefaultPriority,
             status,
             pid,
             restarts,
@@ -445,6 +449,15 @@ public sealed class PluginManager : IHostedService
             package?.State.Config,
             manifest?.ConfigSchema,
             [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)]);
+    }
+
+    // A move takes effect at once: the registry orders plugins by the Priority of the options they run with.
+    internal void ApplyPriority(string name, int priority)
+    {
+        if (_runtime.TryGetValue(name, out var runtime) && runtime.Options is { } options)
+        {
+            options.Priority = priority;
+        }
     }
 
     private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));

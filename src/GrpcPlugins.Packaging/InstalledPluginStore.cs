@@ -42,6 +42,13 @@ public sealed record InstalledPluginState
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Folder { get; init; }
+
+    /// <summary>
+    /// The priority an operator chose while the host ran (the management API's <c>PUT {name}/move</c>), which replaces
+    /// the manifest's <c>priority</c>. Defaults to null: the manifest's.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Priority { get; init; }
 }
 
 /// <summary>

@@ -43,26 +43,28 @@ public sealed class PackageVerifier(PackageVerifierOptions options)
     internal VerifiedPackage Verify(PackageArchive archive)
     {
         var manifest = archive.ReadManifest();
-        CheckFiles(archive, manifest);
-        var signedBy = CheckSignature(archive.Name, manifest);
-        CheckCompatibility(archive.Name, manifest);
+        // Refusals name the package as its builder named it, not the file it was uploaded to.
+        var name = $"{manifest.Name} {manifest.Version}";
+        CheckFiles(archive, name, manifest);
+        var signedBy = CheckSignature(name, manifest);
+        CheckCompatibility(name, manifest);
         return new VerifiedPackage(manifest, signedBy, archive.UnpackedBytes);
     }
 
-    private static void CheckFiles(PackageArchive archive, PluginManifest manifest)
+    private static void CheckFiles(PackageArchive archive, string name, PluginManifest manifest)
     {
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in archive.Files)
         {
             if (!manifest.Files.TryGetValue(entry.FullName, out var expected))
             {
-                throw new PackageException(PackageProblem.FileNotListed, $"Refused '{archive.Name}': it holds \"{entry.FullName}\", which {PluginManifest.FileName} does not list, so its content is not vouched for. Pack the package again with `grpcplugins pack`.");
+                throw new PackageException(PackageProblem.FileNotListed, $"Refused '{name}': it holds \"{entry.FullName}\", which {PluginManifest.FileName} does not list, so its content is not vouched for. Pack the package again with `grpcplugins pack`.");
             }
 
             var actual = archive.Copy(entry, Stream.Null);
             if (actual != expected)
             {
-                throw new PackageException(PackageProblem.ChecksumMismatch, $"Refused '{archive.Name}': \"{entry.FullName}\" has SHA-256 {actual}, but {PluginManifest.FileName} says {expected}. The file was changed after packing (tampered or damaged); get the package again from its builder.");
+                throw new PackageException(PackageProblem.ChecksumMismatch, $"Refused '{name}': \"{entry.FullName}\" has SHA-256 {actual}, but {PluginManifest.FileName} says {expected}. The file was changed after packing (tampered or damaged); get the package again from its builder.");
             }
 
             present.Add(entry.FullName);
@@ -70,7 +72,7 @@ public sealed class PackageVerifier(PackageVerifierOptions options)
 
         if (manifest.Files.Keys.FirstOrDefault(f => !present.Contains(f)) is { } missing)
         {
-            throw new PackageException(PackageProblem.FileMissing, $"Refused '{archive.Name}': {PluginManifest.FileName} lists \"{missing}\", but the package does not hold it. Pack the package again.");
+            throw new PackageException(PackageProblem.FileMissing, $"Refused '{name}': {PluginManifest.FileName} lists \"{missing}\", but the package does not hold it. Pack the package again.");
         }
     }
 
@@ -80,13 +82,13 @@ public sealed class PackageVerifier(PackageVerifierOptions options)
         {
             return Options.AllowUnsigned
                 ? null
-                : throw new PackageException(PackageProblem.Unsigned, $"Refused '{name}': it is not signed, and this host accepts signed packages only. Sign it (`grpcplugins pack DIR --key KEY.pem`) with a key the host trusts, or allow unsigned packages in the host's settings.");
+                : throw new PackageException(PackageProblem.Unsigned, $"Refused '{name}': it is not signed, and this host accepts signed packages only. Sign it (`grpcplugins pack DIR --key KEY.pem`) with a key the host trusts, or allow unsigned packages with the host's setting {Options.AllowUnsignedSetting}.");
         }
 
         var key = Options.TrustedKeys.FirstOrDefault(k => PackageSigner.KeyId(k) == signature.KeyId);
         if (key is null)
         {
-            throw new PackageException(PackageProblem.UntrustedKey, $"Refused '{name}': it is signed with key {signature.KeyId}, which this host does not trust. Add the builder's public key to the host's trusted keys if you trust them.");
+            throw new PackageException(PackageProblem.UntrustedKey, $"Refused '{name}': it is signed with key {signature.KeyId}, which this host does not trust. If you trust its builder, trust their public key: {Options.TrustAdvice}.");
         }
 
         if (!PackageSigner.IsValid(manifest, key))
@@ -101,12 +103,12 @@ public sealed class PackageVerifier(PackageVerifierOptions options)
     {
         if (!manifest.HostVersions.IsSatisfiedBy(Options.HostVersion))
         {
-            throw new PackageException(PackageProblem.IncompatibleHost, $"Refused '{name}': {manifest.Name} {manifest.Version} supports host versions \"{manifest.HostVersions}\", and this host is {Options.HostVersion}. Install a version of the plugin built for this host.");
+            throw new PackageException(PackageProblem.IncompatibleHost, $"Refused '{name}': it supports host versions \"{manifest.HostVersions}\", and this host is {Options.HostVersion}. Install a version of the plugin built for this host.");
         }
 
         if (Options.ApiVersions.Count > 0 && !manifest.ApiVersions.Intersect(Options.ApiVersions, StringComparer.Ordinal).Any())
         {
-            throw new PackageException(PackageProblem.IncompatibleHost, $"Refused '{name}': {manifest.Name} speaks plugin API {string.Join(", ", manifest.ApiVersions)}, and this host serves {string.Join(", ", Options.ApiVersions)}. Install a version of the plugin that speaks one of them.");
+            throw new PackageException(PackageProblem.IncompatibleHost, $"Refused '{name}': it speaks plugin API {string.Join(", ", manifest.ApiVersions)}, and this host serves {string.Join(", ", Options.ApiVersions)}. Install a version of the plugin that speaks one of them.");
         }
     }
 }

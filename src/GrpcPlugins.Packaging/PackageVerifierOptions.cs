@@ -9,6 +9,19 @@ public sealed class PackageVerifierOptions
     /// <summary>Whether an unsigned package may be installed. Defaults to false.</summary>
     public bool AllowUnsigned { get; set; }
 
+    /// <summary>
+    /// How an operator of this host trusts a signing key, named in the refusal of a package signed by an untrusted key
+    /// (after "trust their public key: "). Defaults to the <c>grpcplugins verify --trusted-key KEY.pem</c> option; a
+    /// host with plugin management names its own command and setting.
+    /// </summary>
+    public string TrustAdvice { get; set; } = "pass it as `--trusted-key KEY.pem`";
+
+    /// <summary>
+    /// The setting or option that allows unsigned packages, named in the refusal of an unsigned package. Defaults to
+    /// <c>--allow-unsigned</c>, the <c>grpcplugins</c> option.
+    /// </summary>
+    public string AllowUnsignedSetting { get; set; } = "--allow-unsigned";
+
     /// <summary>The host's version, checked against a package's <c>hostVersions</c>. Defaults to 1.0.0.</summary>
     public PluginVersion HostVersion { get; set; } = PluginVersion.Parse("1.0.0");
 

@@ -10,7 +10,7 @@ namespace FileTransfer.FunctionalTests;
 /// <summary>
 /// The web dashboard in a real browser: Debian's chromium driven by playwright-core (tests/tools), against a real host.
 /// The browser steps are in tests/tools/dashboard.browser.mjs; this test starts the host, runs them, and checks the
-/// screenshot they leave in tests/artifacts/dashboard.png.
+/// screenshots they leave in tests/artifacts/dashboard*.png (signed out, empty, plugin detail, dark theme and more).
 /// </summary>
 public sealed class DashboardTests
 {
@@ -57,6 +57,13 @@ public sealed class DashboardTests
         Assert.Contains("ok - rita sees the transfer the admin started, listed by the host with its progress bar full", output, StringComparison.Ordinal);
         Assert.Contains("ok - installed audit-copy from the page, started, disabled and uninstalled it", output, StringComparison.Ordinal);
         Assert.Contains("ok - uploading audit-copy 1.3.0 upgraded the running plugin in place: running, new version, new process", output, StringComparison.Ordinal);
+        Assert.Contains("ok - signed out, the header shows no 'Signed in as'", output, StringComparison.Ordinal);
+        Assert.Contains("ok - a fresh host shows empty states and Send file stays disabled until there is a file to send", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the transfer card shows its id, start time, duration and speed", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the files plugin's detail view draws calls, latency and errors charts with data", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the config form generated from audit-copy's schema shows an invalid value inline, then saves a valid one", output, StringComparison.Ordinal);
+        Assert.Contains("ok - moving audit-copy to the front puts it first among the monitor plugins", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the dark theme applies from the toggle and stays after a reload", output, StringComparison.Ordinal);
         Assert.Contains("ok - the page logged no script errors", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(host.DataDir, "plugins", "audit-copy")), "The uninstalled plugin's folder is still there.");
         Assert.True(new FileInfo(screenshot).Length > 0, $"No screenshot at {screenshot}.");
@@ -119,7 +126,12 @@ public sealed class DashboardTests
             configSchema = new
             {
                 type = "object",
-                properties = new { audit_log = new { type = "string", @default = Path.Combine(workDir, "audit-copy.log") } },
+                properties = new
+                {
+                    audit_log = new { type = "string", description = "The file audit events are appended to.", @default = Path.Combine(workDir, "audit-copy.log") },
+                    flush_interval_ms = new { type = "integer", minimum = 1, description = "How often events are written out, in milliseconds." },
+                    otlp_protocol = new { type = "string", @enum = new[] { "grpc", "http/protobuf" }, description = "How events are exported when otlp_endpoint is set." },
+                },
             },
         }));
         var package = Path.Combine(workDir, $"audit-copy-{version}.zip");
@@ -138,7 +150,7 @@ public sealed class DashboardTests
 
         if (!Directory.Exists(Path.Combine(Tools, "node_modules", "playwright-core")))
         {
-            missing.Add($"playwright-core (cd {Tools} && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install)");
+            missing.Add($"playwright-core (cd {Tools} && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci)");
         }
 
         Assert.True(missing.Count == 0, "The dashboard browser test needs " + string.Join(" and ", missing) + ". bash tests/run-all.sh installs them.");

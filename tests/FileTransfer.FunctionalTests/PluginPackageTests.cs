@@ -355,7 +355,7 @@ public sealed class PluginPackageTests
     /// Copies the built AuditMonitor, writes its plugin.json, and packs it with the grpcplugins tool: signed when asked,
     /// with a key made on the first call in <paramref name="work"/>; <paramref name="change"/> may alter the copy first.
     /// </summary>
-    private static async Task<string> PackAuditCopyAsync(string work, bool sign, string version = "1.2.0", Action<string>? change = null)
+    internal static async Task<string> PackAuditCopyAsync(string work, bool sign, string version = "1.2.0", Action<string>? change = null)
     {
         var source = Path.Combine(work, "audit-copy-" + version + "-" + Guid.NewGuid().ToString("N")[..6]);
         CopyFolder(Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!, source);
@@ -431,7 +431,7 @@ public sealed class PluginPackageTests
 
     private static string TestPluginDll => Path.Combine(HostProcess.RepoRoot, "tests", "GrpcPlugins.TestPlugin", "bin", HostProcess.Configuration, "net10.0", "GrpcPlugins.TestPlugin.dll");
 
-    private static Task<FtResult> RunToolAsync(string workDir, params string[] args) =>
+    internal static Task<FtResult> RunToolAsync(string workDir, params string[] args) =>
         FtCli.RunDllAsync(ToolDll, args, workDir, new Dictionary<string, string?> { ["GRPCPLUGINS_HOST"] = null, ["GRPCPLUGINS_TOKEN"] = null, ["GRPCPLUGINS_DIR"] = null });
 
     private static async Task<JsonElement> SendAsync(HttpClient client, HttpMethod method, string path, HttpContent content, HttpStatusCode expected)
@@ -442,7 +442,7 @@ public sealed class PluginPackageTests
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private static ByteArrayContent ZipContent(string path)
+    internal static ByteArrayContent ZipContent(string path)
     {
         var content = new ByteArrayContent(File.ReadAllBytes(path));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");

@@ -59,7 +59,13 @@ public sealed class ReadmeCommandTests
             Assert.True(Directory.Exists(Path.Combine(folder, "data")));
             lock (output)
             {
-                Assert.Contains(output, l => l.Contains("First run: created user 'admin' with password", StringComparison.Ordinal));
+                // The password stands out: a box, with the password alone on its line; the users file it is about to
+                // create is not warned about as missing.
+                var banner = output.FindIndex(l => l.Contains("| First run: created user 'admin' with password", StringComparison.Ordinal));
+                Assert.True(banner > 0, string.Join('\n', output));
+                Assert.StartsWith("+---", output[banner - 1], StringComparison.Ordinal);
+                Assert.Matches(@"^\|\s+\S{24}\s+\|$", output[banner + 2]);
+                Assert.DoesNotContain(output, l => l.Contains("does not exist; starting with no users", StringComparison.Ordinal));
             }
         }
         finally

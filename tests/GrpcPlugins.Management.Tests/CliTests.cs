@@ -79,9 +79,9 @@ public sealed class CliTests
         Assert.DoesNotContain("echo-auth", flag.Stdout);
     }
 
-    private static Task<ToolResult> RunToolAsync(string work, params string[] args) => RunToolAsync(work, args, new Dictionary<string, string?>());
+    internal static Task<ToolResult> RunToolAsync(string work, params string[] args) => RunToolAsync(work, args, new Dictionary<string, string?>());
 
-    private static async Task<ToolResult> RunToolAsync(string work, string[] args, IReadOnlyDictionary<string, string?> environment)
+    internal static async Task<ToolResult> RunToolAsync(string work, string[] args, IReadOnlyDictionary<string, string?> environment)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -124,7 +124,7 @@ public sealed class CliTests
         return new ToolResult(process.ExitCode, await stdout.WaitAsync(TestPackages.Timeout), await stderr.WaitAsync(TestPackages.Timeout));
     }
 
-    private sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
+    internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
     {
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }

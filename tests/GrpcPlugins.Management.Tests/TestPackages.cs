@@ -30,8 +30,8 @@ internal static class TestPackages
     /// Packs the built test plugin as the auth plugin "echo-auth": it accepts the token named by its "token" setting
     /// (default "tok-alice"), echoes its configuration in Authorize's reason, and refuses a configuration with "reject".
     /// </summary>
-    public static string EchoAuth(string work, string privateKey, string version = "1.0.0") =>
-        Pack(work, privateKey, "echo-auth", version, new JsonArray("auth"), null, new JsonArray("auth"));
+    public static string EchoAuth(string work, string privateKey, string version = "1.0.0", string name = "echo-auth") =>
+        Pack(work, privateKey, name, version, new JsonArray("auth"), null, new JsonArray("auth"));
 
     /// <summary>
     /// Packs the built test plugin as a plugin of the type custom: its "echo" mode serves only the application-defined

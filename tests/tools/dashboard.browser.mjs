@@ -68,8 +68,18 @@ try {
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
 
-  // A wrong password: the API's problem message is shown in the alert region.
+  const shot = (name) => page.screenshot({ path: screenshot.replace(/\.png$/, `-${name}.png`), fullPage: true });
+
+  // Signed out: the header says nothing about a user (no "Signed in as ()").
   await page.goto(baseUrl);
+  await page.getByLabel('Username').waitFor(wait);
+  assert.equal(await page.getByText('Signed in as').isVisible(), false, 'the signed-out header shows "Signed in as"');
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'the signed-out header offers Sign out');
+  mkdirSync(dirname(screenshot), { recursive: true });
+  await shot('signed-out');
+  ok('signed out, the header shows no \'Signed in as\'');
+
+  // A wrong password: the API's problem message is shown in the alert region.
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -96,12 +106,21 @@ try {
   await plugins.locator('tr[data-plugin="quota"] td.extends').getByText('middleware after session, priority', { exact: false }).waitFor(wait);
   ok('the quota middleware plugin\'s row shows it runs after the session gate, with its priority');
 
+  // A fresh host: no files and no transfers, each said in words; Send file waits for a file to send.
+  const files = page.getByRole('region', { name: /Files/ });
+  const transfers = page.getByRole('region', { name: /Transfers/ });
+  await files.getByText('No files stored yet').waitFor(wait);
+  await transfers.getByText('No transfers yet').waitFor(wait);
+  assert.equal(await transfers.getByRole('button', { name: 'Send file' }).isDisabled(), true, 'Send file is enabled with no file to send');
+  assert.equal(await files.getByRole('button', { name: 'Upload', exact: true }).isDisabled(), true, 'Upload is enabled with no file picked');
+  await shot('empty');
+  ok('a fresh host shows empty states and Send file stays disabled until there is a file to send');
+
   // Upload a file through the form; it appears in the file list.
   const content = Buffer.from(`dashboard test ${Date.now()}\n`.repeat(2000));
   const fileName = `dashboard-${Date.now()}.txt`;
   const source = join(work, fileName);
   writeFileSync(source, content);
-  const files = page.getByRole('region', { name: /Files/ });
   await files.getByLabel('File to upload').setInputFiles(source);
   await files.getByRole('button', { name: 'Upload', exact: true }).click();
   const fileRow = files.locator('tbody tr', { hasText: fileName });
@@ -142,10 +161,10 @@ try {
   ok(`a bad package shows the API's answer (${upload.status} ${upload.body.code})`);
 
   // Transfers: one to this same host, followed to completion with its progress bar full.
-  const transfers = page.getByRole('region', { name: /Transfers/ });
+  assert.equal(await transfers.getByRole('button', { name: 'Send file' }).isDisabled(), false, 'Send file stays disabled with a file listed');
   await transfers.getByLabel('File', { exact: true }).selectOption({ label: fileName });
   await transfers.getByLabel('Destination host URL').fill(baseUrl);
-  await transfers.getByLabel('Destination token (optional)').fill(token);
+  await transfers.getByLabel('Destination token').fill(token);
   await transfers.getByRole('button', { name: 'Send file' }).click();
   const bar = transfers.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` });
   await transfers.locator('li .state-completed').waitFor(wait);
@@ -153,6 +172,33 @@ try {
   // The copy it received is listed beside the original without a reload.
   await files.locator('tbody tr', { hasText: fileName }).nth(1).waitFor(wait);
   ok('a transfer to this host completes, its progress bar is full, and the received copy is listed');
+
+  // The card tells this send from another of the same file: its id, when it started, how long it took and how fast.
+  const sent = await apiJson('/v1/transfers', { headers: { Authorization: `Bearer ${token}` } });
+  const transferId = sent.body.transfers[0].id;
+  const card = transfers.locator(`li[data-transfer="${transferId}"]`);
+  assert.equal(await card.locator('code').innerText(), transferId);
+  await card.getByText(/took .+ · .+\/s/).waitFor(wait);
+  assert.match(await card.locator('.meta').innerText(), /started .+ · took .+ · [\d.]+ (B|KiB|MiB|GiB)\/s/);
+  ok('the transfer card shows its id, start time, duration and speed');
+
+  // The files plugin's own page: the uploads, downloads and transfer above were calls to it (and a refresh of the
+  // file list, just now, so the two-minute window has some however slow this machine is): its charts have data.
+  await files.getByRole('button', { name: 'Refresh files' }).click();
+  await plugins.getByRole('link', { name: 'Details of files' }).click();
+  const detail = page.getByRole('region', { name: /Plugin files/ });
+  await detail.waitFor(wait);
+  await page.waitForFunction(() => Number(document.getElementById('chart-calls')?.dataset.points) > 0, null, wait);
+  for (const kind of ['calls', 'latency', 'errors']) {
+    assert.equal(await detail.locator(`#chart-${kind} canvas`).count(), 1, `the ${kind} chart has no canvas`);
+  }
+  assert.match(await detail.locator('#chart-calls').getAttribute('aria-label'), /Calls per second, last 120 seconds\. .*StorageService\/\w+/);
+  assert.match(await detail.locator('#detail-method-rows').innerText(), /grpcplugins\.storage\.v1\.StorageService\/\w+/);
+  assert.equal(await detail.locator('#detail-services').innerText(), 'grpcplugins.storage.v1.StorageService');
+  await shot('plugin-detail');
+  ok('the files plugin\'s detail view draws calls, latency and errors charts with data');
+  await page.getByRole('link', { name: /All plugins, files and transfers/ }).click();
+  await plugins.waitFor(wait);
 
   // Live state: stopping a plugin from the page shows it stopped, starting it shows it running again, when the host
   // has the plugin management routes; on a host without them, the page shows the API's "no route" answer.
@@ -198,6 +244,44 @@ try {
       assert.ok(notice.includes(`to ${version}`), `the notice "${notice}" does not name the version the row shows (${version})`);
       ok(`uploading ${name} ${version} upgraded the running plugin in place: running, new version, new process`);
     }
+
+    // Its configuration, as a form generated from its schema: a value the schema refuses is shown under its field,
+    // and a valid one is saved (the running plugin gets it at once).
+    await row.getByRole('link', { name: `Details of ${name}` }).click();
+    const detail = page.getByRole('region', { name: new RegExp(`Plugin ${name}`) });
+    const flush = detail.getByLabel('flush_interval_ms');
+    await flush.waitFor(wait);
+    assert.equal(await detail.getByLabel('otlp_protocol').evaluate((select) => select.tagName), 'SELECT');
+    await flush.fill('0');
+    await detail.getByRole('button', { name: 'Save configuration' }).click();
+    await detail.locator('#config-flush_interval_ms-error').getByText('Must be at least 1.').waitFor(wait);
+    assert.equal(await flush.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'config-flush_interval_ms', 'focus is not on the invalid field');
+    await shot('config-invalid');
+    await flush.fill('250');
+    await detail.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByRole('status').getByText(`Saved the configuration of ${name}`).waitFor({ timeout: 60_000 });
+    const configured = await apiJson(`/v1/plugins/${name}`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(configured.body.config.flush_interval_ms, 250);
+    ok(`the config form generated from ${name}'s schema shows an invalid value inline, then saves a valid one`);
+
+    // Its place among the monitor plugins: moved to the back it is called last, moved to the front first, as the page
+    // and the host's list both say.
+    const chain = detail.getByRole('list', { name: 'Plugins of this type, in the order they are called' });
+    const monitorNames = async () => (await apiJson('/v1/plugins', { headers: { Authorization: `Bearer ${token}` } })).body.plugins
+      .filter((p) => p.type === 'monitor').map((p) => p.name);
+    await detail.getByRole('button', { name: 'Move to back' }).click();
+    await page.getByRole('status').getByText(`Moved ${name}: its priority is now`).waitFor(wait);
+    await chain.locator('li').last().filter({ hasText: name }).waitFor(wait);
+    assert.equal((await monitorNames()).at(-1), name);
+    await detail.getByRole('button', { name: 'Move to front' }).click();
+    await chain.locator('li').first().filter({ hasText: name }).waitFor(wait);
+    assert.equal((await monitorNames())[0], name);
+    await detail.getByRole('button', { name: 'Move to front' }).and(page.locator(':disabled')).waitFor(wait);
+    await shot('move-priority');
+    ok(`moving ${name} to the front puts it first among the monitor plugins`);
+    await page.getByRole('link', { name: /All plugins, files and transfers/ }).click();
+    await plugins.waitFor(wait);
     await row.getByRole('button', { name: `Disable ${name}` }).click();
     await row.locator('.state-disabled').waitFor(wait);
     page.once('dialog', (dialog) => dialog.accept());
@@ -212,6 +296,20 @@ try {
   mkdirSync(dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
   ok(`screenshot saved to ${screenshot}`);
+
+  // The dark theme: from the header's toggle (a pressed button), kept after a reload.
+  const toggle = page.getByRole('button', { name: 'Dark theme' });
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(await background(), 'rgb(13, 17, 23)');
+  await page.reload();
+  await plugins.locator('tr[data-plugin="files"] .state-running').waitFor(wait);
+  assert.equal(await background(), 'rgb(13, 17, 23)');
+  await shot('dark');
+  await page.getByRole('button', { name: 'Dark theme' }).click();
+  assert.equal(await background(), 'rgb(255, 255, 255)');
+  ok('the dark theme applies from the toggle and stays after a reload');
 
   // A user without the admin role sees files and transfers, not plugin management.
   const reader = process.env.FT_READER;

@@ -42,7 +42,30 @@ public sealed class FirstRunAdmin(FileTransferOptions options, Action<string> an
         }
 
         password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', 'x').Replace('/', 'y');
-        announce($"First run: created user '{options.AdminUsername}' with password {password} . It is shown only this once; set {PasswordVariable} to choose it instead.");
+        announce(Banner(options.AdminUsername, password));
         return password;
+    }
+
+    /// <summary>
+    /// The first-run announcement, boxed so it stands out among the start-up log lines, with the password alone on its
+    /// line so it can be copied.
+    /// </summary>
+    /// <param name="username">The admin's name.</param>
+    /// <param name="password">The generated password.</param>
+    /// <returns>The lines of the box, joined by new lines.</returns>
+    public static string Banner(string username, string password)
+    {
+        string[] lines =
+        [
+            $"First run: created user '{username}' with password",
+            string.Empty,
+            "    " + password,
+            string.Empty,
+            "It is shown only this once: sign in with it now.",
+            $"To choose the password instead, set {PasswordVariable} before the first run.",
+        ];
+        var width = lines.Max(l => l.Length);
+        var rule = "+" + new string('-', width + 2) + "+";
+        return string.Join(Environment.NewLine, [string.Empty, rule, .. lines.Select(l => $"| {l.PadRight(width)} |"), rule, string.Empty]);
     }
 }

@@ -12,7 +12,8 @@ namespace FileTransfer.Host.Transfers;
 /// <param name="FileId">The file sent.</param>
 /// <param name="Destination">Where it goes.</param>
 /// <param name="StartedAt">When it started.</param>
-public sealed record TransferDto(string Id, string Status, double Progress, long BytesTransferred, long TotalBytes, string Error, string FileId, string Destination, DateTimeOffset? StartedAt)
+/// <param name="FinishedAt">When this host first saw it completed, failed or cancelled; null while it runs.</param>
+public sealed record TransferDto(string Id, string Status, double Progress, long BytesTransferred, long TotalBytes, string Error, string FileId, string Destination, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt = null)
 {
     /// <summary>Converts the wire type.</summary>
     /// <param name="transfer">The wire type.</param>

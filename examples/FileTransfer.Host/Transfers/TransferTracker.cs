@@ -224,6 +224,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context)
     {
         private TransferDto? _latest;
+        private DateTimeOffset? _finishedAt;
 
         public long StartedAt { get; } = FileTransferTelemetry.TransferStarted();
 
@@ -233,7 +234,11 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         /// <summary>Records the transfer as just seen and returns it as the API shows it.</summary>
         public TransferDto Seen(Transfer transfer)
         {
-            var dto = TransferDto.From(transfer, FileId);
+            // The plugin reports when a transfer started, not when it ended: the end is when this host first saw it so,
+            // and a resumed transfer is running again.
+            var ended = transfer.Status is TransferStatus.Completed or TransferStatus.Failed or TransferStatus.Cancelled;
+            _finishedAt = ended ? _finishedAt ?? DateTimeOffset.UtcNow : null;
+            var dto = TransferDto.From(transfer, FileId) with { FinishedAt = _finishedAt };
             Volatile.Write(ref _latest, dto);
             return dto;
         }

@@ -37,7 +37,12 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         var users = LoadUsers(settings.UsersFile);
         if (users is null)
         {
-            UsersFileAuthLog.UsersFileMissing(logger, settings.UsersFile);
+            // On a first run with admin_password the file is about to be created with that admin: nothing to warn about.
+            if (settings.AdminPassword is null)
+            {
+                UsersFileAuthLog.UsersFileMissing(logger, settings.UsersFile);
+            }
+
             users = new UsersFile([]);
         }
 

@@ -110,7 +110,7 @@ internal static class CliCommands
             StatusVerb("disable", "Disable a plugin: stop it, and keep it from starting until enabled.", InstalledStatus.Disabled),
             StatusVerb("start", "Start a plugin on the host (--server), or mark it to start with the host.", InstalledStatus.Running),
             StatusVerb("stop", "Stop a plugin on the host (--server), or mark it not to start with the host.", InstalledStatus.Stopped),
-            Uninstall(), ConformanceCommand.Create(),
+            Uninstall(), ConformanceCommand.Create(), KeysCommand.Create(),
         };
         root.SetAction(_ =>
         {
@@ -400,7 +400,7 @@ internal static class CliCommands
 
     private static PluginDirectory Directory(ParseResult parse) => new(parse.GetValue(DirOption)!, VerifierOptions(parse));
 
-    private static HostApi? Api(ParseResult parse) =>
+    internal static HostApi? Api(ParseResult parse) =>
         parse.GetValue(ServerOption) is { Length: > 0 } server ? new HostApi(server, parse.GetValue(BasePathOption)!, parse.GetValue(TokenOption)) : null;
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

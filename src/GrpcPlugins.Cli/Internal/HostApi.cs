@@ -59,6 +59,14 @@ internal sealed class HostApi : IDisposable
 
     public Task<JsonElement> UninstallAsync(string name, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, Route(name), null, cancellationToken);
 
+    public Task<JsonElement> ListKeysAsync(CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, _basePath + "/keys", null, cancellationToken);
+
+    public Task<JsonElement> AddKeyAsync(string publicKeyPem, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, _basePath + "/keys", new StringContent(publicKeyPem, System.Text.Encoding.UTF8, "application/x-pem-file"), cancellationToken);
+
+    public Task<JsonElement> RemoveKeyAsync(string fingerprint, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, _basePath + "/keys/" + Uri.EscapeDataString(fingerprint), null, cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private string Route(string name) => _basePath + "/" + Uri.EscapeDataString(name);

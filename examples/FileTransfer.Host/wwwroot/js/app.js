@@ -5,7 +5,9 @@ import { api, clearSession, currentSession, onSessionEnded, saveSession } from '
 import { clearFiles, knownFiles, loadFiles, onFilesChanged, uploadFile } from './files.js';
 import { installPackage, startPlugins, stopPlugins } from './plugins.js';
 import { clearTransfers, onTransferCompleted, startTransfer, startTransfers } from './transfers.js';
-import { busy, clearError, el, notify, showError } from './ui.js';
+import { busy, clearError, el, notify, showError, syncNeeds } from './ui.js';
+import './theme.js';
+import { closePluginDetail, routePluginDetail } from './plugin-detail.js';
 
 const byId = (id) => document.getElementById(id);
 
@@ -20,12 +22,14 @@ function enter(session) {
   } else {
     stopPlugins();
   }
+  routePluginDetail(session.user.roles.includes('admin'));
   // Transfers are named by their files, so the files come first.
   loadFiles().catch(showError).finally(startTransfers);
 }
 
 function leave() {
   clearSession();
+  closePluginDetail();
   stopPlugins();
   clearFiles();
   clearTransfers();
@@ -44,6 +48,8 @@ onFilesChanged(() => {
   if (knownFiles().some((file) => file.id === chosen)) {
     select.value = chosen;
   }
+  document.getElementById('transfer-send-hint').hidden = knownFiles().length > 0;
+  syncNeeds();
 });
 
 onTransferCompleted(() => loadFiles().catch(showError));
@@ -82,6 +88,12 @@ byId('logout').addEventListener('click', async () => {
 });
 byId('files-refresh').addEventListener('click', (event) => busy(event.currentTarget, () => loadFiles()));
 byId('files-more').addEventListener('click', (event) => busy(event.currentTarget, () => loadFiles(true)));
+
+// A plugin's name links to #plugin/<name>, its detail view; any other address is the main page.
+window.addEventListener('hashchange', () => {
+  const signedIn = currentSession();
+  routePluginDetail(Boolean(signedIn?.token) && signedIn.user.roles.includes('admin'));
+});
 
 const session = currentSession();
 if (session?.token) {

@@ -27,6 +27,7 @@ export function clearFiles() {
   files.clear();
   tbody().replaceChildren();
   document.getElementById('files-stats').textContent = '';
+  document.getElementById('files-empty').hidden = true;
   changed();
 }
 
@@ -48,6 +49,7 @@ export async function loadFiles(more = false) {
   nextPageToken = page.nextPageToken ?? '';
   document.getElementById('files-more').hidden = !nextPageToken;
   document.getElementById('files-stats').textContent = `${stats.totalItems} stored, ${formatBytes(stats.totalSize)}`;
+  document.getElementById('files-empty').hidden = files.size > 0;
   changed();
 }
 

@@ -73,6 +73,7 @@ function render(list, extensions) {
   if (wanted.some((tr, i) => body.children[i] !== tr)) {
     body.replaceChildren(...wanted);
   }
+  document.getElementById('plugins-empty').hidden = rows.size > 0;
   document.getElementById('plugins-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshed every ${pollMs / 1000} seconds.`;
 }
 
@@ -103,7 +104,10 @@ function update(row, plugin) {
   const status = statusOf(plugin);
   const { cells } = row;
   row.plugin = plugin;
-  cells.name.textContent = plugin.name;
+  if (cells.name.textContent !== plugin.name) {
+    // The name opens the plugin's detail view (plugin-detail.js).
+    cells.name.replaceChildren(el('a', { href: `#plugin/${encodeURIComponent(plugin.name)}`, text: plugin.name, 'aria-label': `Details of ${plugin.name}` }));
+  }
   cells.name.title = plugin.metadata?.description ?? '';
   cells.type.textContent = plugin.type ?? '';
   cells.version.textContent = plugin.metadata?.version ?? '';

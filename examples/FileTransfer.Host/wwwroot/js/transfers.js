@@ -4,7 +4,7 @@
 
 import { api } from './api.js';
 import { fileName } from './files.js';
-import { badge, busy, el, formatBytes, notify, showError } from './ui.js';
+import { badge, busy, el, formatBytes, formatDuration, formatTime, notify, showError } from './ui.js';
 
 const hiddenKey = 'ft.transfers.hidden';
 const pollMs = 3000;
@@ -46,6 +46,11 @@ async function loadTransfers() {
     show(transfer);
     follow(transfer.id);
   }
+  showEmpty();
+}
+
+function showEmpty() {
+  document.getElementById('transfers-empty').hidden = cards.size > 0;
 }
 
 /** Sets what runs when a transfer this tab follows completes (a transfer to this same host adds a file). */
@@ -61,6 +66,7 @@ export function clearTransfers() {
   }
   cards.clear();
   list().replaceChildren();
+  document.getElementById('transfers-empty').hidden = true;
 }
 
 /** Starts the transfer described by the transfer form. */
@@ -86,6 +92,7 @@ function show(transfer) {
     card = createCard(transfer);
     cards.set(transfer.id, card);
     list().prepend(card.li);
+    showEmpty();
   }
   const before = card.transfer?.status;
   card.transfer = transfer;
@@ -101,9 +108,26 @@ function show(transfer) {
     card.state.replaceChildren(badge(status));
   }
   card.bytes.textContent = `${percent}% · ${formatBytes(transfer.bytesTransferred)} of ${formatBytes(transfer.totalBytes)}`;
+  card.when.textContent = timing(transfer);
   card.error.textContent = transfer.error ?? '';
   card.cancel.disabled = finished.has(status);
   card.resume.disabled = !(status === 'failed' || status === 'cancelled');
+}
+
+// When it started, how long it ran, and its average speed: two sends of the same file differ here and by id.
+function timing(transfer) {
+  if (!transfer.startedAt) {
+    return 'not started yet';
+  }
+  const started = new Date(transfer.startedAt);
+  const end = transfer.finishedAt ? new Date(transfer.finishedAt) : new Date();
+  const seconds = Math.max(0, (end - started) / 1000);
+  const parts = [`started ${formatTime(transfer.startedAt)}`];
+  parts.push(transfer.finishedAt ? `took ${formatDuration(seconds)}` : `running for ${formatDuration(seconds)}`);
+  if (seconds > 0 && transfer.bytesTransferred > 0) {
+    parts.push(`${formatBytes(Math.round(transfer.bytesTransferred / seconds))}/s`);
+  }
+  return parts.join(' · ');
 }
 
 function createCard(transfer) {
@@ -112,6 +136,7 @@ function createCard(transfer) {
     state: el('span'),
     bytes: el('span'),
     error: el('span', { class: 'error-text' }),
+    when: el('span', { class: 'when' }),
     progress: el('progress', { max: '1', value: '0', 'aria-label': `Transfer of ${label}` }),
   };
   card.cancel = el('button', { type: 'button', text: 'Cancel', 'aria-label': `Cancel transfer of ${label}`, onclick: (e) => act(card, e.currentTarget, '/cancel') });
@@ -121,9 +146,11 @@ function createCard(transfer) {
     card.li.remove();
     cards.delete(transfer.id);
     hide(transfer.id);
+    showEmpty();
   } });
   card.li = el('li', { 'data-transfer': transfer.id },
     el('div', { text: label }),
+    el('div', { class: 'meta' }, el('span', {}, 'id ', el('code', { text: transfer.id })), card.when),
     card.progress,
     el('div', { class: 'detail' }, card.state, card.bytes, card.cancel, card.resume, forget, card.error));
   return card;

@@ -55,9 +55,41 @@ export async function busy(button, action) {
     showError(error);
     return undefined;
   } finally {
-    button.disabled = false;
     button.removeAttribute('aria-busy');
+    button.disabled = false;
+    syncNeeds();
   }
+}
+
+/**
+ * Enables each button marked data-needs="field-id" only while that field has a value (a file picked, a file chosen
+ * in a list), so a form cannot be sent empty. Runs on every input, change and form reset, and after each action.
+ */
+export function syncNeeds() {
+  for (const button of document.querySelectorAll('button[data-needs]')) {
+    if (button.getAttribute('aria-busy') === 'true') {
+      continue;
+    }
+    const field = document.getElementById(button.dataset.needs);
+    button.disabled = !field?.value;
+  }
+}
+
+for (const type of ['input', 'change']) {
+  document.addEventListener(type, syncNeeds);
+}
+// A reset event comes before the fields are cleared.
+document.addEventListener('reset', () => setTimeout(syncNeeds));
+
+/** A duration in seconds, as people say it: 850 ms, 12.4 s, 3 min 5 s. */
+export function formatDuration(seconds) {
+  if (seconds < 1) {
+    return `${Math.round(seconds * 1000)} ms`;
+  }
+  if (seconds < 60) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }
 
 export function formatBytes(bytes) {

@@ -27,14 +27,17 @@ internal sealed class RemoteFailure(string message, bool transient, HttpStatusCo
         var url = response.RequestMessage?.RequestUri;
         var detail = await ProblemMessageAsync(response, cancellationToken);
         var transient = (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
-        var hint = status switch
+        // A refused sign-in is told as what to do here: the remote host's own message speaks to API clients (routes, headers).
+        var message = status switch
         {
-            HttpStatusCode.Unauthorized => " Check the token for that host: it may have expired, or the host restarted and signed everyone out.",
-            HttpStatusCode.Forbidden => " The token's user lacks the role this needs on that host.",
-            _ => string.Empty,
+            HttpStatusCode.Unauthorized => $"{Authority(url)} refused to {action}: it needs a signed-in user's token (401). Sign in to that host and give its token as the transfer's destination token; a token expires, and a restart of that host signs everyone out.",
+            HttpStatusCode.Forbidden => $"{Authority(url)} refused to {action}: the destination token's user lacks the role this needs there (403). Use a token of a user allowed to upload on that host.",
+            _ => $"{Authority(url)} refused to {action}: {(int)status} {detail.TrimEnd().TrimEnd('.')}.",
         };
-        return new RemoteFailure($"{url?.GetLeftPart(UriPartial.Authority)} refused to {action}: {(int)status} {detail}.{hint}", transient, status);
+        return new RemoteFailure(message, transient, status);
     }
+
+    private static string? Authority(Uri? url) => url?.GetLeftPart(UriPartial.Authority);
 
     private static async Task<string> ProblemMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
