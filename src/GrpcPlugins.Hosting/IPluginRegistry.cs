@@ -46,6 +46,15 @@ public interface IPluginRegistry
     PluginStatus? GetStatus(string name);
 
     /// <summary>
+    /// Moves a listed plugin in the priority order of <see cref="OfType"/> and <see cref="Serving"/> at once, without a
+    /// restart: the next call that asks for the order sees it (EMQX's "move" of a plugin in its chain).
+    /// </summary>
+    /// <param name="name">The plugin's name.</param>
+    /// <param name="priority">Its new <see cref="PluginOptions.Priority"/>: lower comes first.</param>
+    /// <returns>True when a plugin of that name is listed; false when none is (a later start takes the priority of its own options).</returns>
+    bool SetPriority(string name, int priority);
+
+    /// <summary>
     /// Starts a plugin while the host runs, and lists it once it is ready. A stopped or crashed plugin of the same name
     /// is replaced, keeping its place in <see cref="Plugins"/>.
     /// </summary>

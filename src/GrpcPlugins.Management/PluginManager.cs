@@ -452,13 +452,7 @@ public sealed class PluginManager : IHostedService
     }
 
     // A move takes effect at once: the registry orders plugins by the Priority of the options they run with.
-    internal void ApplyPriority(string name, int priority)
-    {
-        if (_runtime.TryGetValue(name, out var runtime) && runtime.Options is { } options)
-        {
-            options.Priority = priority;
-        }
-    }
+    internal void ApplyPriority(string name, int priority) => _registry.SetPriority(name, priority);
 
     private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 

@@ -56,6 +56,22 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
         return [.. Plugins.Where(p => p.Serves(serviceName) && p.State != PluginState.Stopped).OrderBy(p => p.Options.Priority)];
     }
 
+    public bool SetPriority(string name, int priority)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_lock)
+        {
+            var listed = Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (listed is null)
+            {
+                return false;
+            }
+
+            listed.Options.Priority = priority;
+            return true;
+        }
+    }
+
     public PluginStatus? GetStatus(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
