@@ -40,6 +40,10 @@ switch (mode)
         // An application-defined contract only: a Custom plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());
         break;
+    case "sandbox-probe":
+        // Misbehaves on request (SandboxProbe), so tests see what a sandbox lets through.
+        await PluginServer.RunAsync(rest, p => p.AddService<SandboxProbe>());
+        break;
     case "callbacks":
         // Makes host callbacks on request (CallbackProbe), so tests see what a host answers a real plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<CallbackProbe>());

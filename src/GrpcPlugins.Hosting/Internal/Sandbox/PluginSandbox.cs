@@ -295,7 +295,9 @@ internal static class PluginSandbox
             rules.AddRange([flag, path, path]);
         }
 
-        rules.AddRange(["--chdir", workingDirectory]);
+        // The folders bubblewrap made to hold the binds stay read-only: a write outside them fails with EROFS or ENOENT,
+        // rather than landing in a scratch copy. Only /tmp (private, empty, in memory) and the Write paths take writes.
+        rules.AddRange(["--remount-ro", "/", "--chdir", workingDirectory]);
         return rules;
     }
 
