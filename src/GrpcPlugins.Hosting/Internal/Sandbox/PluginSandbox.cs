@@ -267,6 +267,12 @@ internal static class PluginSandbox
             readOnly.Add(plugin.WorkingDirectory);
         }
 
+        // An apphost finds its runtime through DOTNET_ROOT when it is not under /usr.
+        if (startInfo.Environment.TryGetValue("DOTNET_ROOT", out var dotnetRoot) && dotnetRoot is not null && Path.IsPathFullyQualified(dotnetRoot))
+        {
+            readOnly.Add(dotnetRoot);
+        }
+
         readOnly.AddRange(plugin.Sandbox.Read);
         if (startInfo.Environment.TryGetValue(PluginProtocol.HostCallbacksAddressVariable, out var callbacks) && callbacks is not null)
         {
