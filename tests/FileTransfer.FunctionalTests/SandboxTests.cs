@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace FileTransfer.FunctionalTests;
 
 /// <summary>
-/// The file-transfer host with a runaway plugin beside its confined example plugins: the runaway one (leaking memory and
+/// The file-transfer host (its example plugins confined by appsettings.Sandboxed.json) with a runaway plugin: the runaway one (leaking memory and
 /// spinning a core from its start) is killed at its memory limit and restarted, again and again, with a typed reason,
 /// while uploads keep being answered.
 /// </summary>
@@ -19,6 +19,7 @@ public sealed class SandboxTests
         await using var host = await HostProcess.StartAsync(
             null,
             null,
+            "--environment=Sandboxed", // appsettings.Sandboxed.json: the example plugins confined
             "--Plugins:runaway:Services:0=grpcplugins.test.sandbox.v1.SandboxProbeService",
             $"--Plugins:runaway:Command={TestPluginDll}",
             "--Plugins:runaway:Args:0=runaway",

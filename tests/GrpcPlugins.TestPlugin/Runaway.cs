@@ -4,15 +4,21 @@ using Microsoft.Extensions.Hosting;
 namespace GrpcPlugins.TestPlugin;
 
 /// <summary>
-/// A runaway plugin: once serving, one thread spins and another holds 4 MiB more native memory (every page written)
+/// A runaway plugin: 2 s after its host has called Init (so that it starts like any plugin), one thread spins and another holds 4 MiB more native memory (every page written)
 /// every 20 ms, up to 4 GiB, then holds it. Unconfined it would take the machine's memory; a memory limit stops it.
 /// </summary>
 internal sealed class Runaway : BackgroundService
 {
     private const int MaxBlocks = 1024;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Completed by the first Init (<see cref="SandboxProbe.InitAsync"/>).</summary>
+    public static TaskCompletionSource Initialized { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await Initialized.Task.WaitAsync(stoppingToken);
+        // A moment for the host to finish its start, so this is a plugin going wrong while it runs.
+        await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
         var spinner = new Thread(() =>
         {
             var x = 0UL;
@@ -24,7 +30,7 @@ internal sealed class Runaway : BackgroundService
             GC.KeepAlive(x);
         }) { IsBackground = true };
         spinner.Start();
-        return Task.Run(
+        await Task.Run(
             async () =>
             {
                 var held = new List<IntPtr>();

@@ -10,9 +10,18 @@ namespace GrpcPlugins.TestPlugin;
 /// Serves the test-only SandboxProbeService (Protos/sandbox_probe.proto): misbehaves on request, always within a bound,
 /// and answers with the ordinary OS error when something refuses it.
 /// </summary>
-public sealed class SandboxProbe : SandboxProbeService.SandboxProbeServiceBase
+public sealed class SandboxProbe : SandboxProbeService.SandboxProbeServiceBase, GrpcPlugins.Sdk.IPluginLifecycle
 {
     private static readonly List<IntPtr> Held = [];
+
+    /// <summary>Starts the runaway mode's misbehaviour, if any: only once the host has it running.</summary>
+    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    {
+        Runaway.Initialized.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public Task ShutdownAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task<TryResponse> Try(TryRequest request, ServerCallContext context)
     {
