@@ -24,6 +24,10 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
         {
             plugin.Config[key] = plugin.Config[key].Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal);
         }
+
+        // So are the folders their sandbox lets them read and write (appsettings.json: each plugin's Sandbox).
+        plugin.Sandbox.Read = [.. plugin.Sandbox.Read.Select(p => p.Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal))];
+        plugin.Sandbox.Write = [.. plugin.Sandbox.Write.Select(p => p.Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal))];
     }
 
     firstRun.Apply(plugins);

@@ -58,6 +58,12 @@ public sealed class PluginClient : IAsyncDisposable, ILivePlugins
     /// <summary>Why the plugin last went down, with its last stderr lines; null while it never has.</summary>
     public string? LastError => _status.LastError;
 
+    /// <summary>
+    /// How the sandbox of the plugin's latest start is enforced on this machine, rule by rule, and what is not enforced
+    /// (<see cref="PluginOptions.Sandbox"/>); <see cref="SandboxReport.None"/> when it declares none.
+    /// </summary>
+    public SandboxReport Sandbox => _instance.Sandbox;
+
     /// <summary>Completes with the exit code when the process of the plugin's latest start exits.</summary>
     public Task<int> Exited => _status.Instance.Exited;
 

@@ -196,6 +196,13 @@ public sealed class PluginOptions
     /// </summary>
     public List<string> HostCallbacks { get; set; } = [];
 
+    /// <summary>
+    /// What the plugin may use (memory, CPU, processes, open files, files, network), enforced by the host at every launch;
+    /// see <see cref="PluginSandboxOptions"/>. Bound from the plugin's <c>Sandbox</c> section. Defaults to nothing
+    /// declared: the plugin runs unconfined.
+    /// </summary>
+    public PluginSandboxOptions Sandbox { get; set; } = new();
+
     /// <summary>The deadline <see cref="MethodTimeouts"/> sets for a method, by its full or short name; null when it sets none.</summary>
     /// <param name="method">The method's name (<c>Stats</c>) or full name (<c>/grpcplugins.storage.v1.StorageService/Stats</c>).</param>
     /// <returns>The configured deadline, or null.</returns>
@@ -291,6 +298,16 @@ public sealed class PluginOptions
         if (ProtocolVersions.Any(v => v < 1))
         {
             yield return $"{who} has ProtocolVersions [{string.Join(", ", ProtocolVersions)}]: each must be 1 or more.";
+        }
+
+        foreach (var problem in Sandbox.Validate(who))
+        {
+            yield return problem;
+        }
+
+        if (Sandbox.Network == SandboxNetwork.None && Transport == HandshakeLine.TcpNetwork)
+        {
+            yield return $"{who} has Sandbox.Network None and Transport 'tcp': a plugin without network cannot be reached over TCP; use the 'unix' transport.";
         }
 
         if (ChunkSize <= 0 || ChunkSize > MaxMessageSize - 1024)

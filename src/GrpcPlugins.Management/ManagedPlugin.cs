@@ -27,4 +27,8 @@ public sealed record ManagedPlugin(
     ManagedPluginMetadata Metadata,
     JsonObject? Config,
     JsonObject? ConfigSchema,
-    IReadOnlyList<PluginNodeStatus> NodeStatus);
+    IReadOnlyList<PluginNodeStatus> NodeStatus)
+{
+    /// <summary>What it may use and reach, and how that is enforced here; shown before an install or upgrade that widens it.</summary>
+    public ManagedPluginSandbox? Sandbox { get; init; }
+}

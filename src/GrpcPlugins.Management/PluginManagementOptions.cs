@@ -55,4 +55,10 @@ public sealed class PluginManagementOptions
     /// host's data folder, so a package's default <c>{DataDir}/audit.log</c> lands there). Defaults to none.
     /// </summary>
     public Dictionary<string, string> ConfigVariables { get; set; } = [];
+
+    /// <summary>
+    /// Whether a package plugin whose declared sandbox (<c>resources</c>, <c>permissions</c>) cannot be wholly enforced on
+    /// this machine is refused rather than started with what can be (<see cref="GrpcPlugins.Hosting.PluginSandboxOptions.Require"/>). Defaults to false.
+    /// </summary>
+    public bool RequireSandbox { get; set; }
 }

@@ -132,7 +132,12 @@ public sealed class PluginManager : IHostedService
     /// <param name="cancellationToken">Abandons the upload, or the new version's start (it is then rolled back).</param>
     /// <returns>The installed plugin, and the version it was upgraded from (null for a new install).</returns>
     /// <exception cref="PackageException">The package is refused, or the upgrade was rolled back; the installed plugins are as they were.</exception>
-    public async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallAsync(Stream package, CancellationToken cancellationToken)
+    /// <param name="acceptPermissions">
+    /// Whether the admin accepts an upgrade that asks for more than the installed version may use
+    /// (<see cref="PluginManifest.WidensFrom"/>); without it such an upgrade is refused with
+    /// <see cref="PackageProblem.PermissionsWiden"/>, listing what widens.
+    /// </param>
+    public async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallAsync(Stream package, CancellationToken cancellationToken, bool acceptPermissions = false)
     {
         ArgumentNullException.ThrowIfNull(package);
         var uploads = System.IO.Directory.CreateDirectory(_options.UploadsPath ?? Path.Combine(Path.GetTempPath(), "grpcplugins-uploads")).FullName;
@@ -155,7 +160,18 @@ public sealed class PluginManager : IHostedService
 
                 if (!IsBuiltin(verified.Manifest.Name) && Directory.IsInstalled(verified.Manifest.Name))
                 {
-                    var from = Directory.Get(verified.Manifest.Name).Manifest.Version.ToString();
+                    var installedManifest = Directory.Get(verified.Manifest.Name).Manifest;
+                    var from = installedManifest.Version.ToString();
+                    if (verified.Manifest.WidensFrom(installedManifest) is { Count: > 0 } widens && !acceptPermissions)
+                    {
+                        throw new PackageException(
+                            PackageProblem.PermissionsWiden,
+                            $"'{verified.Manifest.Name}' {verified.Manifest.Version} asks for more than the installed {from} may use: {string.Join("; ", widens)}. Review these, then upload it again with ?acceptPermissions=true to accept them; the installed version keeps running.")
+                        {
+                            Reasons = widens,
+                        };
+                    }
+
                     var upgraded = await UpgradeAsync(path, cancellationToken);
                     return (Describe(Listed(upgraded.Manifest.Name), upgraded), from);
                 }
@@ -373,6 +389,25 @@ public sealed class PluginManager : IHostedService
             Config = ConfigStrings(plugin.State.Config),
             WorkingDirectory = plugin.Folder,
             HostCallbacks = [.. manifest.CallbackGrants],
+            Sandbox = SandboxOf(manifest),
+        };
+    }
+
+    // The package's declared resources and permissions as the host's sandbox options, host variables filled in.
+    private PluginSandboxOptions SandboxOf(PluginManifest manifest)
+    {
+        var permissions = manifest.Permissions;
+        return new PluginSandboxOptions
+        {
+            MemoryMiB = manifest.Resources.MemoryMiB,
+            CpuPercent = manifest.Resources.CpuPercent,
+            MaxProcesses = manifest.Resources.MaxProcesses,
+            MaxOpenFiles = manifest.Resources.MaxOpenFiles,
+            ConfineFiles = permissions.ConfinesFiles,
+            Read = [.. (permissions.Read ?? []).Select(FillVariables)],
+            Write = [.. (permissions.Write ?? []).Select(FillVariables)],
+            Network = Enum.Parse<SandboxNetwork>(permissions.Network, ignoreCase: true),
+            Require = _options.RequireSandbox,
         };
     }
 
@@ -448,7 +483,10 @@ public sealed class PluginManager : IHostedService
             metadata,
             package?.State.Config,
             manifest?.ConfigSchema,
-            [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)]);
+            [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)])
+        {
+            Sandbox = new ManagedPluginSandbox(manifest?.Resources, manifest?.Permissions, running ? client!.Sandbox : null),
+        };
     }
 
     // A move takes effect at once: the registry orders plugins by the Priority of the options they run with.

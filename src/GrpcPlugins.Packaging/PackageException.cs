@@ -59,6 +59,9 @@ public enum PackageProblem
 
     /// <summary>Two entries of the package have the same name: the package is malformed (a refusal, not a conflict with what is installed).</summary>
     DuplicateEntry,
+
+    /// <summary>An upgrade asks for more than the installed version may use (resources, files, network, callbacks) and the request did not accept it.</summary>
+    PermissionsWiden,
 }
 
 /// <summary>
@@ -88,7 +91,7 @@ public sealed class PackageException : PluginException
     {
         PackageProblem.DuplicateName => PluginErrorCode.AlreadyExists,
         PackageProblem.NotInstalled => PluginErrorCode.NotFound,
-        PackageProblem.IncompatibleHost or PackageProblem.NotNewer or PackageProblem.UpgradeFailed => PluginErrorCode.FailedPrecondition,
+        PackageProblem.IncompatibleHost or PackageProblem.NotNewer or PackageProblem.UpgradeFailed or PackageProblem.PermissionsWiden => PluginErrorCode.FailedPrecondition,
         _ => PluginErrorCode.InvalidArgument,
     };
 }

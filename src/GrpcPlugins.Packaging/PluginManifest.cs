@@ -80,6 +80,28 @@ public sealed partial class PluginManifest
     /// </summary>
     public IReadOnlyList<string> CallbackGrants { get; private init; } = [];
 
+    /// <summary>
+    /// What the plugin may reach (<c>permissions</c>: callbacks, read and write paths, network); <see cref="PluginPermissions.None"/>
+    /// when the manifest declares nothing. The host enforces them at spawn.
+    /// </summary>
+    public PluginPermissions Permissions { get; private init; } = PluginPermissions.None;
+
+    /// <summary>What the plugin may use of the machine (<c>resources</c>); <see cref="PluginResources.None"/> when undeclared.</summary>
+    public PluginResources Resources { get; private init; } = PluginResources.None;
+
+    /// <summary>
+    /// What this manifest may do that <paramref name="installed"/> (the version it would replace) may not, one line
+    /// each, such as "network: none becomes any" or "write: adds /srv/data"; empty when it asks for nothing more. An
+    /// upgrade that widens is shown to the admin and confirmed first, as a phone does with an app's permissions.
+    /// </summary>
+    /// <param name="installed">The installed version's manifest.</param>
+    /// <returns>What widens.</returns>
+    public IReadOnlyList<string> WidensFrom(PluginManifest installed)
+    {
+        ArgumentNullException.ThrowIfNull(installed);
+        return PermissionWidening.Compare(installed.Resources, installed.Permissions, Resources, Permissions);
+    }
+
     /// <summary>The signature; null when the package is unsigned.</summary>
     public PluginSignature? Signature { get; private init; }
 
@@ -240,6 +262,8 @@ public sealed partial class PluginManifest
                 Files = files,
                 Signature = SignatureField(),
                 CallbackGrants = CallbackGrantsField(),
+                Permissions = PermissionsField(),
+                Resources = ResourcesField(),
             };
         }
 
@@ -305,6 +329,80 @@ public sealed partial class PluginManifest
             }
 
             return StringList("callbacks", "such as [\"files.read\", \"kv\", \"log\"]", allowEmpty: true, permissions, "permissions.callbacks");
+        }
+
+        private PluginPermissions PermissionsField()
+        {
+            if (json["permissions"] is not JsonObject permissions)
+            {
+                return PluginPermissions.None;
+            }
+
+            const string PathHint = "absolute paths or paths starting with a host variable, such as [\"{DataDir}/files\"]";
+            List<string>? Paths(string field)
+            {
+                if (permissions[field] is null)
+                {
+                    return null;
+                }
+
+                var paths = StringList(field, PathHint, allowEmpty: true, permissions, "permissions." + field);
+                foreach (var bad in paths.Where(p => !(p.StartsWith('/') || p.StartsWith('{')) || p.Split('/').Contains("..")))
+                {
+                    Problems.Add($"'permissions.{field}' holds \"{bad}\": write {PathHint}, without '..'.");
+                }
+
+                return paths;
+            }
+
+            var read = Paths("read");
+            var write = Paths("write");
+            var network = "any";
+            if (permissions["network"] is { } node)
+            {
+                if (node.GetValueKind() == JsonValueKind.String && PluginPermissions.NetworkValues.Contains(node.GetValue<string>()))
+                {
+                    network = node.GetValue<string>();
+                }
+                else
+                {
+                    Problems.Add($"'permissions.network' must be \"none\", \"loopback\" or \"any\", not {node.ToJsonString()}.");
+                }
+            }
+
+            return new PluginPermissions(CallbackGrantsField(), read is null && write is not null ? [] : read, write is null && read is not null ? [] : write, network);
+        }
+
+        private PluginResources ResourcesField()
+        {
+            var resources = Object("resources", "such as {\"memoryMiB\": 128, \"cpuPercent\": 50, \"maxProcesses\": 64, \"maxOpenFiles\": 256}", required: false);
+            if (resources is null)
+            {
+                return PluginResources.None;
+            }
+
+            int? Limit(string field, int least)
+            {
+                if (resources[field] is not { } node)
+                {
+                    return null;
+                }
+
+                if (node.GetValueKind() != JsonValueKind.Number || !node.AsValue().TryGetValue<int>(out var value) || value < least)
+                {
+                    Problems.Add($"'resources.{field}' must be a whole number of at least {least}, not {node.ToJsonString()}.");
+                    return null;
+                }
+
+                return value;
+            }
+
+            foreach (var (field, _) in resources.Where(f => f.Key is not ("memoryMiB" or "cpuPercent" or "maxProcesses" or "maxOpenFiles")))
+            {
+                Problems.Add($"'resources' holds \"{field}\": use memoryMiB, cpuPercent, maxProcesses and maxOpenFiles.");
+            }
+
+            return new PluginResources(Limit("memoryMiB", 16), Limit("cpuPercent", 1), Limit("maxProcesses", 1), Limit("maxOpenFiles", 16));
         }
 
         private JsonObject? Object(string field, string hint, bool required)

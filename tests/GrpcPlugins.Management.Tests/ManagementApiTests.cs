@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Test.Echo.V1;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,6 +90,57 @@ public sealed class ManagementApiTests
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("not_found", goneProblem.GetProperty("code").GetString());
         Assert.False(Directory.Exists(Path.Combine(host.PluginsDir, "echo-auth")));
+    }
+
+    [Fact]
+    public async Task Api_UpgradeThatWidensPermissions_RefusedListingWhatWidensUntilAccepted()
+    {
+        // Arrange
+        var work = Directory.CreateTempSubdirectory("mgmt-sandbox-").FullName;
+        var (key, trusted) = TestPackages.Key(work);
+        var narrow = TestPackages.EchoAuth(work, key, "1.0.0", (JsonObject)JsonNode.Parse("""
+            {"resources": {"memoryMiB": 256, "maxOpenFiles": 512}, "permissions": {"network": "none", "write": []}}
+            """)!);
+        var anywhere = Path.Combine(work, "anywhere");
+        var wide = TestPackages.EchoAuth(work, key, "1.1.0", new JsonObject
+        {
+            ["resources"] = new JsonObject { ["memoryMiB"] = 512, ["maxOpenFiles"] = 512 },
+            ["permissions"] = new JsonObject { ["network"] = "any", ["write"] = new JsonArray(anywhere) },
+        });
+        await using var host = await MinimalHost.StartAsync(trusted);
+        using var admin = host.Client(MinimalHost.AdminToken);
+
+        // Act
+        using var upload = await admin.PostAsync("/v1/plugins/upload", Zip(narrow));
+        var installed = await BodyAsync(upload);
+        var started = await SendAsync(admin, HttpMethod.Put, "/v1/plugins/echo-auth", new { status = "running" }, HttpStatusCode.OK);
+        using var refused = await admin.PostAsync("/v1/plugins/upload", Zip(wide));
+        var refusedBody = await refused.Content.ReadAsStringAsync();
+        var afterRefusal = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-auth");
+        using var accepted = await admin.PostAsync("/v1/plugins/upload?acceptPermissions=true", Zip(wide));
+        var upgraded = await BodyAsync(accepted);
+
+        // Assert
+        var declared = installed.GetProperty("sandbox");
+        Assert.Equal(256, declared.GetProperty("resources").GetProperty("memoryMiB").GetInt32());
+        Assert.Equal("none", declared.GetProperty("permissions").GetProperty("network").GetString());
+        var enforced = started.GetProperty("sandbox").GetProperty("enforced");
+        Assert.Equal("namespace", enforced.GetProperty("network").GetString());
+        Assert.Equal("bubblewrap", enforced.GetProperty("files").GetString());
+        Assert.Equal("rlimit", enforced.GetProperty("openFiles").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = JsonDocument.Parse(refusedBody).RootElement;
+        Assert.Equal("failed_precondition", problem.GetProperty("code").GetString());
+        var message = problem.GetProperty("message").GetString();
+        Assert.Contains("resources.memoryMiB: 256 becomes 512", message);
+        Assert.Contains("network: none becomes any", message);
+        Assert.Contains($"write: adds {anywhere}", message);
+        Assert.Contains("?acceptPermissions=true", message);
+        Assert.Equal("1.0.0", afterRefusal.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal("running", afterRefusal.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("1.1.0", upgraded.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal("any", upgraded.GetProperty("sandbox").GetProperty("permissions").GetProperty("network").GetString());
     }
 
     [Fact]

@@ -30,8 +30,13 @@ internal static class TestPackages
     /// Packs the built test plugin as the auth plugin "echo-auth": it accepts the token named by its "token" setting
     /// (default "tok-alice"), echoes its configuration in Authorize's reason, and refuses a configuration with "reject".
     /// </summary>
-    public static string EchoAuth(string work, string privateKey, string version = "1.0.0", string name = "echo-auth") =>
-        Pack(work, privateKey, name, version, new JsonArray("auth"), null, new JsonArray("auth"));
+    /// <param name="work">The folder to pack in.</param>
+    /// <param name="privateKey">The signing key.</param>
+    /// <param name="version">The package's version.</param>
+    /// <param name="extra">More manifest fields, such as <c>resources</c> and <c>permissions</c>.</param>
+    /// <param name="name">The package's name.</param>
+    public static string EchoAuth(string work, string privateKey, string version = "1.0.0", JsonObject? extra = null, string name = "echo-auth") =>
+        Pack(work, privateKey, name, version, new JsonArray("auth"), null, new JsonArray("auth"), extra);
 
     /// <summary>
     /// Packs the built test plugin as a plugin of the type custom: its "echo" mode serves only the application-defined
@@ -40,7 +45,7 @@ internal static class TestPackages
     public static string EchoService(string work, string privateKey, params string[] services) =>
         Pack(work, privateKey, "echo-service", "1.0.0", new JsonArray("custom"), new JsonArray([.. services.Select(s => (JsonNode)s)]), new JsonArray("echo"));
 
-    private static string Pack(string work, string privateKey, string name, string version, JsonArray types, JsonArray? services, JsonArray args)
+    private static string Pack(string work, string privateKey, string name, string version, JsonArray types, JsonArray? services, JsonArray args, JsonObject? extra = null)
     {
         var source = Path.Combine(work, name + "-" + version);
         foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(TestPluginDll)!, "*", SearchOption.AllDirectories))
@@ -72,6 +77,11 @@ internal static class TestPackages
         if (services is not null)
         {
             manifest["services"] = services;
+        }
+
+        foreach (var (field, value) in extra ?? [])
+        {
+            manifest[field] = value?.DeepClone();
         }
 
         File.WriteAllText(Path.Combine(source, "plugin.json"), manifest.ToJsonString());

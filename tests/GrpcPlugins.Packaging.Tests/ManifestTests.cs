@@ -177,6 +177,67 @@ public sealed class ManifestTests
         Assert.Equal("x", strings["name"]);
     }
 
+    [Fact]
+    public void Parse_SandboxDeclared_ResourcesAndPermissionsRead()
+    {
+        var json = Complete();
+        json["resources"] = JsonNode.Parse("""{"memoryMiB": 128, "cpuPercent": 50, "maxProcesses": 64, "maxOpenFiles": 256}""");
+        json["permissions"] = JsonNode.Parse("""{"callbacks": ["kv"], "write": ["{DataDir}/files"], "network": "none"}""");
+
+        var manifest = PluginManifest.FromJson(json);
+        var undeclared = PluginManifest.FromJson(Complete());
+
+        Assert.Equal(new PluginResources(128, 50, 64, 256), manifest.Resources);
+        Assert.Equal(["kv"], manifest.Permissions.Callbacks);
+        Assert.Equal(["{DataDir}/files"], manifest.Permissions.Write);
+        Assert.Equal([], manifest.Permissions.Read); // Confined: only what is listed.
+        Assert.True(manifest.Permissions.ConfinesFiles);
+        Assert.Equal("none", manifest.Permissions.Network);
+        Assert.Equal(PluginResources.None, undeclared.Resources);
+        Assert.False(undeclared.Permissions.ConfinesFiles);
+        Assert.Equal("any", undeclared.Permissions.Network);
+    }
+
+    [Fact]
+    public void Parse_BadSandbox_EachProblemNamed()
+    {
+        var json = Complete();
+        json["resources"] = JsonNode.Parse("""{"memoryMiB": 4, "gpus": 2}""");
+        json["permissions"] = JsonNode.Parse("""{"read": ["relative/path", "/a/../etc"], "network": "some"}""");
+
+        var error = Assert.Throws<PackageException>(() => PluginManifest.FromJson(json));
+
+        Assert.Contains(error.Reasons, r => r.Contains("'resources.memoryMiB' must be a whole number of at least 16", StringComparison.Ordinal));
+        Assert.Contains(error.Reasons, r => r.Contains("'resources' holds \"gpus\"", StringComparison.Ordinal));
+        Assert.Contains(error.Reasons, r => r.Contains("\"relative/path\"", StringComparison.Ordinal));
+        Assert.Contains(error.Reasons, r => r.Contains("\"/a/../etc\"", StringComparison.Ordinal));
+        Assert.Contains(error.Reasons, r => r.Contains("'permissions.network' must be", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WidensFrom_EachWayOfAskingMore_Listed_NarrowingIsNot()
+    {
+        var installed = Complete();
+        installed["resources"] = JsonNode.Parse("""{"memoryMiB": 128, "maxProcesses": 64}""");
+        installed["permissions"] = JsonNode.Parse("""{"callbacks": ["log"], "read": ["/etc/app"], "write": ["/srv/data"], "network": "loopback"}""");
+        var wider = Complete();
+        wider["resources"] = JsonNode.Parse("""{"memoryMiB": 256}""");
+        wider["permissions"] = JsonNode.Parse("""{"callbacks": ["log", "kv"], "read": ["/etc/app", "/home"], "write": ["/srv/data", "/srv/other"], "network": "any"}""");
+        var narrower = Complete();
+        narrower["resources"] = JsonNode.Parse("""{"memoryMiB": 64, "maxProcesses": 32}""");
+        narrower["permissions"] = JsonNode.Parse("""{"write": ["/srv/data"], "network": "none"}""");
+        var unconfined = Complete();
+        unconfined["resources"] = installed["resources"]!.DeepClone();
+
+        var widens = PluginManifest.FromJson(wider).WidensFrom(PluginManifest.FromJson(installed));
+
+        Assert.Equal(
+            ["resources.memoryMiB: 128 becomes 256", "resources.maxProcesses: 64 becomes unlimited", "callbacks: adds kv", "read: adds /home", "write: adds /srv/other", "network: loopback becomes any"],
+            widens);
+        Assert.Empty(PluginManifest.FromJson(narrower).WidensFrom(PluginManifest.FromJson(installed)));
+        Assert.Contains("files: no longer confined (no read or write list)", PluginManifest.FromJson(unconfined).WidensFrom(PluginManifest.FromJson(installed)));
+    }
+
     private static JsonObject Complete()
     {
         var json = TestPackages.Manifest();

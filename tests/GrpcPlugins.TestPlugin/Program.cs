@@ -44,6 +44,18 @@ switch (mode)
         // An application-defined contract only: a Custom plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());
         break;
+    case "sandbox-probe":
+        // Misbehaves on request (SandboxProbe), so tests see what a sandbox lets through.
+        await PluginServer.RunAsync(rest, p => p.AddService<SandboxProbe>());
+        break;
+    case "runaway":
+        // Leaks memory and spins a core from the start, on its own, so a sandbox has something to contain (Runaway).
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddService<SandboxProbe>();
+            p.Services.AddHostedService<Runaway>();
+        });
+        break;
     case "callbacks":
         // Makes host callbacks on request (CallbackProbe), so tests see what a host answers a real plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<CallbackProbe>());

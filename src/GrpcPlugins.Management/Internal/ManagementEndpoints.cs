@@ -17,7 +17,8 @@ internal static class ManagementEndpoints
     // A new plugin is created (201, with its address); a newer version of an installed one replaces it in place (200).
     public static async Task<IResult> UploadAsync(HttpContext http, PluginManager plugins)
     {
-        var (plugin, upgradedFrom) = await plugins.InstallAsync(http.Request.Body, http.RequestAborted);
+        var accept = string.Equals(http.Request.Query["acceptPermissions"], "true", StringComparison.OrdinalIgnoreCase);
+        var (plugin, upgradedFrom) = await plugins.InstallAsync(http.Request.Body, http.RequestAborted, accept);
         if (upgradedFrom is not null)
         {
             return Ok(plugin);

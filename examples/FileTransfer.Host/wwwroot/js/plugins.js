@@ -195,13 +195,10 @@ export async function installPackage(form) {
     return;
   }
   const button = form.querySelector('button[type=submit]');
-  const plugin = await busy(button, () => api('/v1/plugins/upload', {
-    method: 'POST',
-    body: file,
-    headers: { 'Content-Type': 'application/zip' },
-  }));
+  const plugin = await busy(button, () => uploadPackage(file));
   if (plugin) {
     const version = plugin.metadata?.version ? ` ${plugin.metadata.version}` : '';
+    notify(`${plugin.name} may use: ${describeSandbox(plugin.sandbox)}.`);
     // A newer version of a listed plugin upgrades it in place (a running one without downtime); the row still shows the old.
     const row = document.querySelector(`tr[data-plugin="${CSS.escape(plugin.name)}"]`);
     if (row) {
@@ -213,3 +210,35 @@ export async function installPackage(form) {
   }
   await refreshPlugins();
 }
+
+// Uploads a package; an upgrade that asks for more than the installed version may use is refused (409) listing what
+// widens, and sent again only once the admin accepts, as a phone asks before an app gets new permissions.
+async function uploadPackage(file) {
+  const send = (accept) => api(`/v1/plugins/upload${accept ? '?acceptPermissions=true' : ''}`, {
+    method: 'POST',
+    body: file,
+    headers: { 'Content-Type': 'application/zip' },
+  });
+  try {
+    return await send(false);
+  } catch (error) {
+    if (error?.code !== 'failed_precondition' || !String(error.message).includes('acceptPermissions')) {
+      throw error;
+    }
+    return confirm(`${error.message}\n\nAccept these permissions and upgrade?`) ? send(true) : undefined;
+  }
+}
+
+/** One line for a plugin's sandbox as its package declares it, and how this host enforces it while it runs. */
+export function describeSandbox(sandbox) {
+  const resources = Object.entries(sandbox?.resources ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`);
+  const permissions = sandbox?.permissions;
+  const files = permissions && (permissions.read || permissions.write)
+    ? `files: read ${(permissions.read ?? []).join(', ') || 'nothing more'}, write ${(permissions.write ?? []).join(', ') || 'nothing'}`
+    : 'files: unconfined';
+  const network = `network: ${permissions?.network ?? 'any'}`;
+  const callbacks = permissions?.callbacks?.length ? `callbacks: ${permissions.callbacks.join(', ')}` : null;
+  const missing = sandbox?.enforced?.notEnforced?.length ? `NOT enforced here: ${sandbox.enforced.notEnforced.join('; ')}` : null;
+  return [resources.length ? resources.join(', ') : 'no resource limits', files, network, callbacks, missing].filter(Boolean).join('; ');
+}
+

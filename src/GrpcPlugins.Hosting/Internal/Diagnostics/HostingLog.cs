@@ -66,4 +66,11 @@ internal static partial class HostingLog
 
     [LoggerMessage(21, LogLevel.Information, "Plugin {Plugin} (process {Pid}) does not implement {Method}; until it restarts, the host uses {Fallback} instead")]
     public static partial void MethodUnimplemented(ILogger logger, string plugin, int pid, string method, string fallback);
+
+    // 180-189: the sandbox (Internal/Sandbox).
+    [LoggerMessage(180, LogLevel.Information, "Plugin {Plugin} is sandboxed: {Report}")]
+    public static partial void Sandboxed(ILogger logger, string plugin, string report);
+
+    [LoggerMessage(181, LogLevel.Warning, "Plugin {Plugin}: part of its sandbox is NOT enforced on this machine: {NotEnforced}. Set Sandbox.Require to refuse to start it instead")]
+    public static partial void SandboxNotEnforced(ILogger logger, string plugin, string notEnforced);
 }

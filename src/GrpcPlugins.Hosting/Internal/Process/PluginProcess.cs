@@ -19,14 +19,20 @@ internal sealed class PluginProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Queue<string> _stderrTail = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SandboxLease? _sandbox;
     private Task _stderrPump = Task.CompletedTask;
+    private string? _exitReason;
 
-    private PluginProcess(Process process, string name, ILogger logger)
+    private PluginProcess(Process process, string name, ILogger logger, SandboxLease? sandbox)
     {
         _process = process;
         _name = name;
         _logger = logger;
+        _sandbox = sandbox;
     }
+
+    /// <summary>How the process's sandbox is enforced; <see cref="SandboxReport.None"/> when it declares none.</summary>
+    public SandboxReport Sandbox => _sandbox?.Report ?? SandboxReport.None;
 
     public int Id { get; private set; }
 
@@ -44,17 +50,22 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<PluginProcess> StartAsync(ProcessStartInfo startInfo, string name, ILogger logger)
+    /// <param name="startInfo">What to start.</param>
+    /// <param name="name">The plugin's name.</param>
+    /// <param name="logger">Where its output goes.</param>
+    /// <param name="sandbox">Its sandbox, owned by the process from here on (released once it is gone); null for none.</param>
+    public static async Task<PluginProcess> StartAsync(ProcessStartInfo startInfo, string name, ILogger logger, SandboxLease? sandbox = null)
     {
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var plugin = new PluginProcess(process, name, logger);
+        var plugin = new PluginProcess(process, name, logger, sandbox);
         process.Exited += (_, _) => plugin.OnExited();
         try
         {
-            await ProcessSpawner.StartAsync(process).ConfigureAwait(false);
+            await ProcessSpawner.StartAsync(process, noNewPrivileges: sandbox is not null).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
+            sandbox?.Dispose();
             throw PluginException.FromHost(
                 PluginErrorCode.FailedPrecondition,
                 $"Could not start plugin '{name}': '{startInfo.FileName}' could not be run ({ex.Message}). Check the plugin's Command and that the file exists and is executable.",
@@ -107,6 +118,14 @@ internal sealed class PluginProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Why the process ended, once it has: "exited with code N", or where its sandbox caused it, what the kernel said
+    /// ("memory limit of 128 MiB exceeded: the kernel killed it (exit code 137)"). The exit-reason classifier that
+    /// supervision asks.
+    /// </summary>
+    public string DescribeExit() =>
+        Exited.IsCompleted ? _exitReason ?? $"exited with code {Exited.Result}" : "is still running";
+
     public void Kill()
     {
         try
@@ -154,6 +173,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         _process.Dispose();
+        _sandbox?.Dispose();
     }
 
     private async Task<PluginException> ExitedBeforeHandshakeAsync(string lastStray)
@@ -161,7 +181,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         var exit = await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         // Let the last stderr lines arrive, since they usually say why.
         await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
-        var how = exit == Exited ? $"exited with code {Exited.Result}" : "closed its stdout";
+        var how = exit == Exited ? DescribeExit() : "closed its stdout";
         return Failure(PluginErrorCode.Unavailable, $"{how} before printing its handshake line.{lastStray}");
     }
 
@@ -240,6 +260,8 @@ internal sealed class PluginProcess : IAsyncDisposable
             code = -1;
         }
 
+        // Asked now, while the sandbox's groups still hold the kernel's counters.
+        _exitReason = _sandbox?.ExitReason(code);
         _exited.TrySetResult(code);
     }
 

@@ -22,12 +22,14 @@ internal static class ProcessSpawner
     public static bool HasDeathSignal { get; } = OperatingSystem.IsLinux() && File.Exists(SetprivPath);
 
     /// <summary>Starts the process on the spawner thread; throws what <see cref="Process.Start()"/> throws.</summary>
-    public static Task StartAsync(Process process)
+    /// <param name="process">The process to start.</param>
+    /// <param name="noNewPrivileges">Whether setpriv also sets no_new_privs, so that nothing the plugin runs gains privileges (setuid); for sandboxed plugins.</param>
+    public static Task StartAsync(Process process, bool noNewPrivileges = false)
     {
         // A command that cannot run is left to Process.Start, whose error says so, rather than to setpriv's exit code 127.
         if (HasDeathSignal && IsRunnable(process.StartInfo.FileName))
         {
-            WrapWithDeathSignal(process.StartInfo);
+            WrapWithDeathSignal(process.StartInfo, noNewPrivileges);
         }
 
         _ = Spawner.Value;
@@ -38,7 +40,7 @@ internal static class ProcessSpawner
 
     // setpriv sets the signal and execs the command: same process id, same pipes, one more exec at start (a few ms,
     // docs/protocol.md section 10).
-    private static void WrapWithDeathSignal(ProcessStartInfo startInfo)
+    private static void WrapWithDeathSignal(ProcessStartInfo startInfo, bool noNewPrivileges)
     {
         var command = startInfo.FileName;
         var args = startInfo.ArgumentList.ToList();
@@ -46,6 +48,11 @@ internal static class ProcessSpawner
         startInfo.ArgumentList.Clear();
         startInfo.ArgumentList.Add("--pdeathsig");
         startInfo.ArgumentList.Add("KILL");
+        if (noNewPrivileges)
+        {
+            startInfo.ArgumentList.Add("--no-new-privs");
+        }
+
         startInfo.ArgumentList.Add("--");
         startInfo.ArgumentList.Add(command);
         foreach (var arg in args)
@@ -54,7 +61,8 @@ internal static class ProcessSpawner
         }
     }
 
-    private static bool IsRunnable(string command)
+    /// <summary>Whether the command is an executable file, by path or on PATH (Linux only).</summary>
+    public static bool IsRunnable(string command)
     {
         if (!OperatingSystem.IsLinux())
         {

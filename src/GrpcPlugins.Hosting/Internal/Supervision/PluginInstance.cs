@@ -62,6 +62,12 @@ internal sealed class PluginInstance : IAsyncDisposable
 
     public Task<int> Exited => _process.Exited;
 
+    /// <summary>How the process's sandbox is enforced.</summary>
+    public SandboxReport Sandbox => _process.Sandbox;
+
+    /// <summary>Why the process ended (<see cref="PluginProcess.DescribeExit"/>).</summary>
+    public string DescribeExit() => _process.DescribeExit();
+
     public string StderrTail => _process.StderrTail;
 
     /// <summary>False once this process answered a call of <paramref name="method"/> with UNIMPLEMENTED or NotSupported.</summary>
@@ -104,8 +110,30 @@ internal sealed class PluginInstance : IAsyncDisposable
             HostBroker.OfferCallbacks(startInfo.Environment);
         }
 
+        SandboxLease? sandbox;
+        try
+        {
+            sandbox = PluginSandbox.Apply(options, hostOptions, startInfo);
+        }
+        catch (Exception ex)
+        {
+            HostingLog.StartFailed(logger, options.Name, ex.Message);
+            clientCertificate?.Dispose();
+            launchGrants.ForEach(g => g.Dispose());
+            throw;
+        }
+
+        if (sandbox is not null)
+        {
+            HostingLog.Sandboxed(logger, options.Name, sandbox.Report.ToString());
+            if (sandbox.Report.NotEnforced.Count > 0)
+            {
+                HostingLog.SandboxNotEnforced(logger, options.Name, string.Join("; ", sandbox.Report.NotEnforced));
+            }
+        }
+
         HostingLog.Starting(logger, options.Name, startInfo.FileName + " " + string.Join(' ', startInfo.ArgumentList));
-        var process = await PluginProcess.StartAsync(startInfo, options.Name, logger).ConfigureAwait(false);
+        var process = await PluginProcess.StartAsync(startInfo, options.Name, logger, sandbox).ConfigureAwait(false);
         PluginInstance? instance = null;
         try
         {
@@ -319,7 +347,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     }
 
     private PluginException ExitedDuringCall() =>
-        _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} during the call.");
+        _process.Failure(PluginErrorCode.Unavailable, $"{_process.DescribeExit()} during the call.");
 
     private async Task InitializeAsync(IReadOnlyDictionary<string, string> config, CancellationToken startToken, CancellationToken callerToken)
     {
@@ -439,7 +467,7 @@ internal sealed class PluginInstance : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (_process.Exited.IsCompleted)
             {
-                throw _process.Failure(PluginErrorCode.Unavailable, $"exited with code {_process.Exited.Result} before it became healthy.");
+                throw _process.Failure(PluginErrorCode.Unavailable, $"{_process.DescribeExit()} before it became healthy.");
             }
 
             if (await IsHealthyAsync(TimeSpan.FromSeconds(2), cancellationToken, throwOnCertificateRejection: true).ConfigureAwait(false))

@@ -43,5 +43,5 @@ internal static class PluginWatch
         }
     }
 
-    private static string Exited(PluginInstance instance) => $"exited with code {instance.Exited.Result}.";
+    private static string Exited(PluginInstance instance) => instance.DescribeExit() + ".";
 }
