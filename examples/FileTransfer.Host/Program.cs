@@ -1,5 +1,6 @@
 using FileTransfer.Host;
 using FileTransfer.Host.Auth;
+using FileTransfer.Host.Cluster;
 using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
 using FileTransfer.Host.Scanning;
@@ -14,6 +15,8 @@ builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.Ge
 var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
 Directory.CreateDirectory(settings.DataPath);
 var firstRun = new FirstRunAdmin(settings, Console.WriteLine);
+// Several nodes on one PostgreSQL database (ConnectionStrings:FileTransfer) share their files; none keeps them on its disk.
+var sharedDatabase = new SharedDatabase(builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName));
 builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 {
     // Plugin settings name their folders relative to the data folder as {DataDir}.
@@ -26,6 +29,7 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
     }
 
     firstRun.Apply(plugins);
+    sharedDatabase.Apply(plugins, settings.StoragePlugin);
 });
 // A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
