@@ -50,6 +50,15 @@ builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
 builder.Services.AddSingleton<UploadScanner>();
 builder.Services.AddSingleton<TransferTracker>();
+if (sharedDatabase.IsConfigured)
+{
+    // Transfer records of every node in the shared database; a cancel asked on another node is carried out here.
+    builder.Services.AddSingleton(new SharedTransfers(
+        builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName)!,
+        builder.Configuration["FileTransfer:NodeName"] ?? $"{Environment.MachineName}-{Environment.ProcessId}"));
+    builder.Services.AddHostedService<CancelRelay>();
+}
+
 builder.Services.AddSingleton<MonitorQueue>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
 builder.AddFileTransferTelemetry();

@@ -134,8 +134,49 @@ public sealed class ClusterDataTests(PostgresServer postgres)
         }
     }
 
-    private static Task<HostProcess> StartNodeAsync(string database) =>
-        HostProcess.StartAsync(dataDir: null, port: null, $"--ConnectionStrings:FileTransfer={database}");
+    [Fact]
+    public async Task Transfer_StartedOnNodeA_IsListedAndCancelledFromNodeB()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        // Node A sends at 1 MiB/s, so the 16 MiB transfer is still running when node B cancels it.
+        await using var a = await StartNodeAsync(database, "--Plugins:http:Config:throttle_bytes_per_second=1048576");
+        await using var b = await StartNodeAsync(database);
+        await using var destination = await HostProcess.StartAsync();
+        using var clientA = a.Client(await a.LoginAsync());
+        using var clientB = b.Client(await b.LoginAsync());
+        const long size = 16L * 1024 * 1024;
+        using var put = await clientA.PutAsync("/v1/files/sent.bin", new StreamContent(new Payload(size, seed: 5))).WaitAsync(Bound);
+        var fileId = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        using var start = await clientA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = destination.BaseUrl, destinationToken = await destination.LoginAsync() }).WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>($"/v1/transfers/{transferId}")).GetProperty("bytesTransferred").GetInt64() > 0);
+        await UntilAsync(async () => (await clientB.GetFromJsonAsync<JsonElement>("/v1/transfers")).GetProperty("transfers").EnumerateArray()
+            .Any(t => t.GetProperty("id").GetString() == transferId && t.GetProperty("status").GetString() == "active"));
+
+        using var cancel = await clientB.PostAsync($"/v1/transfers/{transferId}/cancel", null).WaitAsync(Bound);
+        var cancelled = await cancel.Content.ReadFromJsonAsync<JsonElement>();
+        var onA = await clientA.GetFromJsonAsync<JsonElement>($"/v1/transfers/{transferId}").WaitAsync(Bound);
+
+        Assert.True(cancel.StatusCode == HttpStatusCode.OK, $"{(int)cancel.StatusCode} {cancelled}\n{a.Output}");
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.Equal("cancelled", onA.GetProperty("status").GetString());
+        Assert.True(onA.GetProperty("bytesTransferred").GetInt64() < size);
+    }
+
+    private static Task<HostProcess> StartNodeAsync(string database, params string[] settings) =>
+        HostProcess.StartAsync(dataDir: null, port: null, [$"--ConnectionStrings:FileTransfer={database}", .. settings]);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!await condition().WaitAsync(Bound))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within " + Bound);
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
 
     private static async Task<List<string>> ListedIdsAsync(HttpClient client)
     {
