@@ -1,5 +1,6 @@
 using FileTransfer.Host;
 using FileTransfer.Host.Auth;
+using FileTransfer.Host.Cluster;
 using FileTransfer.Host.Files;
 using FileTransfer.Host.Http;
 using FileTransfer.Host.Plugins;
@@ -15,6 +16,8 @@ builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.Ge
 var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
 Directory.CreateDirectory(settings.DataPath);
 var firstRun = new FirstRunAdmin(settings, Console.WriteLine);
+// Several nodes on one PostgreSQL database (ConnectionStrings:FileTransfer) share their files; none keeps them on its disk.
+var sharedDatabase = new SharedDatabase(builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName));
 builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 {
     // Plugin settings name their folders relative to the data folder as {DataDir}.
@@ -31,6 +34,7 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
     }
 
     firstRun.Apply(plugins);
+    sharedDatabase.Apply(plugins, settings.StoragePlugin);
 });
 // Host callbacks: plugins read stored files, keep durable state under {DataDir}/plugin-state, and log, within their grants.
 builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostFileSource, FileTransfer.Host.Callbacks.StorageFileSource>();
@@ -57,6 +61,15 @@ builder.Services.AddSingleton<PluginSelector>();
 builder.Services.AddSingleton<UploadStaging>();
 builder.Services.AddSingleton<UploadScanner>();
 builder.Services.AddSingleton<TransferTracker>();
+if (sharedDatabase.IsConfigured)
+{
+    // Transfer records of every node in the shared database; a cancel asked on another node is carried out here.
+    builder.Services.AddSingleton(new SharedTransfers(
+        builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName)!,
+        builder.Configuration["FileTransfer:NodeName"] ?? $"{Environment.MachineName}-{Environment.ProcessId}"));
+    builder.Services.AddHostedService<CancelRelay>();
+}
+
 builder.Services.AddSingleton<MonitorQueue>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
 builder.AddFileTransferTelemetry();

@@ -28,8 +28,8 @@ public static class TransferEndpoints
 
             return Results.Accepted(null, await transfers.StartAsync(body, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted));
         });
-        session.MapGet("/transfers", (TransferTracker transfers, int? limit) =>
-            Results.Ok(new TransferListDto(transfers.List(limit is > 0 and <= MaxListed ? limit.Value : MaxListed))));
+        session.MapGet("/transfers", async (TransferTracker transfers, int? limit, CancellationToken ct) =>
+            Results.Ok(new TransferListDto(await transfers.ListAsync(limit is > 0 and <= MaxListed ? limit.Value : MaxListed, ct))));
         session.MapGet("/transfers/{id}", async (string id, TransferTracker transfers, CancellationToken ct) =>
             Results.Ok(await transfers.StatusAsync(id, ct)));
         session.MapPost("/transfers/{id}/cancel", async (string id, TransferTracker transfers, CancellationToken ct) =>

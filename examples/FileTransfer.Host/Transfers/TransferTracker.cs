@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Threading.Channels;
+using FileTransfer.Host.Cluster;
 using FileTransfer.Host.Http;
 using FileTransfer.Host.Telemetry;
 using GrpcPlugins;
@@ -11,11 +13,16 @@ namespace FileTransfer.Host.Transfers;
 
 /// <summary>
 /// Starts transfers through protocol plugins, remembers which plugin runs each one, and follows each transfer to
-/// send its events to the monitors.
+/// send its events to the monitors. With <see cref="SharedTransfers"/> (nodes on one PostgreSQL database), each state
+/// it sees is also written there, so every node lists this node's transfers, and one this node does not run is
+/// answered from there and cancelled through the node that runs it.
 /// </summary>
-public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue monitors, IOptions<FileTransferOptions> options, ILogger<TransferTracker> logger)
+public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue monitors, IOptions<FileTransferOptions> options, ILogger<TransferTracker> logger, SharedTransfers? shared = null)
 {
+    private static readonly TimeSpan RemoteCancelWait = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<string, TransferRecord> _transfers = new();
+    private readonly Channel<TransferDto> _published = Channel.CreateUnbounded<TransferDto>(new UnboundedChannelOptions { SingleReader = true });
+    private int _publishing;
 
     /// <summary>Starts sending a stored file.</summary>
     /// <param name="request">The file, destination and protocol.</param>
@@ -61,8 +68,8 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         {
             var transfer = await protocol.SendAsync(send, ct);
             var record = new TransferRecord(transfer.Id, protocolName, request.FileId, PluginContext.Current);
-            record.Seen(transfer);
             _transfers[transfer.Id] = record;
+            Seen(record, transfer);
             monitors.Enqueue(MonitorEventKind.Started, transfer);
             Follow(record);
             return TransferDto.From(transfer, record.FileId);
@@ -75,9 +82,14 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     /// <returns>The transfer.</returns>
     public async Task<TransferDto> StatusAsync(string id, CancellationToken cancellationToken)
     {
+        if (!_transfers.ContainsKey(id) && shared is not null)
+        {
+            return await shared.FindAsync(id, cancellationToken) ?? throw NotFound(id);
+        }
+
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
-        return record.Seen(await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken));
+        return Seen(record, await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken));
     }
 
     /// <summary>
@@ -89,15 +101,30 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     public IReadOnlyList<TransferDto> List(int limit) =>
         [.. _transfers.Values.OrderByDescending(r => r.StartedAt).Select(r => r.Latest).OfType<TransferDto>().Take(limit)];
 
+    /// <summary>
+    /// The transfers to list: with <see cref="SharedTransfers"/>, those of every node, newest first, from the shared
+    /// database; otherwise <see cref="List"/>.
+    /// </summary>
+    /// <param name="limit">The most to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The transfers.</returns>
+    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, CancellationToken cancellationToken) =>
+        shared is null ? List(limit) : await shared.ListAsync(limit, cancellationToken);
+
     /// <summary>Cancels a transfer.</summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The transfer after cancelling.</returns>
     public async Task<TransferDto> CancelAsync(string id, CancellationToken cancellationToken)
     {
+        if (!_transfers.ContainsKey(id) && shared is not null)
+        {
+            return await CancelElsewhereAsync(shared, id, cancellationToken);
+        }
+
         var record = Find(id);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
-        return record.Seen(await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken));
+        return Seen(record, await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken));
     }
 
     /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
@@ -120,7 +147,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         resume.Options.Properties["destination_token"] = destinationToken ?? string.Empty;
         var transfer = await plugins.Protocol(record.Protocol).Client.ResumeAsync(resume, ct);
         Follow(record);
-        return record.Seen(transfer);
+        return Seen(record, transfer);
     }
 
     /// <summary>Follows a transfer's changes until it ends.</summary>
@@ -137,9 +164,70 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     }
 
     private TransferRecord Find(string id) =>
-        _transfers.TryGetValue(id, out var record)
-            ? record
-            : throw ApiException.NotFound($"No transfer has id '{id}' on this host.");
+        _transfers.TryGetValue(id, out var record) ? record : throw NotFound(id);
+
+    private ApiException NotFound(string id) =>
+        ApiException.NotFound(shared is null ? $"No transfer has id '{id}' on this host." : $"No transfer has id '{id}' on any node.");
+
+    // Another node runs it: ask that node through the database, and wait (bounded) until it reports the transfer ended.
+    private static async Task<TransferDto> CancelElsewhereAsync(SharedTransfers shared, string id, CancellationToken cancellationToken)
+    {
+        var latest = await shared.FindAsync(id, cancellationToken) ?? throw ApiException.NotFound($"No transfer has id '{id}' on any node.");
+        if (latest.Status is not ("pending" or "active"))
+        {
+            return latest;
+        }
+
+        await shared.RequestCancelAsync(id, cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(RemoteCancelWait);
+        try
+        {
+            while (latest.Status is "pending" or "active")
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
+                latest = await shared.FindAsync(id, deadline.Token) ?? latest;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ApiException.For(PluginErrorCode.Unavailable,
+                $"The node running transfer '{id}' did not confirm the cancel within {RemoteCancelWait.TotalSeconds:0} s (it may be down); the cancel stays asked, retry to see its state.");
+        }
+
+        return latest;
+    }
+
+    private TransferDto Seen(TransferRecord record, Transfer transfer)
+    {
+        var dto = record.Seen(transfer);
+        if (shared is not null)
+        {
+            // In order, off the request path: one writer drains the queue.
+            _published.Writer.TryWrite(dto);
+            if (Interlocked.CompareExchange(ref _publishing, 1, 0) == 0)
+            {
+                _ = Task.Run(PublishAsync);
+            }
+        }
+
+        return dto;
+    }
+
+    private async Task PublishAsync()
+    {
+        await foreach (var dto in _published.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await shared!.SaveAsync(dto, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogPublishFailed(logger, dto.Id, ex.Message);
+            }
+        }
+    }
 
     // Each transfer is followed in the background so that monitors hear of it even when no client watches.
     private void Follow(TransferRecord record) => _ = Task.Run(async () =>
@@ -159,7 +247,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
                     await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(record.Id))
                     {
                         lost = 0;
-                        record.Seen(transfer);
+                        Seen(record, transfer);
                         switch (transfer.Status)
                         {
                             case TransferStatus.Completed:
@@ -217,6 +305,9 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     [LoggerMessage(2, LogLevel.Information, "Lost the watch of transfer {TransferId}, watching again shortly: {Error}")]
     private static partial void LogFollowRetrying(ILogger logger, string transferId, string error);
+
+    [LoggerMessage(3, LogLevel.Warning, "Could not write transfer {TransferId} to the shared database: {Error}")]
+    private static partial void LogPublishFailed(ILogger logger, string transferId, string error);
 
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using FileTransfer.Host.Transfers;
+using Npgsql;
+
+namespace FileTransfer.Host.Cluster;
+
+/// <summary>
+/// Transfer records in the shared PostgreSQL database (table <c>ft_transfers</c>), so that every node lists every
+/// transfer and any node can cancel one: the node that runs a transfer (its protocol plugin holds it) writes each
+/// state it sees; another node asks for a cancel by setting <c>cancel_requested</c>, which the running node's
+/// <see cref="CancelRelay"/> picks up and carries out.
+/// </summary>
+public sealed class SharedTransfers : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SemaphoreSlim _migrated = new(1, 1);
+    private volatile bool _ready;
+
+    /// <summary>Creates the store on a connection string; the table is made on first use.</summary>
+    /// <param name="connectionString">The shared database.</param>
+    /// <param name="node">This node's name, unique among running nodes.</param>
+    public SharedTransfers(string connectionString, string node)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        Node = node;
+    }
+
+    /// <summary>This node's name, stored with the transfers it runs.</summary>
+    public string Node { get; }
+
+    /// <summary>Records a transfer this node runs, as just seen.</summary>
+    /// <param name="transfer">The transfer.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the record is written.</returns>
+    public async Task SaveAsync(TransferDto transfer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        await ReadyAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO ft_transfers (id, node, latest) VALUES ($1, $2, $3::jsonb)
+            ON CONFLICT (id) DO UPDATE SET node = excluded.node, latest = excluded.latest, updated_at = now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = transfer.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = Node });
+        command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(transfer, Json) });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The transfers of every node, newest first, each as its node last saw it.</summary>
+    /// <param name="limit">The most to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The transfers.</returns>
+    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, CancellationToken cancellationToken)
+    {
+        await ReadyAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("SELECT latest::text FROM ft_transfers ORDER BY created_at DESC, id LIMIT $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var transfers = new List<TransferDto>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            transfers.Add(JsonSerializer.Deserialize<TransferDto>(reader.GetString(0), Json)!);
+        }
+
+        return transfers;
+    }
+
+    /// <summary>A transfer as its node last saw it, or null when no node runs one with this id.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The transfer, or null.</returns>
+    public async Task<TransferDto?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await ReadyAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("SELECT latest::text FROM ft_transfers WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<TransferDto>(json, Json) : null;
+    }
+
+    /// <summary>Asks the node that runs a transfer to cancel it.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the request is stored.</returns>
+    public async Task RequestCancelAsync(string id, CancellationToken cancellationToken)
+    {
+        await ReadyAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("UPDATE ft_transfers SET cancel_requested = true WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Takes the cancels other nodes asked of this node: each id is returned once.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The ids of the transfers to cancel.</returns>
+    public async Task<IReadOnlyList<string>> TakeCancelRequestsAsync(CancellationToken cancellationToken)
+    {
+        await ReadyAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("UPDATE ft_transfers SET cancel_requested = false WHERE node = $1 AND cancel_requested RETURNING id");
+        command.Parameters.Add(new NpgsqlParameter { Value = Node });
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>Closes the connection pool.</summary>
+    /// <returns>A task that completes when the pool is closed.</returns>
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    // Made on first use rather than at start, so a database that is down at start delays transfers, not the host.
+    private async Task ReadyAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        await _migrated.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_ready)
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using (var command = new NpgsqlCommand("""
+                    SELECT pg_advisory_xact_lock(7019);
+                    CREATE TABLE IF NOT EXISTS ft_transfers (
+                        id text PRIMARY KEY,
+                        node text NOT NULL,
+                        latest jsonb NOT NULL,
+                        cancel_requested boolean NOT NULL DEFAULT false,
+                        created_at timestamptz NOT NULL DEFAULT now(),
+                        updated_at timestamptz NOT NULL DEFAULT now());
+                    """, connection, transaction))
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                _ready = true;
+            }
+        }
+        finally
+        {
+            _migrated.Release();
+        }
+    }
+}
