@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Xunit.Abstractions;
 
 namespace FileTransfer.FunctionalTests;
 

@@ -10,7 +10,7 @@ public sealed class AuthChainTests : IAsyncLifetime
     private PluginClient _first = null!;
     private PluginClient _second = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var first = TestPlugins.TestPlugin("auth", PluginType.Auth, "staff");
         first.Config["users"] = "alice:staff-password";
@@ -25,7 +25,7 @@ public sealed class AuthChainTests : IAsyncLifetime
         (_first, _second) = (started[0], started[1]);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _first.DisposeAsync();
         await _second.DisposeAsync();

@@ -16,7 +16,7 @@ public sealed class DataChannelFixture : IAsyncLifetime
 
     public PluginClient For(bool dataChannel) => dataChannel ? WithDataChannel : WithChunkMessages;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         WithDataChannel = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "with-data-channel"));
         var chunks = TestPlugins.TestPlugin("storage", PluginType.Storage, "with-chunk-messages");
@@ -24,7 +24,7 @@ public sealed class DataChannelFixture : IAsyncLifetime
         WithChunkMessages = await TestPlugins.StartAsync(chunks);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await WithDataChannel.DisposeAsync();
         await WithChunkMessages.DisposeAsync();

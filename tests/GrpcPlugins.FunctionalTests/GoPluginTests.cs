@@ -6,7 +6,6 @@ using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
 using Microsoft.Extensions.Logging;
-using Xunit.Abstractions;
 
 namespace GrpcPlugins.FunctionalTests;
 

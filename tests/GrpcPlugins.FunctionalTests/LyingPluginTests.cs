@@ -12,7 +12,7 @@ public sealed class LyingPluginFixture : IAsyncLifetime
 
     public PluginClient Honest { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         // Its lies are in gRPC messages, so its content goes in them too (DataChannelTests covers the data channel).
         var liar = TestPlugins.TestPlugin("liar", PluginType.Storage);
@@ -21,7 +21,7 @@ public sealed class LyingPluginFixture : IAsyncLifetime
         Honest = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage", PluginType.Storage, "honest"));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Liar.DisposeAsync();
         await Honest.DisposeAsync();

@@ -8,7 +8,6 @@ using Grpc.Net.Client;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
-using Xunit.Abstractions;
 using Action = GrpcPlugins.Auth.V1.Action;
 
 namespace GrpcPlugins.FunctionalTests;
