@@ -62,7 +62,7 @@ public sealed class PluginClient : IAsyncDisposable, ILivePlugins
     /// How the sandbox of the plugin's latest start is enforced on this machine, rule by rule, and what is not enforced
     /// (<see cref="PluginOptions.Sandbox"/>); <see cref="SandboxReport.None"/> when it declares none.
     /// </summary>
-    public SandboxReport Sandbox => _instance.Sandbox;
+    public SandboxReport Sandbox => _status.Instance.Sandbox;
 
     /// <summary>Completes with the exit code when the process of the plugin's latest start exits.</summary>
     public Task<int> Exited => _status.Instance.Exited;

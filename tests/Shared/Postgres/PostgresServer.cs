@@ -58,7 +58,7 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     /// <inheritdoc />
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var bin = FindBin();
         Directory.CreateDirectory(SocketDir);
@@ -82,7 +82,7 @@ public sealed class PostgresServer : IAsyncLifetime
     public Task StopAsync() => ServerCommandAsync(Path.Combine(FindBin(), "pg_ctl"), "-D", DataDir, "-w", "-t", "60", "-m", "fast", "stop");
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         try
         {
