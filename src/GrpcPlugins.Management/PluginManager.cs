@@ -485,7 +485,7 @@ public sealed class PluginManager : IHostedService
             manifest?.ConfigSchema,
             [new PluginNodeStatus(NodeName, status, pid, restarts, lastError)])
         {
-            Sandbox = new ManagedPluginSandbox(manifest?.Resources, manifest?.Permissions, running ? client!.Sandbox : null),
+            Sandbox = new ManagedPluginSandbox(manifest?.Resources, manifest?.Permissions, now?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping && client is not null ? client.Sandbox : null),
         };
     }
 

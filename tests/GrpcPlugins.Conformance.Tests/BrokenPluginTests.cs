@@ -17,7 +17,7 @@ public sealed class BrokenPluginTests
 
         Assert.True(report.Succeeded, report.ToText());
         Assert.All(report.Results, r => Assert.NotEqual(CheckOutcome.Failed, r.Outcome));
-        foreach (var name in Expected.Select(e => (string)e[1]).Distinct())
+        foreach (var name in Expected.Select(e => e.Data.Item2).Distinct())
         {
             Assert.Equal(CheckOutcome.Passed, report[name]?.Outcome);
         }
