@@ -89,6 +89,9 @@ internal sealed class LyingStorage : StorageService.StorageServiceBase
     {
         "negative-size" => Task.FromResult(new StatResponse { Metadata = new ObjectMetadata { Name = "neg", Size = -5 } }),
         "no-metadata" => Task.FromResult(new StatResponse()),
+
+        // These exist (a host may check a file's owner before it deletes it); their Delete is what lies.
+        "bad-status" or "bad-detail" => Task.FromResult(new StatResponse { Metadata = new ObjectMetadata { Name = request.Id, Size = 1 } }),
         _ => _honest.Stat(request, context),
     };
 

@@ -317,10 +317,12 @@ try {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Username').waitFor(wait);
     await signIn(page, reader, required('FT_READER_PASSWORD'));
-    await files.locator('tbody tr', { hasText: fileName }).first().waitFor(wait);
+    // Files have owners: the admin's file is not hers, so her list is empty.
+    await page.locator('#files-empty').waitFor(wait);
+    assert.equal(await files.locator('tbody tr', { hasText: fileName }).count(), 0, "a non-admin sees the admin's file");
     assert.equal(await page.getByRole('region', { name: /Plugins/ }).count(), 0, 'the plugin section is visible to a non-admin');
     assert.equal(await page.getByRole('button', { name: 'Install package' }).count(), 0);
-    ok(`${reader} (not an admin) sees the file list but no plugin management`);
+    ok(`${reader} (not an admin) sees an empty file list, not the admin's file, and no plugin management`);
 
     // The host lists its transfers: the one the admin started shows here too, completed, with its bar full.
     const listed = transfers.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` }) });

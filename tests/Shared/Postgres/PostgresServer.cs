@@ -50,7 +50,8 @@ public sealed class PostgresServer : IAsyncLifetime
     public async Task<string> CreateDatabaseAsync()
     {
         var name = $"test_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
-        await using var connection = new NpgsqlConnection(ConnectionString());
+        // Unpooled: a test may have restarted the server, which ends every pooled connection.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString()) { Pooling = false }.ConnectionString);
         await connection.OpenAsync().WaitAsync(CommandTimeout);
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync().WaitAsync(CommandTimeout);
