@@ -198,7 +198,7 @@ public static class PluginServer
 
         builder.Services.AddSingleton(plugin);
         builder.Services.AddSingleton<InitializationState>();
-        builder.Services.AddSingleton<IHostCallbacks>(_ => new HostCallbacksConnection());
+        builder.Services.AddSingleton<IHostCallbacks>(_ => new HostCallbacksConnection(serverCertificate));
         var dataChannelPath = socketFolder is not null && serverCertificate is null && plugin.Metadata.Type == PluginType.Storage ? socketFolder.DataSocketPath : null;
         builder.Services.AddSingleton(services => new DataChannelListener(dataChannelPath, services.GetRequiredService<ILogger<DataChannelListener>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<DataChannelListener>());

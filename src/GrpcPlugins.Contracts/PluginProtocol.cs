@@ -74,6 +74,13 @@ public static class PluginProtocol
     public const string HostCallbacksTokenVariable = "GRPCPLUGINS_HOST_CALLBACKS_TOKEN";
 
     /// <summary>
+    /// Set at launch, with <see cref="HostCallbacksAddressVariable"/>, when the launch uses AutoMTLS: the host callbacks
+    /// server's certificate as PEM. Its presence means the callbacks socket speaks TLS: the plugin pins this exact
+    /// certificate and presents its own AutoMTLS certificate (the one in its handshake) as its client certificate.
+    /// </summary>
+    public const string HostCallbacksCertVariable = "GRPCPLUGINS_HOST_CALLBACKS_CERT";
+
+    /// <summary>
     /// Set at launch for a go-plugin plugin that has host callbacks: the go-plugin broker id (decimal) on which the host
     /// announces the callbacks' socket, right after it opens the broker stream. A Go plugin dials it with
     /// <c>broker.Dial(id)</c> at start (go-plugin forgets an announcement no one dials within 5 s) and keeps the connection.

@@ -49,6 +49,9 @@ public sealed class CallbackProbe(IHostCallbacks host) : CallbackProbeService.Ca
                     return new ProbeResponse();
                 case "event":
                     return new ProbeResponse { Found = await host.Log.PublishEventAsync(request.Key, cancellationToken: ct) };
+                case "env":
+                    // What the host announced to this launch, so tests can check how the callbacks are reached.
+                    return new ProbeResponse { Value = ByteString.CopyFromUtf8(Environment.GetEnvironmentVariable(request.Key) ?? string.Empty) };
                 default:
                     throw new PluginException(PluginErrorCode.InvalidArgument, $"Unknown probe action '{request.Action}'.");
             }

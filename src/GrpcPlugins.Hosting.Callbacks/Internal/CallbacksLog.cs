@@ -18,4 +18,10 @@ internal static partial class CallbacksLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Plugin {Plugin} published event {Kind}; accepted: {Accepted}")]
     public static partial void EventPublished(ILogger logger, string plugin, string kind, bool accepted);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Refused a TLS connection to the host callbacks: its client certificate ({Subject}) is no live AutoMTLS launch's")]
+    public static partial void CertificateRefused(ILogger logger, string subject);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Refused plugin {Plugin}'s call to {Method}: {Reason}")]
+    public static partial void WrongConnection(ILogger logger, string plugin, string method, string reason);
 }

@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +15,10 @@ namespace GrpcPlugins.Hosting.Callbacks.Internal;
 
 /// <summary>
 /// Serves <c>grpcplugins.host.v1.HostCallbacksService</c> on a Unix socket in a private folder, and gives each plugin
-/// launch the socket's address and a token of its own. Under a generic host it starts in <see cref="StartingAsync"/>,
+/// launch the socket's address and a token of its own. A launch under AutoMTLS gets a second socket of the same server
+/// instead, which speaks TLS: the server presents its own ephemeral certificate (announced in
+/// <see cref="PluginProtocol.HostCallbacksCertVariable"/>) and lets in only a client certificate that is the AutoMTLS
+/// certificate of a live launch, pinned from its handshake (<see cref="IPluginHandshakeObserver"/>). Under a generic host it starts in <see cref="StartingAsync"/>,
 /// which runs before any hosted service's StartAsync (so before the plugins' hosted service launches a plugin), in
 /// whatever order the services were registered; a launch without a host (PluginClient.StartAsync alone) starts it then.
 /// </summary>
@@ -33,7 +39,13 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
     /// <summary>The environment variable of the launch token.</summary>
     public const string TokenVariable = PluginProtocol.HostCallbacksTokenVariable;
 
-    private readonly ConcurrentDictionary<string, PluginOptions> _launches = new(StringComparer.Ordinal);
+    /// <summary>The environment variable of the callbacks' certificate, set for AutoMTLS launches.</summary>
+    public const string CertificateVariable = PluginProtocol.HostCallbacksCertVariable;
+
+    // How long a TLS handshake waits for a launch's own handshake to be read, when a plugin dials back at once.
+    private static readonly TimeSpan PinWait = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, CallbackLaunch> _launches = new(StringComparer.Ordinal);
     private readonly HostCallbacksOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Lazy<IHostFileSource?> _files;
@@ -41,6 +53,8 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
     private readonly SemaphoreSlim _gate = new(1, 1);
     private WebApplication? _app;
     private string? _folder;
+    private X509Certificate2? _certificate;
+    private string? _certificatePem;
 
     /// <summary>A server whose file source and event sink come from the application's services, on first use.</summary>
     public HostCallbackServer(IOptions<HostCallbacksOptions> options, ILoggerFactory loggerFactory, IServiceProvider services)
@@ -71,12 +85,15 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
     /// <summary>The application's event sink; null when it registers none.</summary>
     public IHostEventSink? Events => _events.Value;
 
-    /// <summary>The Unix socket path; null until started.</summary>
+    /// <summary>The plaintext Unix socket path; null until started.</summary>
     public string? SocketPath { get; private set; }
 
-    /// <summary>The plugin a token was given to, or null for an unknown (or revoked) token.</summary>
-    public PluginOptions? FindLaunch(string? token) =>
-        token is not null && _launches.TryGetValue(token, out var plugin) ? plugin : null;
+    /// <summary>The TLS Unix socket path, for AutoMTLS launches; null until started.</summary>
+    public string? TlsSocketPath { get; private set; }
+
+    /// <summary>The launch a token was given to, or null for an unknown (or revoked) token.</summary>
+    public CallbackLaunch? FindLaunch(string? token) =>
+        token is not null && _launches.TryGetValue(token, out var launch) ? launch : null;
 
     public IDisposable OnLaunch(PluginOptions plugin, IDictionary<string, string?> environment)
     {
@@ -87,11 +104,49 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
             StartCoreAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
 
+        // The Hosting library sets the AutoMTLS client certificate before it runs the launch hooks.
+        var tls = environment.TryGetValue(PluginProtocol.ClientCertVariable, out var clientCertificate) && !string.IsNullOrEmpty(clientCertificate);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        _launches[token] = plugin;
-        environment[AddressVariable] = SocketPath;
+        var launch = new CallbackLaunch(_launches, token, plugin, tls);
+        _launches[token] = launch;
+        environment[AddressVariable] = tls ? TlsSocketPath : SocketPath;
         environment[TokenVariable] = token;
-        return new Revocation(_launches, token);
+        if (tls)
+        {
+            environment[CertificateVariable] = _certificatePem;
+        }
+        else
+        {
+            environment.Remove(CertificateVariable);
+        }
+
+        return launch;
+    }
+
+    /// <summary>
+    /// The TLS socket's check of a client certificate: it must be the pinned AutoMTLS certificate of a live launch. A
+    /// plugin that dials back as soon as it printed its handshake may be faster than the host reading it, so while a
+    /// launch still awaits its handshake the check waits for it, within <see cref="PinWait"/>.
+    /// </summary>
+    private bool IsLaunchCertificate(X509Certificate2 presented)
+    {
+        var deadline = DateTime.UtcNow + PinWait;
+        while (true)
+        {
+            var launches = _launches.Values;
+            if (launches.Any(l => l.Matches(presented)))
+            {
+                return true;
+            }
+
+            if (!launches.Any(l => l.AwaitsCertificate) || DateTime.UtcNow >= deadline)
+            {
+                CallbacksLog.CertificateRefused(_loggerFactory.CreateLogger<HostCallbackServer>(), presented.Subject);
+                return false;
+            }
+
+            Thread.Sleep(50);
+        }
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => StartCoreAsync(cancellationToken);
@@ -128,6 +183,7 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
         }
 
         Store.Dispose();
+        _certificate?.Dispose();
         if (_folder is not null)
         {
             try
@@ -165,9 +221,30 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
             }
 
             SocketPath = Path.Combine(_folder, "host.sock");
+            TlsSocketPath = Path.Combine(_folder, "host-tls.sock");
+
+            // One ephemeral certificate for the server's life: AutoMTLS launches pin it from their environment.
+            _certificate = PluginCertificates.Create("grpcplugins-host-callbacks");
+            _certificatePem = PluginCertificates.ToPem(_certificate);
+            var https = new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = _certificate,
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                CheckCertificateRevocation = false,
+                ClientCertificateValidation = (presented, _, _) => IsLaunchCertificate(presented),
+            };
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, o => o.Protocols = HttpProtocols.Http2));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.ListenUnixSocket(SocketPath, o => o.Protocols = HttpProtocols.Http2);
+                k.ListenUnixSocket(TlsSocketPath, o =>
+                {
+                    o.Protocols = HttpProtocols.Http2;
+                    o.UseHttps(https);
+                });
+            });
             builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = _options.MaxValueSize + (16 * 1024));
             builder.Services.AddSingleton(this);
             builder.Services.AddSingleton(_options);
@@ -182,10 +259,5 @@ internal sealed class HostCallbackServer : IPluginLaunchHook, IHostedLifecycleSe
         {
             _gate.Release();
         }
-    }
-
-    private sealed class Revocation(ConcurrentDictionary<string, PluginOptions> launches, string token) : IDisposable
-    {
-        public void Dispose() => launches.TryRemove(token, out _);
     }
 }

@@ -129,13 +129,27 @@ internal sealed class HostCallbacksGrpcService(
 
     private PluginOptions Authorize(ServerCallContext context, string grant, string method)
     {
-        var plugin = server.FindLaunch(context.RequestHeaders.GetValue(HostCallbackServer.TokenHeader));
-        if (plugin is null)
+        var launch = server.FindLaunch(context.RequestHeaders.GetValue(HostCallbackServer.TokenHeader));
+        if (launch is null)
         {
             CallbacksLog.Unauthenticated(_logger, method);
             throw Fail(
                 PluginErrorCode.Unauthenticated,
                 $"The call to {method} carries no valid host token. Send the value of {HostCallbackServer.TokenVariable} that this launch was given in the '{HostCallbackServer.TokenHeader}' metadata.");
+        }
+
+        var plugin = launch.Plugin;
+
+        // Under AutoMTLS the token alone is not enough: the call must come over the TLS socket, on a connection that
+        // presented this very launch's certificate (so another launch's connection cannot use a token it learned).
+        var presented = context.GetHttpContext().Connection.ClientCertificate;
+        if (launch.Tls ? !launch.Matches(presented) : presented is not null)
+        {
+            var reason = launch.Tls
+                ? $"its launch uses AutoMTLS, so its callbacks must come over the TLS socket in {HostCallbackServer.AddressVariable}, presenting the plugin's own AutoMTLS certificate and pinning {HostCallbackServer.CertificateVariable}"
+                : $"its launch does not use AutoMTLS, so its callbacks must come over the plaintext socket in {HostCallbackServer.AddressVariable}";
+            CallbacksLog.WrongConnection(_logger, plugin.Name, method, reason);
+            throw Fail(PluginErrorCode.Unauthenticated, $"The call to {method} came over the wrong connection: {reason}.");
         }
 
         if (!plugin.HostCallbacks.Contains(grant, StringComparer.OrdinalIgnoreCase))

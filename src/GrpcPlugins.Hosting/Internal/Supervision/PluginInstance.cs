@@ -145,6 +145,7 @@ internal sealed class PluginInstance : IAsyncDisposable
                 throw process.Failure(PluginErrorCode.FailedPrecondition, mismatch);
             }
 
+            NotifyHandshake(launchGrants, handshake, clientCertificate is not null);
             instance = new PluginInstance(options, process, handshake, logger, clientCertificate);
             instance._launchGrants.AddRange(launchGrants);
             launchGrants.Clear();
@@ -173,6 +174,27 @@ internal sealed class PluginInstance : IAsyncDisposable
             launchGrants.ForEach(g => g.Dispose());
             instance?._launchGrants.ForEach(g => g.Dispose());
             throw;
+        }
+    }
+
+    /// <summary>Tells the launch hooks that observe it the accepted handshake: the plugin's AutoMTLS certificate, if any.</summary>
+    private static void NotifyHandshake(List<IDisposable> launchGrants, HandshakeLine handshake, bool autoMtls)
+    {
+        var observers = launchGrants.OfType<IPluginHandshakeObserver>().ToList();
+        if (observers.Count == 0)
+        {
+            return;
+        }
+
+        X509Certificate2? certificate = null;
+        if (autoMtls && !PluginCertificates.TryReadHandshakeField(handshake.ServerCertificate, out certificate, out var error))
+        {
+            throw new InvalidOperationException($"The handshake's certificate must be checked before the launch hooks see it: {error}.");
+        }
+
+        using (certificate)
+        {
+            observers.ForEach(o => o.OnHandshake(certificate));
         }
     }
 
