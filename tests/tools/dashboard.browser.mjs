@@ -324,8 +324,10 @@ try {
     assert.equal(await page.getByRole('button', { name: 'Install package' }).count(), 0);
     ok(`${reader} (not an admin) sees an empty file list, not the admin's file, and no plugin management`);
 
-    // The host lists its transfers: the one the admin started shows here too, completed, with its bar full.
-    const listed = transfers.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: `Transfer of ${fileName} to ${baseUrl}` }) });
+    // The host lists its transfers: the one the admin started shows here too, completed, with its bar full. The file
+    // is not hers, so the card names it by its id rather than its name.
+    const escaped = baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const listed = transfers.getByRole('listitem').filter({ has: page.getByRole('progressbar', { name: new RegExp(`^Transfer of .+ to ${escaped}$`) }) });
     await listed.locator('.state-completed').first().waitFor(wait);
     assert.equal(await listed.first().getByRole('progressbar').evaluate((element) => element.value), 1);
     ok(`${reader} sees the transfer the admin started, listed by the host with its progress bar full`);
