@@ -1,4 +1,3 @@
-using System.Globalization;
 using FileSystemStorage.Internal;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -27,8 +26,8 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
             throw new PluginException(PluginErrorCode.InvalidArgument, "The 'root' setting is missing: set it to the folder where files are stored.");
         }
 
-        var maxBytes = Number(config, "max_object_bytes", 0);
-        var listLimit = Number(config, "list_default_limit", 100);
+        var maxBytes = StorageRules.Number(config, "max_object_bytes", 0);
+        var listLimit = StorageRules.Number(config, "list_default_limit", 100);
         if (listLimit is < 1 or > MaxListLimit)
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
@@ -173,7 +172,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
     private Storage Ready() => _storage ?? throw new PluginException(PluginErrorCode.FailedPrecondition, "The storage is not initialized; the host must call Init with a 'root'.");
 
     private static ObjectMetadata Find(Storage storage, string id) =>
-        (ObjectIds.IsWellFormed(id) ? storage.Index.Find(id) : null) ?? throw NotFound(id);
+        (ObjectIds.IsWellFormed(id) ? storage.Index.Find(id) : null) ?? throw StorageRules.NotFound(id);
 
     private static FileStream OpenRead(Storage storage, string id)
     {
@@ -184,23 +183,8 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
         catch (FileNotFoundException)
         {
             // A Delete ran between the lookup and the open: to the caller the object is simply gone.
-            throw NotFound(id);
+            throw StorageRules.NotFound(id);
         }
-    }
-
-    private static PluginException NotFound(string id) =>
-        new(PluginErrorCode.NotFound, $"No stored object has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
-
-    private static long Number(IReadOnlyDictionary<string, string> config, string key, long fallback)
-    {
-        if (!config.TryGetValue(key, out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new PluginException(PluginErrorCode.InvalidArgument, $"'{key}' must be a whole number of zero or more, not '{text}'.");
     }
 
     [LoggerMessage(1, LogLevel.Information, "Storing under {Root}: {Count} objects, {Removed} crash leftovers removed")]

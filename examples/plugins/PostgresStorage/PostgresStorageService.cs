@@ -1,4 +1,3 @@
-using System.Globalization;
 using FileSystemStorage.Internal;
 using Grpc.Core;
 using GrpcPlugins;
@@ -30,14 +29,14 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
                 "The 'connectionString' setting is missing: set it to the PostgreSQL database to store files in, e.g. 'Host=db;Database=files;Username=ft;Password=...'.");
         }
 
-        var maxBytes = Number(config, "max_object_bytes", 0);
-        var listLimit = Number(config, "list_default_limit", 100);
+        var maxBytes = StorageRules.Number(config, "max_object_bytes", 0);
+        var listLimit = StorageRules.Number(config, "list_default_limit", 100);
         if (listLimit is < 1 or > MaxListLimit)
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
         }
 
-        var chunkBytes = Number(config, "chunk_bytes", 256 * 1024);
+        var chunkBytes = StorageRules.Number(config, "chunk_bytes", 256 * 1024);
         if (chunkBytes is < 1024 or > 64 * 1024 * 1024)
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, "'chunk_bytes' must be between 1024 and 67108864 (64 MiB).");
@@ -125,7 +124,7 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
         var storage = Ready();
         if (!ObjectIds.IsWellFormed(request.Id))
         {
-            throw NotFound(request.Id);
+            throw StorageRules.NotFound(request.Id);
         }
 
         if (request.Offset < 0 || request.Length < 0)
@@ -133,7 +132,7 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
             throw new PluginException(PluginErrorCode.InvalidArgument, $"The range offset {request.Offset}, length {request.Length} is negative; send zero or more.");
         }
 
-        var opened = await Guarded(() => storage.Table.OpenAsync(request.Id, request.Offset, context.CancellationToken)) ?? throw NotFound(request.Id);
+        var opened = await Guarded(() => storage.Table.OpenAsync(request.Id, request.Offset, context.CancellationToken)) ?? throw StorageRules.NotFound(request.Id);
         await using var content = opened.Content;
         var metadata = opened.Metadata;
         if (request.Offset > metadata.Size)
@@ -158,7 +157,7 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
     {
         var storage = Ready();
         var deleted = ObjectIds.IsWellFormed(request.Id) && await Guarded(() => storage.Table.DeleteAsync(request.Id, context.CancellationToken));
-        return deleted ? new DeleteResponse() : throw NotFound(request.Id);
+        return deleted ? new DeleteResponse() : throw StorageRules.NotFound(request.Id);
     }
 
     /// <inheritdoc />
@@ -197,7 +196,7 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
     private Storage Ready() => _storage ?? throw new PluginException(PluginErrorCode.FailedPrecondition, "The storage is not initialized; the host must call Init with a 'connectionString'.");
 
     private static async Task<ObjectMetadata> Find(Storage storage, string id, CancellationToken cancellationToken) =>
-        (ObjectIds.IsWellFormed(id) ? await Guarded(() => storage.Table.FindAsync(id, cancellationToken)) : null) ?? throw NotFound(id);
+        (ObjectIds.IsWellFormed(id) ? await Guarded(() => storage.Table.FindAsync(id, cancellationToken)) : null) ?? throw StorageRules.NotFound(id);
 
     /// <summary>Runs a database call, answering a lost or unreachable server as <see cref="PluginErrorCode.Unavailable"/>.</summary>
     private static async Task<T> Guarded<T>(Func<Task<T>> call)
@@ -210,21 +209,6 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
         {
             throw DatabaseErrors.Unavailable(ex);
         }
-    }
-
-    private static PluginException NotFound(string id) =>
-        new(PluginErrorCode.NotFound, $"No stored object has id '{id}'.") { Metadata = new Dictionary<string, string> { ["id"] = id } };
-
-    private static long Number(IReadOnlyDictionary<string, string> config, string key, long fallback)
-    {
-        if (!config.TryGetValue(key, out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new PluginException(PluginErrorCode.InvalidArgument, $"'{key}' must be a whole number of zero or more, not '{text}'.");
     }
 
     [LoggerMessage(1, LogLevel.Information, "Storing in PostgreSQL at {Host}, database {Database}: {Count} objects")]

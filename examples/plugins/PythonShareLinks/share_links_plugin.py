@@ -12,29 +12,20 @@ survive the plugin's restart and upgrade. The launcher (./PythonShareLinks) gene
 
 import hashlib
 import json
-import os
 import re
+import os
 import secrets
-import shutil
-import signal
-import sys
-import tempfile
 import threading
 import time
-from concurrent import futures
 from datetime import datetime, timezone
 
 import grpc
-from google.protobuf import any_pb2
-from google.protobuf.internal.encoder import _VarintBytes
 
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpcplugins.host.v1 import host_callbacks_pb2 as hc, host_callbacks_pb2_grpc as hc_grpc
 from grpcplugins.http.v1 import http_pb2 as hp, http_pb2_grpc as hp_grpc
-from grpcplugins.plugin.v1 import plugin_pb2 as pb, plugin_pb2_grpc as pb_grpc
+from grpcplugins.plugin.v1 import plugin_pb2 as pb
+from grpcplugins_runtime import Lifecycle, fail, logger, serve
 
-COOKIE_KEY = "GRPCPLUGINS_MAGIC_COOKIE"
-COOKIE_VALUE = "d3c1a5d3f0b74a4b9d2c6e8a1f5b7c90"
 VERSIONS = (1, 2)
 TOKEN_METADATA_KEY = "x-grpcplugins-host-token"
 KEY_PREFIX = "link/"
@@ -44,26 +35,7 @@ ADMIN_ROLE = "admin"
 DEFAULT_TTL = 24 * 3600
 MAX_TTL = 30 * 24 * 3600
 
-
-def log(message):
-    print(f"PythonShareLinks: {message}", file=sys.stderr, flush=True)
-
-
-# ---- typed errors for the lifecycle calls (docs/protocol.md section 7) ----
-
-def rpc_status_bytes(code, message, detail):
-    """google.rpc.Status{code, message, details: [detail]} serialized by hand (no googleapis-common-protos needed)."""
-    text = message.encode()
-    packed = detail.SerializeToString()
-    return (b"\x08" + _VarintBytes(code) + b"\x12" + _VarintBytes(len(text)) + text
-            + b"\x1a" + _VarintBytes(len(packed)) + packed)
-
-
-def fail(context, grpc_code, code, message, source=pb.ERROR_SOURCE_PLUGIN):
-    detail = any_pb2.Any()
-    detail.Pack(pb.PluginError(code=code, message=message, source=source))
-    context.set_trailing_metadata((("grpc-status-details-bin", rpc_status_bytes(grpc_code.value[0], message, detail)),))
-    context.abort(grpc_code, message)
+log = logger("PythonShareLinks")
 
 
 # ---- HTTP answers ----
@@ -212,7 +184,7 @@ class Routes(hp_grpc.RouteServiceServicer):
     def Handle(self, request_iterator, context):
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("message") != "head":
-            fail(context, grpc.StatusCode.INVALID_ARGUMENT, pb.ERROR_CODE_INVALID_ARGUMENT,
+            fail(context, pb.ERROR_CODE_INVALID_ARGUMENT,
                  "A Handle call must begin with the request head.", pb.ERROR_SOURCE_HOST)
         request = first.head
         route = (request.route.method, request.route.path_template)
@@ -349,11 +321,12 @@ def read_body(request_iterator):
     return bytes(body)
 
 
-# ---- lifecycle and health (docs/protocol.md sections 5 and 6) ----
+# ---- lifecycle (docs/protocol.md section 5); grpcplugins_runtime does the rest of the protocol ----
 
-class Lifecycle(pb_grpc.PluginServiceServicer):
-    def __init__(self, state, stop):
-        self.state, self.stop = state, stop
+class ShareLinksLifecycle(Lifecycle):
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
 
     def GetMetadata(self, request, context):
         return pb.GetMetadataResponse(metadata=pb.PluginMetadata(
@@ -365,62 +338,11 @@ class Lifecycle(pb_grpc.PluginServiceServicer):
         self.state["config"] = dict(request.config)
         return pb.InitResponse()
 
-    def Shutdown(self, request, context):
-        self.stop.set()
-        return pb.ShutdownResponse()
-
-
-class Health(health_pb2_grpc.HealthServicer):
-    def Check(self, request, context):
-        if request.service in ("", "plugin"):
-            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
-        context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service '{request.service}'")
-
-
-def choose_version():
-    offered = {int(v.strip()) for v in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(",") if v.strip().isdigit()}
-    shared = [v for v in VERSIONS if v in offered] if offered else list(VERSIONS)
-    if not shared:
-        sys.exit(f"This plugin speaks API versions {', '.join(f'v{v}' for v in VERSIONS)}, but the host speaks only "
-                 f"{', '.join(f'v{v}' for v in sorted(offered))}. Use a host and plugin with a version in common.")
-    return max(shared)
-
 
 def main():
-    if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
-        sys.exit("This is a plugin, started by a host: it is not meant to be run by hand. Configure it in a GrpcPlugins "
-                 "host (the 'Plugins' section of appsettings.json). (The environment variable GRPCPLUGINS_MAGIC_COOKIE "
-                 "that a host sets is missing or wrong.)")
-    version = choose_version()
-    base = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    folder = os.path.join(base, f"plugin-{os.getpid()}-{secrets.token_hex(12)}")
-    os.mkdir(folder, 0o700)
-    sock = os.path.join(folder, "plugin.sock")
-
-    stop, state = threading.Event(), {}
-    server = grpc.server(futures.ThreadPoolExecutor(32), options=[
-        ("grpc.max_receive_message_length", 4 << 20), ("grpc.max_send_message_length", 4 << 20)])
-    health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
-    pb_grpc.add_PluginServiceServicer_to_server(Lifecycle(state, stop), server)
-    hp_grpc.add_RouteServiceServicer_to_server(Routes(Host(), state), server)
-    server.add_insecure_port("unix:" + sock)
-    server.start()
-    os.chmod(sock, 0o600)
-
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if os.environ.get("GRPCPLUGINS_STDIN_WATCH") == "1":
-        def watch_stdin():  # os.read, not sys.stdin: a thread blocked in a buffered read aborts Python's exit
-            while os.read(0, 4096):
-                pass
-            stop.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    print(f"1|{version}|unix|{sock}|grpc|", flush=True)  # the only line on stdout
-    log(f"serving API v{version} on {sock}")
-    stop.wait()
-    server.stop(grace=5).wait()
-    shutil.rmtree(folder, ignore_errors=True)
+    state = {}
+    serve("PythonShareLinks", VERSIONS, ShareLinksLifecycle(state),
+          lambda server: hp_grpc.add_RouteServiceServicer_to_server(Routes(Host(), state), server), max_workers=32)
 
 
 if __name__ == "__main__":

@@ -10,64 +10,19 @@ import base64
 import hashlib
 import json
 import os
-import secrets
-import shutil
-import signal
-import sys
-import tempfile
-import threading
 import time
 import uuid
-from concurrent import futures
 
-import grpc
-from google.protobuf import any_pb2, timestamp_pb2
-from google.protobuf.internal.encoder import _VarintBytes
+from google.protobuf import timestamp_pb2
 
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpcplugins.plugin.v1 import plugin_pb2 as pb, plugin_pb2_grpc as pb_grpc
+from grpcplugins.plugin.v1 import plugin_pb2 as pb
 from grpcplugins.storage.v1 import storage_pb2 as st, storage_pb2_grpc as st_grpc
+from grpcplugins_runtime import Lifecycle, fail, serve
 
-COOKIE_KEY = "GRPCPLUGINS_MAGIC_COOKIE"
-COOKIE_VALUE = "d3c1a5d3f0b74a4b9d2c6e8a1f5b7c90"
 VERSIONS = (1, 2)  # storage serves grpcplugins.storage.v1 under app protocols 1 and 2
 CHUNK = 64 * 1024
 DEFAULT_PAGE = 100
 STORE_END_HEADER = "grpcplugins-store-end"
-
-
-def log(message):
-    print(f"PythonStorage: {message}", file=sys.stderr, flush=True)
-
-
-# ---- errors: a gRPC status whose google.rpc.Status detail carries a PluginError (docs/protocol.md section 7) ----
-
-GRPC_CODE = {
-    pb.ERROR_CODE_INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
-    pb.ERROR_CODE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    pb.ERROR_CODE_CANCELLED: grpc.StatusCode.CANCELLED,
-    pb.ERROR_CODE_NOT_SUPPORTED: grpc.StatusCode.UNIMPLEMENTED,
-    pb.ERROR_CODE_FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
-    pb.ERROR_CODE_INTERNAL: grpc.StatusCode.INTERNAL,
-}
-
-
-def rpc_status_bytes(code, message, detail):
-    """Serializes google.rpc.Status{code, message, details: [detail]} (googleapis google/rpc/status.proto, fields 1-3)
-    by hand, so that the plugin needs no googleapis-common-protos."""
-    text = message.encode()
-    packed = detail.SerializeToString()
-    return (b"\x08" + _VarintBytes(code) + b"\x12" + _VarintBytes(len(text)) + text
-            + b"\x1a" + _VarintBytes(len(packed)) + packed)
-
-
-def fail(context, code, message, source=pb.ERROR_SOURCE_PLUGIN, **facts):
-    """Ends the call with a typed PluginError; raises."""
-    grpc_code = GRPC_CODE[code]
-    detail = any_pb2.Any()
-    detail.Pack(pb.PluginError(code=code, message=message, source=source, metadata=facts))
-    context.set_trailing_metadata((("grpc-status-details-bin", rpc_status_bytes(grpc_code.value[0], message, detail)),))
-    context.abort(grpc_code, message)
 
 
 # ---- the storage itself ----
@@ -219,11 +174,12 @@ class Storage(st_grpc.StorageServiceServicer):
         return st.StatsResponse(total_items=len(records), total_size=sum(r["size"] for r in records))
 
 
-# ---- lifecycle and health (docs/protocol.md sections 5 and 6) ----
+# ---- lifecycle (docs/protocol.md section 5); grpcplugins_runtime does the rest of the protocol ----
 
-class Lifecycle(pb_grpc.PluginServiceServicer):
-    def __init__(self, state, stop):
-        self.state, self.stop = state, stop
+class StorageLifecycle(Lifecycle):
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
 
     def GetMetadata(self, request, context):
         return pb.GetMetadataResponse(metadata=pb.PluginMetadata(
@@ -243,65 +199,11 @@ class Lifecycle(pb_grpc.PluginServiceServicer):
         self.state["root"] = root
         return pb.InitResponse()
 
-    def Shutdown(self, request, context):
-        self.stop.set()
-        return pb.ShutdownResponse()
-
-
-class Health(health_pb2_grpc.HealthServicer):
-    def Check(self, request, context):
-        if request.service in ("", "plugin"):
-            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
-        context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service '{request.service}'")
-
-
-def choose_version():
-    offered = set()
-    for value in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(","):
-        if value.strip().isdigit():
-            offered.add(int(value.strip()))
-    shared = [v for v in VERSIONS if v in offered] if offered else list(VERSIONS)
-    if not shared:
-        sys.exit(f"This plugin speaks API versions {', '.join(f'v{v}' for v in VERSIONS)}, but the host speaks only "
-                 f"{', '.join(f'v{v}' for v in sorted(offered))}. Use a host and plugin with a version in common.")
-    return max(shared)
-
 
 def main():
-    if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
-        sys.exit("This is a plugin, started by a host: it is not meant to be run by hand. Configure it in a GrpcPlugins "
-                 "host (the 'Plugins' section of appsettings.json). (The environment variable GRPCPLUGINS_MAGIC_COOKIE "
-                 "that a host sets is missing or wrong.)")
-    version = choose_version()
-    base = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    folder = os.path.join(base, f"plugin-{os.getpid()}-{secrets.token_hex(12)}")
-    os.mkdir(folder, 0o700)
-    sock = os.path.join(folder, "plugin.sock")
-
-    stop, state = threading.Event(), {}
-    server = grpc.server(futures.ThreadPoolExecutor(16), options=[
-        ("grpc.max_receive_message_length", 4 << 20), ("grpc.max_send_message_length", 4 << 20)])
-    health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
-    pb_grpc.add_PluginServiceServicer_to_server(Lifecycle(state, stop), server)
-    st_grpc.add_StorageServiceServicer_to_server(Storage(state), server)
-    server.add_insecure_port("unix:" + sock)
-    server.start()
-    os.chmod(sock, 0o600)
-
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if os.environ.get("GRPCPLUGINS_STDIN_WATCH") == "1":
-        def watch_stdin():  # os.read, not sys.stdin: a thread blocked in a buffered read aborts Python's exit
-            while os.read(0, 4096):
-                pass
-            stop.set()
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    print(f"1|{version}|unix|{sock}|grpc|", flush=True)  # the only line on stdout
-    log(f"serving API v{version} on {sock}")
-    stop.wait()
-    server.stop(grace=5).wait()
-    shutil.rmtree(folder, ignore_errors=True)
+    state = {}
+    serve("PythonStorage", VERSIONS, StorageLifecycle(state),
+          lambda server: st_grpc.add_StorageServiceServicer_to_server(Storage(state), server))
 
 
 if __name__ == "__main__":

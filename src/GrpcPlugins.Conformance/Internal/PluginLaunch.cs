@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using Grpc.Net.Client;
+using GrpcPlugins.Internal;
 
 namespace GrpcPlugins.Conformance.Internal;
 
@@ -203,21 +203,7 @@ internal sealed partial class PluginLaunch : IAsyncDisposable
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         if (handshake.Network == HandshakeLine.UnixNetwork)
         {
-            var endpoint = new UnixDomainSocketEndPoint(handshake.Address);
-            handler.ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = UnixSocketConnector.For(handshake.Address);
             return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = 64 * 1024 * 1024 });
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
@@ -116,29 +115,21 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private async Task RunAsync(string program, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _folder };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        int exitCode;
+        string stdout, stderr;
         try
         {
-            await process.WaitForExitAsync().WaitAsync(CommandTimeout);
+            (exitCode, stdout, stderr) = await ProcessRunner.RunAsync(program, arguments, CommandTimeout, _folder);
         }
-        catch (TimeoutException)
+        catch (TimeoutException ex)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{program} {string.Join(' ', info.ArgumentList)}' did not finish within {CommandTimeout}.\n{Log}");
+            throw new TimeoutException($"{ex.Message}\n{Log}", ex);
         }
 
-        if (process.ExitCode != 0)
+        if (exitCode != 0)
         {
             throw new InvalidOperationException(
-                $"'{program} {string.Join(' ', info.ArgumentList)}' failed with exit code {process.ExitCode}:\n{await stdout}\n{await stderr}\n{Log}");
+                $"'{program} {string.Join(' ', arguments)}' failed with exit code {exitCode}:\n{stdout}\n{stderr}\n{Log}");
         }
     }
 

@@ -1,3 +1,4 @@
+using GrpcPlugins.Internal;
 using Npgsql;
 
 namespace PostgresStorage.Internal;
@@ -7,23 +8,11 @@ namespace PostgresStorage.Internal;
 /// chunk however large the object. The first row is entered at <paramref name="skip"/> bytes (a Range's offset).
 /// Owns the reader, its transaction and connection.
 /// </summary>
-internal sealed class ChunkRowStream(NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlDataReader reader, int skip) : Stream
+internal sealed class ChunkRowStream(NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlDataReader reader, int skip) : ReadOnlyStream
 {
     private byte[] _chunk = [];
     private int _position;
     private int _skip = skip;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -44,19 +33,6 @@ internal sealed class ChunkRowStream(NpgsqlConnection connection, NpgsqlTransact
         _position += count;
         return count;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

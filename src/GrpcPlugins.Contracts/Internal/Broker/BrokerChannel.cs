@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using GrpcPlugins.GoPlugin;
 using Grpc.Net.Client;
 
@@ -12,24 +11,7 @@ internal static class BrokerChannel
         switch (info.Network)
         {
             case "unix":
-                var endpoint = new UnixDomainSocketEndPoint(info.Address);
-                var handler = new SocketsHttpHandler
-                {
-                    ConnectCallback = async (_, cancellationToken) =>
-                    {
-                        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                        try
-                        {
-                            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                            return new NetworkStream(socket, ownsSocket: true);
-                        }
-                        catch
-                        {
-                            socket.Dispose();
-                            throw;
-                        }
-                    },
-                };
+                var handler = new SocketsHttpHandler { ConnectCallback = UnixSocketConnector.For(info.Address) };
                 return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
             case "tcp":
                 return GrpcChannel.ForAddress("http://" + info.Address);
