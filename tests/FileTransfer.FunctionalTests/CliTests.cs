@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace FileTransfer.FunctionalTests;
 
 /// <summary>The ft command-line client, built and run as a real process against real hosts.</summary>
-public sealed class CliTests
+public sealed class CliTests(SharedHost shared) : IClassFixture<SharedHost>
 {
     [Fact]
     public async Task PutLsGet_AfterLogin_RoundTripsSameSha256()
@@ -53,7 +53,7 @@ public sealed class CliTests
     public async Task Login_Succeeds_SessionFileIsOwnerOnly0600()
     {
         // Arrange
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         var ft = new FtCli();
 
         // Act
@@ -73,7 +73,7 @@ public sealed class CliTests
     public async Task Get_AfterRm_ExitsNotFoundWithOneLine()
     {
         // Arrange
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         var ft = new FtCli();
         var source = Path.Combine(ft.WorkDir, "gone.txt");
         await File.WriteAllTextAsync(source, "soon gone");

@@ -6,12 +6,12 @@ using System.Text.Json;
 namespace FileTransfer.FunctionalTests;
 
 /// <summary>The file API of a real host with its default plugins, as a client sees it.</summary>
-public sealed class FilesApiTests
+public sealed class FilesApiTests(SharedHost shared) : IClassFixture<SharedHost>
 {
     [Fact]
     public async Task Put_200MiB_GetReturnsSameSha256AndRangesWork()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
         const long size = 200L * 1024 * 1024;
 
@@ -45,8 +45,9 @@ public sealed class FilesApiTests
     [Fact]
     public async Task ListStatsDelete_SeeWhatWasStored()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
+        var before = await StoredCountAsync(client);
         var ids = new List<string>();
         foreach (var name in new[] { "a-1.txt", "a-2.txt", "b-1.txt" })
         {
@@ -63,7 +64,7 @@ public sealed class FilesApiTests
 
         Assert.Equal("a-1.txt", page1.GetProperty("items")[0].GetProperty("name").GetString());
         Assert.Equal("a-2.txt", page2.GetProperty("items")[0].GetProperty("name").GetString());
-        Assert.Equal(3, stats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(before + 3, stats.GetProperty("totalItems").GetInt64());
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal("not_found", problem.GetProperty("code").GetString());
@@ -78,11 +79,12 @@ public sealed class FilesApiTests
     public async Task Put_BadName_Is400AndWritesNothingOutsideData(string name)
     {
         // The data folder sits alone in a fresh folder, so anything written beside it would show up there.
-        var outside = Directory.CreateTempSubdirectory("ft-outside-").FullName;
-        await using var host = await HostProcess.StartAsync(Directory.CreateDirectory(Path.Combine(outside, "data")).FullName);
+        var outside = shared.Outside;
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
         var url = name == "LONG" ? "/v1/files/" + new string('x', 300) : "/v1/files/" + name;
         var before = Directory.GetFileSystemEntries(outside).Length;
+        var storedBefore = await StoredCountAsync(client);
 
         using var response = await client.PutAsync(url, new StringContent("root:x:0:0"));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -90,7 +92,7 @@ public sealed class FilesApiTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("invalid_argument", problem.GetProperty("code").GetString());
-        Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(storedBefore, stats.GetProperty("totalItems").GetInt64());
         Assert.Equal(before, Directory.GetFileSystemEntries(outside).Length);
     }
 
@@ -100,20 +102,21 @@ public sealed class FilesApiTests
     [InlineData("a%00b", HttpStatusCode.BadRequest)]
     public async Task Put_NameTheServerRefusesBeforeRouting_StoresNothing(string name, HttpStatusCode expected)
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
+        var storedBefore = await StoredCountAsync(client);
 
         using var response = await client.PutAsync("/v1/files/" + name, new StringContent("root:x:0:0"));
         var stats = await client.GetFromJsonAsync<JsonElement>("/v1/stats");
 
         Assert.Equal(expected, response.StatusCode);
-        Assert.Equal(0, stats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(storedBefore, stats.GetProperty("totalItems").GetInt64());
     }
 
     [Fact]
     public async Task Get_UnknownRoute_Is404ProblemJson()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var response = await client.GetAsync("/v2/files");
@@ -127,7 +130,7 @@ public sealed class FilesApiTests
     [Fact]
     public async Task Put_EmptyName_IsNotAFileRoute()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var response = await client.PutAsync("/v1/files/%20", new StringContent("x"));
@@ -138,7 +141,7 @@ public sealed class FilesApiTests
     [Fact]
     public async Task Request_WithRequestId_EchoesItAndMakesOneOtherwise()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/stats") { Headers = { { "X-Request-Id", "req-456" } } };
 
         using var given = await host.Http.SendAsync(request);
@@ -147,4 +150,7 @@ public sealed class FilesApiTests
         Assert.Equal("req-456", given.Headers.GetValues("X-Request-Id").Single());
         Assert.Matches("^[0-9a-f]{32}$", made.Headers.GetValues("X-Request-Id").Single());
     }
+
+    private static async Task<long> StoredCountAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/v1/stats")).GetProperty("totalItems").GetInt64();
 }

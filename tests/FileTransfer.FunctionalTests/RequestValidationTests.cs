@@ -13,7 +13,7 @@ namespace FileTransfer.FunctionalTests;
 /// UTF-8, a package with duplicate entries, and JSON routes sent another content type. Each is a typed 4xx answer
 /// (and exit 5 from the tool), never a 500 or an unexpected-exception exit.
 /// </summary>
-public sealed class RequestValidationTests
+public sealed class RequestValidationTests(SharedHost shared) : IClassFixture<SharedHost>
 {
     private static string ToolDll => Path.Combine(HostProcess.RepoRoot, "src", "GrpcPlugins.Cli", "bin", HostProcess.Configuration, "net10.0", "grpcplugins.dll");
 
@@ -24,7 +24,7 @@ public sealed class RequestValidationTests
     [InlineData("not a media type")]
     public async Task CreateUpload_MediaTypeNoDownloadCouldCarry_400NothingStaged(string mimeType)
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var response = await client.PostAsJsonAsync("/v1/uploads", new { name = "bad-type.txt", size = 3, mimeType });
@@ -71,7 +71,7 @@ public sealed class RequestValidationTests
     [Fact]
     public async Task JsonRoutes_AnotherContentType_415()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var upload = await client.PostAsync("/v1/uploads", new StringContent("{\"name\":\"a.txt\",\"size\":1}", Encoding.UTF8, "text/plain"));
@@ -107,9 +107,9 @@ public sealed class RequestValidationTests
         await AssertRefusedAsync(work, package, "twice");
     }
 
-    private static async Task AssertRefusedAsync(string work, string package, string words)
+    private async Task AssertRefusedAsync(string work, string package, string words)
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var admin = host.Client(await host.LoginAsync());
         var content = new ByteArrayContent(await File.ReadAllBytesAsync(package));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");

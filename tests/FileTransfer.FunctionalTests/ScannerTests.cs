@@ -11,7 +11,7 @@ namespace FileTransfer.FunctionalTests;
 /// ContentScanner plugin by a real host: refused uploads are not stored, clean ones are, and a scanner that is down
 /// fails uploads closed unless the host is told to fail open.
 /// </summary>
-public sealed class ScannerTests
+public sealed class ScannerTests(SharedHost shared) : IClassFixture<SharedHost>
 {
     // The EICAR anti-virus test file (eicar.org), harmless by design, built here so no scanner flags this source file.
     private static readonly byte[] Eicar = Encoding.ASCII.GetBytes(
@@ -20,7 +20,7 @@ public sealed class ScannerTests
     [Fact]
     public async Task Put_Eicar_Refused422WithThreatNotListedAndAudited()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var put = await client.PutAsync("/v1/files/eicar.com", new ByteArrayContent([.. Eicar, .. "\r\n"u8.ToArray()]));
@@ -48,7 +48,7 @@ public sealed class ScannerTests
     public async Task Put_CleanFile_StoredAndDownloadedWithSameSha256()
     {
         const long size = 5L * 1024 * 1024 + 13;
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         using var put = await client.PutAsync("/v1/files/clean.bin", new StreamContent(new Payload(size, seed: 21)));
@@ -67,7 +67,7 @@ public sealed class ScannerTests
     [Fact]
     public async Task Put_EicarInsideALargerFile_Stored()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
         byte[] content = [.. "A report that quotes the test string: "u8.ToArray(), .. Eicar, .. new byte[200]];
 
@@ -80,7 +80,7 @@ public sealed class ScannerTests
     [Fact]
     public async Task Put_Executable_Refused422MediaTypeRefused()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
         byte[] executable = [(byte)'M', (byte)'Z', 0x90, 0, .. new byte[64 * 1024]];
 
@@ -112,7 +112,7 @@ public sealed class ScannerTests
     [Fact]
     public async Task ResumableUpload_Eicar_RefusedAtCompletionAndStagingDeleted()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
         using var create = await client.PostAsJsonAsync("/v1/uploads", new { name = "eicar.txt", size = Eicar.Length });
         var uploadId = (await create.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("uploadId").GetString()!;
@@ -170,7 +170,7 @@ public sealed class ScannerTests
     [Fact]
     public async Task PluginList_ShowsTheScannerAsARunningCustomPlugin()
     {
-        await using var host = await HostProcess.StartAsync();
+        var host = shared.Host;
         using var client = host.Client(await host.LoginAsync());
 
         var plugins = await client.GetFromJsonAsync<JsonElement>("/v1/plugins");
