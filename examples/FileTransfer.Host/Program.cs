@@ -11,7 +11,12 @@ using FileTransfer.Host.Uploads;
 
 // Settings and plugins sit beside the program; data goes under the folder it is run from (./data by default).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = null;
+    // Kestrel's own refusals have empty bodies: its limits sit above the documented ones, which RequestHeadLimits enforces.
+    RequestHeadLimits.RaiseKestrelLimits(k.Limits);
+});
 builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.GetSection(FileTransferOptions.SectionName));
 var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
 Directory.CreateDirectory(settings.DataPath);
@@ -40,8 +45,13 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostFileSource, FileTransfer.Host.Callbacks.StorageFileSource>();
 builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostEventSink, FileTransfer.Host.Callbacks.MonitorEventSink>();
 builder.Services.AddGrpcPluginsHostCallbacks(builder.Configuration, o => o.DataDirectory = Path.Combine(settings.DataPath, "plugin-state"));
-// A body that is not the JSON a route expects reaches ErrorMiddleware as an exception, so it gets a problem answer, not a bare 400.
+// Every error answer is problem JSON: exceptions through ProblemExceptionHandler, and a body that is not the JSON a route
+// expects reaches it as an exception too, so it gets a problem answer, not a bare 400.
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiErrors.Complete);
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+// The session gate: the auth plugin validates bearer tokens (scheme "Session"), the policies "session" and "admin" gate routes.
+builder.Services.AddSessionAuthentication();
 // Plugin packages: installed under {DataDir}/plugins, with the settings of the FileTransfer:Packages section.
 builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileTransferOptions.SectionName + ":Packages")).Configure(o =>
 {
@@ -75,23 +85,30 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<MonitorQueue>());
 builder.AddFileTransferTelemetry();
 
 var app = builder.Build();
+app.UseMiddleware<RequestHeadLimits>();
 app.UseMiddleware<RequestIdMiddleware>();
+app.UseExceptionHandler();
 app.UseMiddleware<ErrorMiddleware>();
+// An error status that no one gave a body (none of this host's routes, so far) still gets problem JSON.
+app.UseStatusCodePages();
 app.UsePluginMiddleware(GrpcPlugins.Http.V1.MiddlewareStage.BeforeSession);
 // The dashboard (wwwroot) is served before routing: the JSON 404 fallback below matches every path, and the static
 // file middleware serves nothing once an endpoint has matched.
 app.UseDashboard();
 app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseSessionContext();
 
 // A JSON route sent another content type answers 415 (routing alone would fall through to the 404 route below).
 var v1 = app.MapGroup("/v1").AnswerUnsupportedMediaType();
 v1.MapPublicAuth();
-var session = v1.MapGroup(string.Empty).RequireSession().AddPluginMiddleware(GrpcPlugins.Http.V1.MiddlewareStage.AfterSession);
+var session = v1.MapGroup(string.Empty).RequireAuthorization(SessionAuthentication.SessionPolicy).AddPluginMiddleware(GrpcPlugins.Http.V1.MiddlewareStage.AfterSession);
 session.MapSessionAuth();
 session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
-app.MapGrpcPluginsManagement("/v1/plugins").RequireAdmin();
+app.MapGrpcPluginsManagement("/v1/plugins").RequireAuthorization(SessionAuthentication.AdminPolicy);
 // Each plugin's routes and middleware position, for the dashboard's plugin list.
 app.MapPluginExtensions();
 app.MapPluginRoutes("/v1/ext");

@@ -90,7 +90,18 @@ internal sealed class HostProcess : IAsyncDisposable
         var host = new HostProcess(Process.Start(startInfo)!, url, dataDir);
         host.Pump(host._process.StandardOutput);
         host.Pump(host._process.StandardError);
-        await HostReadiness.WaitUntilServingAsync(host.Http, host._process, Timeout, () => host.Output);
+        try
+        {
+            await HostReadiness.WaitUntilServingAsync(host.Http, host._process, Timeout, () => host.Output);
+        }
+        catch
+        {
+            // A host that did not come up is no test's to dispose: stop it and its plugins here, or each failed start
+            // leaves seven processes loading the machine for the tests after it.
+            await host.DisposeAsync();
+            throw;
+        }
+
         return host;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
 
 namespace FileTransfer.FunctionalTests;
@@ -239,16 +240,15 @@ public sealed class TransferApiTests
 
     internal static async Task<List<JsonElement>> ReadEventsAsync(HttpClient client, string transferId)
     {
-        using var response = await client.GetAsync($"/v1/transfers/{transferId}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var deadline = new CancellationTokenSource(HostProcess.Timeout);
+        using var response = await client.GetAsync($"/v1/transfers/{transferId}/events", HttpCompletionOption.ResponseHeadersRead, deadline.Token);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
         var events = new List<JsonElement>();
-        while (await reader.ReadLineAsync().WaitAsync(HostProcess.Timeout) is { } line)
+        await foreach (var sse in SseParser.Create(body).EnumerateAsync(deadline.Token))
         {
-            if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                events.Add(JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
-            }
+            Assert.Equal("progress", sse.EventType);
+            events.Add(JsonDocument.Parse(sse.Data).RootElement.Clone());
         }
 
         return events;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 
@@ -195,9 +196,9 @@ internal sealed class FtApiClient : IDisposable
             HttpCompletionOption.ResponseHeadersRead,
             cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var sse in ServerSentEvents.ReadAsync(body, cancellationToken).ConfigureAwait(false))
+        await foreach (var sse in SseParser.Create(body).EnumerateAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (sse.Type is not ("progress" or "message") || sse.Data.Length == 0)
+            if (sse.EventType is not ("progress" or SseParser.EventTypeDefault) || sse.Data.Length == 0)
             {
                 continue;
             }

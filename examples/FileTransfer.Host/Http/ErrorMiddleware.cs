@@ -1,10 +1,12 @@
-using FileTransfer.Host.Scanning;
-using GrpcPlugins;
 using Microsoft.AspNetCore.Connections;
 
 namespace FileTransfer.Host.Http;
 
-/// <summary>Turns any failure of a request into a problem-details answer, so no request ends in a bare 500 or a hang.</summary>
+/// <summary>
+/// Handles the failures nobody can answer, inside <c>UseExceptionHandler</c> (whose <see cref="ProblemExceptionHandler"/>
+/// answers the rest with problem JSON): a client that went away, and a failure after the answer had begun, which must
+/// break the connection rather than let a short body pass for a complete one. Each is one Warning line.
+/// </summary>
 public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
 {
     /// <summary>Handles one request.</summary>
@@ -28,63 +30,11 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
             LogCutShort(logger, context.Request.Method, context.Request.Path, ex.Message);
             context.Abort();
         }
-        catch (PluginException ex) when (!context.Response.HasStarted)
-        {
-            LogPluginError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
-            await AnswerAsync(context, ApiErrors.Problem(ex));
-        }
-        catch (ApiException ex) when (!context.Response.HasStarted)
-        {
-            LogRefused(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
-            await AnswerAsync(context, ApiErrors.Problem(ex));
-        }
-        catch (UploadRefusedException ex) when (!context.Response.HasStarted)
-        {
-            await AnswerAsync(context, UploadRefusedProblem.For(ex));
-        }
-        catch (BadHttpRequestException ex) when (!context.Response.HasStarted && ex.StatusCode == StatusCodes.Status415UnsupportedMediaType)
-        {
-            await AnswerAsync(context, ApiErrors.Problem(
-                StatusCodes.Status415UnsupportedMediaType,
-                PluginErrorCode.InvalidArgument,
-                $"{context.Request.Method} {context.Request.Path} takes a JSON body: send it with Content-Type: application/json."));
-        }
-        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
-        {
-            await AnswerAsync(context, ApiErrors.Problem(PluginErrorCode.InvalidArgument, ex.Message));
-        }
-        catch (Exception ex) when (!context.Response.HasStarted)
-        {
-            LogUnexpected(logger, context.Request.Method, context.Request.Path, ex);
-            await AnswerAsync(context, ApiErrors.Problem(PluginErrorCode.Internal, $"The host failed unexpectedly; the request id {context.TraceIdentifier} finds the details in its log."));
-        }
     }
-
-    // Headers set for the answer that failed (a download's Content-Length, say) must not describe the problem instead.
-    private static Task AnswerAsync(HttpContext context, IResult problem)
-    {
-        var requestId = context.Response.Headers[RequestIdMiddleware.Header].ToString();
-        context.Response.Clear();
-        if (requestId.Length > 0)
-        {
-            context.Response.Headers[RequestIdMiddleware.Header] = requestId;
-        }
-
-        return problem.ExecuteAsync(context);
-    }
-
-    [LoggerMessage(1, LogLevel.Information, "{Method} {Path} failed: {Code} {Message}")]
-    private static partial void LogPluginError(ILogger logger, string method, string path, PluginErrorCode code, string message);
-
-    [LoggerMessage(5, LogLevel.Information, "{Method} {Path} refused: {Code} {Message}")]
-    private static partial void LogRefused(ILogger logger, string method, string path, string code, string message);
 
     [LoggerMessage(3, LogLevel.Warning, "{Method} {Path}: the client went away before the answer ({Reason})")]
     private static partial void LogClientGone(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(4, LogLevel.Warning, "{Method} {Path} failed after its answer had begun, so the connection was aborted: {Reason}")]
     private static partial void LogCutShort(ILogger logger, string method, string path, string reason);
-
-    [LoggerMessage(2, LogLevel.Error, "{Method} {Path} failed unexpectedly")]
-    private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);
 }

@@ -1,49 +1,42 @@
 using FileTransfer.Host.Auth;
-using FileTransfer.Host.Transfers;
-using GrpcPlugins;
 using GrpcPlugins.Http.V1;
-using Action = GrpcPlugins.Auth.V1.Action;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 
 namespace FileTransfer.Host.Http;
 
 /// <summary>
-/// The host's gates for plugin routes under /v1/ext, the same checks as <see cref="SessionGate"/>: a session route needs
-/// a token the auth plugin authorizes for the method's action, an admin route the admin action.
+/// The host's gates for plugin routes under /v1/ext, through the same scheme and policies as the host's own routes
+/// (<see cref="SessionAuthentication"/>): a session route needs the session policy, an admin route the admin policy.
 /// </summary>
 public static class PluginRouteGate
 {
-    /// <summary>Returns null to let the request through, or the problem to answer with.</summary>
+    /// <summary>Returns null to let the request through, or the answer that refuses it (the scheme's 401 or 403 problem).</summary>
     /// <param name="http">The request.</param>
     /// <param name="gate">The route's gate.</param>
-    /// <returns>Null, or the problem.</returns>
+    /// <returns>Null, or the refusal.</returns>
     public static async ValueTask<IResult?> GateAsync(HttpContext http, RouteGate gate)
     {
+        ArgumentNullException.ThrowIfNull(http);
         if (gate == RouteGate.Public)
         {
             return null;
         }
 
-        var token = http.BearerToken();
-        if (token is null)
+        var authentication = await http.AuthenticateAsync(SessionAuthentication.Scheme);
+        if (!authentication.Succeeded)
         {
-            return ApiErrors.Problem(PluginErrorCode.Unauthenticated, "This route needs a session: sign in with POST /v1/auth/login and send the token as 'Authorization: Bearer <token>'.");
+            return Results.Challenge(authenticationSchemes: [SessionAuthentication.Scheme]);
         }
 
-        var action = gate == RouteGate.Admin ? Action.Admin : SessionGate.ActionFor(http.Request.Method);
-        try
+        var policy = gate == RouteGate.Admin ? SessionAuthentication.AdminPolicy : SessionAuthentication.SessionPolicy;
+        var authorization = await http.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(authentication.Principal, http, policy);
+        if (!authorization.Succeeded)
         {
-            var decision = await http.RequestServices.GetRequiredService<PluginSelector>().Auth.AuthorizeAsync(token, http.Request.Path, action, http.RequestAborted);
-            if (!decision.Allowed)
-            {
-                return ApiErrors.Problem(PluginErrorCode.PermissionDenied, $"User '{decision.User?.Username}' may not {action.ToString().ToLowerInvariant()} here.");
-            }
+            return Results.Forbid(authenticationSchemes: [SessionAuthentication.Scheme]);
+        }
 
-            http.SetUser(decision.User ?? new GrpcPlugins.Auth.V1.User());
-            return null;
-        }
-        catch (PluginException ex) when (ex.Code == PluginErrorCode.Unauthenticated)
-        {
-            return ApiErrors.Problem(PluginErrorCode.Unauthenticated, $"The token is not valid: {ex.Message} Sign in again.");
-        }
+        http.User = authentication.Principal;
+        return null;
     }
 }

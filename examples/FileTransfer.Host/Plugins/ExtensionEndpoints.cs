@@ -13,7 +13,7 @@ public static class ExtensionEndpoints
     /// <summary>Maps <c>GET /v1/extensions</c>, admin-gated.</summary>
     /// <param name="app">The application's routes.</param>
     public static void MapPluginExtensions(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1/extensions").RequireAdmin().MapGet(string.Empty, async (IPluginRouteTable routes, IPluginMiddlewarePositions middleware, CancellationToken ct) =>
+        app.MapGroup("/v1/extensions").RequireAuthorization(SessionAuthentication.AdminPolicy).MapGet(string.Empty, async (IPluginRouteTable routes, IPluginMiddlewarePositions middleware, CancellationToken ct) =>
         {
             var listed = await routes.GetRoutesAsync(ct);
             return Results.Ok(new

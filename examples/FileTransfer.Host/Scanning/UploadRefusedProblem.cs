@@ -1,16 +1,14 @@
+using FileTransfer.Host.Http;
+
 namespace FileTransfer.Host.Scanning;
 
 /// <summary>
-/// The body of a 422 answer to an upload a content scanner refused: the fields of every problem answer
-/// (<c>status</c>, <c>code</c> "upload_refused", <c>message</c>) and what the scanner found.
+/// The 422 answer to an upload a content scanner refused: the fields of every problem answer (<c>status</c>,
+/// <c>code</c> "upload_refused", <c>message</c>, ...) and what the scanner found: <c>reason</c> ("malware", "too_large",
+/// "media_type_refused" or "unspecified"), <c>threat</c> (such as "EICAR-Test-File", or null) and <c>scanner</c> (the
+/// name of the scanner plugin that refused the upload).
 /// </summary>
-/// <param name="Status">422.</param>
-/// <param name="Code">"upload_refused".</param>
-/// <param name="Message">What the scanner found and what to do.</param>
-/// <param name="Reason">"malware", "too_large", "media_type_refused" or "unspecified".</param>
-/// <param name="Threat">The threat found, such as "EICAR-Test-File", or null.</param>
-/// <param name="Scanner">The name of the scanner plugin that refused the upload.</param>
-public sealed record UploadRefusedProblem(int Status, string Code, string Message, string Reason, string? Threat, string Scanner)
+public static class UploadRefusedProblem
 {
     /// <summary>The problem code of a refused upload.</summary>
     public const string RefusedCode = "upload_refused";
@@ -21,8 +19,11 @@ public sealed record UploadRefusedProblem(int Status, string Code, string Messag
     public static IResult For(UploadRefusedException refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
-        var body = new UploadRefusedProblem(
-            StatusCodes.Status422UnprocessableEntity, RefusedCode, refusal.Message, refusal.ReasonName, refusal.Threat, refusal.Scanner);
-        return Results.Json(body, statusCode: body.Status, contentType: "application/problem+json");
+        return ApiErrors.Problem(StatusCodes.Status422UnprocessableEntity, RefusedCode, refusal.Message, new Dictionary<string, object?>
+        {
+            ["reason"] = refusal.ReasonName,
+            ["threat"] = refusal.Threat,
+            ["scanner"] = refusal.Scanner,
+        });
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.ServerSentEvents;
 using System.Text.Json;
 using FileTransfer.Host.Auth;
 using FileTransfer.Host.Files;
@@ -12,6 +13,9 @@ public static class TransferEndpoints
 {
     /// <summary>The most transfers <c>GET /v1/transfers</c> returns, and its default.</summary>
     public const int MaxListed = 200;
+
+    /// <summary>The type of every event of <c>GET /v1/transfers/{id}/events</c>.</summary>
+    public const string ProgressEvent = "progress";
 
     /// <summary>Maps the transfer routes.</summary>
     /// <param name="session">The session-gated group.</param>
@@ -61,23 +65,31 @@ public static class TransferEndpoints
         }
     }
 
-    // Server-sent events: one "progress" event per change, the last with a final status, then the stream ends.
-    private static async Task StreamEventsAsync(string id, HttpContext http, TransferTracker transfers, IOptions<JsonOptions> json)
+    // Server-sent events: one "progress" event per change, the last with a final status, then the stream ends. A stream
+    // starts from the transfer's current state, so it carries no event ids: a client that reconnects gets the state anew.
+    private static async Task<IResult> StreamEventsAsync(string id, HttpContext http, TransferTracker transfers)
     {
         var ct = http.RequestAborted;
         var updates = transfers.WatchAsync(id, ct).GetAsyncEnumerator(ct);
         // The first update is awaited before any byte is sent, so an unknown id still gets a 404 problem answer.
-        var any = await updates.MoveNextAsync();
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
-        while (any)
+        if (!await updates.MoveNextAsync())
         {
-            var data = JsonSerializer.Serialize(updates.Current, json.Value.SerializerOptions);
-            await http.Response.WriteAsync($"event: progress\ndata: {data}\n\n", ct);
-            await http.Response.Body.FlushAsync(ct);
-            any = await updates.MoveNextAsync();
+            await updates.DisposeAsync();
+            return TypedResults.ServerSentEvents(AsyncEnumerable.Empty<SseItem<TransferDto>>());
         }
 
-        await updates.DisposeAsync();
+        return TypedResults.ServerSentEvents(ProgressEvents(updates));
+    }
+
+    private static async IAsyncEnumerable<SseItem<TransferDto>> ProgressEvents(IAsyncEnumerator<TransferDto> updates)
+    {
+        await using (updates)
+        {
+            do
+            {
+                yield return new SseItem<TransferDto>(updates.Current, ProgressEvent);
+            }
+            while (await updates.MoveNextAsync());
+        }
     }
 }
