@@ -1,44 +1,55 @@
-using System.Globalization;
+using System.ComponentModel.DataAnnotations;
 using GrpcPlugins;
+using Microsoft.Extensions.Configuration;
 
-namespace HttpProtocol.Internal;
+namespace HttpProtocol;
 
-/// <summary>The plugin's configuration, read from the host's Init call.</summary>
-/// <param name="ChunkSize">Bytes per PATCH request. Config <c>chunk_size</c>, defaults to 1 MiB.</param>
-/// <param name="MaxRetries">Failed attempts in a row before a transfer fails. Config <c>max_retries</c>, defaults to 5.</param>
-/// <param name="ThrottleBytesPerSecond">Upper bound on the send rate, 0 for none. Config <c>throttle_bytes_per_second</c>.</param>
-/// <param name="RequestTimeout">How long one HTTP exchange may take. Config <c>request_timeout_seconds</c>, defaults to 30.</param>
-/// <param name="RetryDelay">The first pause between attempts, doubled each time. Config <c>retry_delay_ms</c>, defaults to 500.</param>
-internal sealed record HttpProtocolSettings(int ChunkSize, int MaxRetries, long ThrottleBytesPerSecond, TimeSpan RequestTimeout, TimeSpan RetryDelay)
+/// <summary>
+/// The plugin's settings, bound from the host's Init config and validated by the SDK
+/// (<c>p.AddSettings&lt;HttpProtocolSettings&gt;().Bind(p.Settings)</c> in Program.cs): a value out of range fails Init
+/// with InvalidArgument naming the key, the value and the range.
+/// </summary>
+public sealed class HttpProtocolSettings
 {
+    /// <summary>The largest chunk a request or <see cref="ChunkSize"/> may ask for: 64 MiB.</summary>
     public const int MaxChunkSize = 64 * 1024 * 1024;
 
-    public static HttpProtocolSettings Default { get; } = new(1024 * 1024, 5, 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
+    /// <summary>Bytes per PATCH request. Config <c>chunk_size</c>, defaults to 1 MiB.</summary>
+    [ConfigurationKeyName("chunk_size")]
+    [Range(1, MaxChunkSize)]
+    public int ChunkSize { get; set; } = 1024 * 1024;
 
-    public static HttpProtocolSettings From(IReadOnlyDictionary<string, string> config) => new(
-        (int)Number(config, "chunk_size", Default.ChunkSize, 1, MaxChunkSize),
-        (int)Number(config, "max_retries", Default.MaxRetries, 0, 100),
-        Number(config, "throttle_bytes_per_second", 0, 0, long.MaxValue),
-        TimeSpan.FromSeconds(Number(config, "request_timeout_seconds", (long)Default.RequestTimeout.TotalSeconds, 1, 3600)),
-        TimeSpan.FromMilliseconds(Number(config, "retry_delay_ms", (long)Default.RetryDelay.TotalMilliseconds, 0, 60_000)));
+    /// <summary>Retries in a row without progress before a transfer fails. Config <c>max_retries</c>, defaults to 5.</summary>
+    [ConfigurationKeyName("max_retries")]
+    [Range(0, 100)]
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>Upper bound on the send rate, 0 for none. Config <c>throttle_bytes_per_second</c>, defaults to 0.</summary>
+    [ConfigurationKeyName("throttle_bytes_per_second")]
+    [Range(0d, double.MaxValue, ErrorMessage = "The field {0} must be 0 (no limit) or a number of bytes per second")]
+    public long ThrottleBytesPerSecond { get; set; }
+
+    /// <summary>How long one HTTP exchange may take, in seconds. Config <c>request_timeout_seconds</c>, defaults to 30.</summary>
+    [ConfigurationKeyName("request_timeout_seconds")]
+    [Range(1, 3600)]
+    public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The first pause between attempts, in milliseconds, growing exponentially with jitter. Config <c>retry_delay_ms</c>, defaults to 500.</summary>
+    [ConfigurationKeyName("retry_delay_ms")]
+    [Range(0, 60_000)]
+    public int RetryDelayMs { get; set; } = 500;
+
+    /// <summary><see cref="RequestTimeoutSeconds"/> as a time span.</summary>
+    public TimeSpan RequestTimeout => TimeSpan.FromSeconds(RequestTimeoutSeconds);
+
+    /// <summary><see cref="RetryDelayMs"/> as a time span.</summary>
+    public TimeSpan RetryDelay => TimeSpan.FromMilliseconds(RetryDelayMs);
 
     /// <summary>The chunk size a request asks for, or the configured one.</summary>
-    public int ChunkSizeFor(int requested) => requested switch
+    internal int ChunkSizeFor(int requested) => requested switch
     {
         0 => ChunkSize,
         > 0 and <= MaxChunkSize => requested,
         _ => throw new PluginException(PluginErrorCode.InvalidArgument, $"chunk_size must be between 1 and {MaxChunkSize} bytes, or 0 for the plugin's default, not {requested}."),
     };
-
-    private static long Number(IReadOnlyDictionary<string, string> config, string key, long fallback, long min, long max)
-    {
-        if (!config.TryGetValue(key, out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? value
-            : throw new PluginException(PluginErrorCode.InvalidArgument, $"The '{key}' setting must be a whole number from {min} to {max}, not '{text}'.");
-    }
 }
