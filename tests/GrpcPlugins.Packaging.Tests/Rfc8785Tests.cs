@@ -88,7 +88,9 @@ public sealed class Rfc8785Tests
     public void Sign_WritesRfc8785AndVerifies()
     {
         var (privateKey, publicKey) = PackageSigner.CreateKey();
-        var manifest = PluginManifest.FromJson(TestPackages.Manifest());
+        var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
+        var manifest = PluginManifest.FromJson(json);
 
         var signed = PackageSigner.Sign(manifest, privateKey);
 
@@ -104,6 +106,7 @@ public sealed class Rfc8785Tests
         // RFC 8785: over the first format's bytes, with no canonicalization field.
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
         json["description"] = "Ships 😀 files";
         json["x-weight"] = JsonNode.Parse("1.50");
         var unsigned = PluginManifest.FromJson(json);
@@ -128,6 +131,7 @@ public sealed class Rfc8785Tests
     public void Parse_UnknownCanonicalization_ManifestInvalidNamingTheField()
     {
         var json = TestPackages.Manifest();
+        json["files"] = new JsonObject { ["Sample.dll"] = new string('a', 64) };
         json["signature"] = new JsonObject { ["algorithm"] = PackageSigner.Algorithm, ["canonicalization"] = "c14n", ["keyId"] = "0123456789abcdef", ["value"] = "AAAA" };
 
         var error = Assert.Throws<PackageException>(() => PluginManifest.Parse(Encoding.UTF8.GetBytes(json.ToJsonString())));
