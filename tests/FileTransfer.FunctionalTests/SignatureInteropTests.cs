@@ -22,7 +22,7 @@ public sealed class SignatureInteropTests
         var tampered = Path.Combine(work, "python-tampered.zip");
 
         var sign = await ProcessRunner.RunAsync("python3", [Signer, unsigned, signed, Path.Combine(work, "python")], Timeout, work);
-        var signTampered = await ProcessRunner.RunAsync("python3", [Signer, unsigned, tampered, Path.Combine(work, "python-other")], Timeout, work);
+        var signTampered = await ProcessRunner.RunAsync("python3", [Signer, unsigned, tampered, Path.Combine(work, "python-other"), "--tamper"], Timeout, work);
         var verify = await PluginPackageTests.RunToolAsync(work, "verify", signed, "--trusted-key", "python.pub.pem").WaitAsync(Timeout);
         var verifyTampered = await PluginPackageTests.RunToolAsync(work, "verify", tampered, "--trusted-key", "python-other.pub.pem").WaitAsync(Timeout);
         var otherKey = await PluginPackageTests.RunToolAsync(work, "verify", signed, "--trusted-key", "python-other.pub.pem").WaitAsync(Timeout);
