@@ -7,7 +7,10 @@ using GrpcPlugins.Storage.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using GrpcPlugins.Sdk.Internal;
+using GrpcPlugins.Sdk.Internal.Settings;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -75,6 +78,38 @@ public sealed class PluginBuilder
     /// a HashiCorp go-plugin host, which never calls Init, the plugin serves at once.
     /// </summary>
     public bool RequireInit { get; set; }
+
+    /// <summary>
+    /// The config map the host sent with its last Init, as configuration: keys as the host sent them (<c>:</c> nests,
+    /// as in appsettings), reloaded at each Init. Bind a settings class to it with <see cref="AddSettings{TSettings}"/>.
+    /// Empty before the first Init.
+    /// </summary>
+    public IConfiguration Settings => InitSettings.Configuration;
+
+    /// <summary>The Init config and the checks of the settings types; one per plugin.</summary>
+    internal InitSettings InitSettings { get; } = new();
+
+    /// <summary>
+    /// Adds <typeparamref name="TSettings"/>, the plugin's settings read from the host's Init config, and returns its
+    /// options builder: bind it with <c>.Bind(p.Settings)</c> (one call at the plugin's own call site, which the
+    /// configuration binding source generator turns into reflection-free code for NativeAOT). Services read the
+    /// settings from <see cref="IOptionsMonitor{TOptions}"/> (<c>CurrentValue</c>, in their <see cref="IPluginLifecycle.InitAsync"/>).
+    /// At each Init the settings are bound and validated before any service's <c>InitAsync</c> runs: the data
+    /// annotations on its public properties (<c>[Required]</c>, <c>[Range]</c>, ...) and any
+    /// <see cref="IValidateOptions{TOptions}"/> registered for it. A value that does not convert, is missing or is
+    /// out of range makes Init fail with <see cref="PluginErrorCode.InvalidArgument"/> and a message naming the key,
+    /// the value and what is expected, and the previous settings stay. Name a property's key with
+    /// <see cref="ConfigurationKeyNameAttribute"/> (such as <c>chunk_size</c>); defaults are the properties' initializers.
+    /// </summary>
+    /// <typeparam name="TSettings">A class with public settable properties, one per setting.</typeparam>
+    /// <returns>The options builder of <typeparamref name="TSettings"/>, to bind and add validations.</returns>
+    public OptionsBuilder<TSettings> AddSettings<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TSettings>()
+        where TSettings : class
+    {
+        Services.AddSingleton<IValidateOptions<TSettings>>(services => new AnnotatedSettingsValidator<TSettings>(services.GetRequiredService<PluginBuilder>().InitSettings));
+        InitSettings.AddCheck<TSettings>();
+        return Services.AddOptions<TSettings>();
+    }
 
     /// <summary>The go-plugin cookies the plugin accepts besides GrpcPlugins' own, added by <see cref="AcceptCookie"/>.</summary>
     internal List<KeyValuePair<string, string>> Cookies { get; } = [];

@@ -5,13 +5,17 @@ namespace GrpcPlugins.Packaging;
 
 /// <summary>
 /// Signs manifests with ECDSA P-256 and SHA-256, as Grafana signs plugin manifests: the signature covers
-/// <see cref="PluginManifest.CanonicalBytes"/>, and so every file's checksum. Keys are PEM text: PKCS#8 private keys,
+/// <see cref="PluginManifest.CanonicalBytes()"/> (RFC 8785), and so every file's checksum. Signatures of the first
+/// format (no <c>canonicalization</c> field) still verify. Keys are PEM text: PKCS#8 private keys,
 /// SubjectPublicKeyInfo public keys.
 /// </summary>
 public static class PackageSigner
 {
     /// <summary>The signature algorithm written in <c>signature.algorithm</c>.</summary>
     public const string Algorithm = "ecdsa-p256-sha256";
+
+    /// <summary>The canonicalization written in <c>signature.canonicalization</c>: RFC 8785, the JSON Canonicalization Scheme.</summary>
+    public const string Canonicalization = "rfc8785";
 
     /// <summary>Creates a new P-256 key pair.</summary>
     /// <returns>The private key (PKCS#8 PEM; keep it secret) and the public key (PEM; give it to hosts to trust).</returns>
@@ -45,6 +49,7 @@ public static class PackageSigner
         json["signature"] = new JsonObject
         {
             ["algorithm"] = Algorithm,
+            ["canonicalization"] = Canonicalization,
             ["keyId"] = KeyIdOf(key),
             ["value"] = Convert.ToBase64String(value),
         };
@@ -70,7 +75,7 @@ public static class PackageSigner
         }
 
         using var key = Import(publicKeyPem);
-        return key.VerifyData(manifest.CanonicalBytes(), value.AsSpan(0, length), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return key.VerifyData(manifest.CanonicalBytes(signature.Canonicalization), value.AsSpan(0, length), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     internal static string KeyIdOf(ECDsa key) =>

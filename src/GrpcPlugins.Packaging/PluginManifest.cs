@@ -109,11 +109,16 @@ public sealed partial class PluginManifest
     public JsonObject Json { get; }
 
     /// <summary>
-    /// The bytes a signature covers: the manifest without <c>signature</c>, with object keys sorted by ordinal and no
-    /// whitespace. Every field, including the file checksums, is covered.
+    /// The bytes a signature covers: the manifest without its top-level <c>signature</c>, canonicalized by RFC 8785
+    /// (JSON Canonicalization Scheme) and UTF-8 encoded. Every field, including the file checksums, is covered.
+    /// docs/packages.md ("Signature format") describes it for signers in other languages.
     /// </summary>
     /// <returns>The canonical UTF-8 bytes.</returns>
-    public byte[] CanonicalBytes() => CanonicalJson.Write(Json, skipTopLevel: "signature");
+    public byte[] CanonicalBytes() => Rfc8785.Write(Json, skipTopLevel: "signature");
+
+    /// <summary>The bytes a signature of the given canonicalization covers: RFC 8785, or the first format's when null.</summary>
+    internal byte[] CanonicalBytes(string? canonicalization) =>
+        canonicalization is null ? CanonicalJson.Write(Json, skipTopLevel: "signature") : CanonicalBytes();
 
     /// <summary>The manifest as indented UTF-8 JSON, as written to <c>plugin.json</c>.</summary>
     /// <returns>The bytes.</returns>
@@ -650,7 +655,18 @@ public sealed partial class PluginManifest
                 Problems.Add($"'signature.algorithm' is \"{algorithm}\": only \"{PackageSigner.Algorithm}\" is supported.");
             }
 
-            return new PluginSignature(algorithm, keyId, value);
+            // Absent in signatures made before RFC 8785 (the first format); "rfc8785" since.
+            string? canonicalization = null;
+            if (obj["canonicalization"] is { } given)
+            {
+                canonicalization = given.GetValueKind() == System.Text.Json.JsonValueKind.String ? given.GetValue<string>() : given.ToJsonString();
+                if (canonicalization != PackageSigner.Canonicalization)
+                {
+                    Problems.Add($"'signature.canonicalization' is \"{canonicalization}\": only \"{PackageSigner.Canonicalization}\" is supported (or no field, for signatures of the first format). Sign the package again with `grpcplugins pack --key`.");
+                }
+            }
+
+            return new PluginSignature(algorithm, keyId, value) { Canonicalization = canonicalization };
         }
     }
 }

@@ -25,7 +25,8 @@ public sealed class DashboardTests
     {
         // Arrange
         RequireBrowserTools();
-        await using var host = await HostProcess.StartAsync(settings: "--FileTransfer:Packages:AllowUnsigned=true");
+        // With the share-links route plugin, so that the detail view has routes to show.
+        await using var host = await HostProcess.StartAsync(settings: ["--FileTransfer:Packages:AllowUnsigned=true", .. ShareLinksPluginTests.Settings]);
         await AuthApiTests.AddUserAsync(host, "rita", "reader", "ritas-password");
         var package = PackAuditMonitorCopy(host.DataDir);
         var upgrade = PackAuditMonitorCopy(host.DataDir, "1.3.0");
@@ -61,6 +62,8 @@ public sealed class DashboardTests
         Assert.Contains("ok - a fresh host shows empty states and Send file stays disabled until there is a file to send", output, StringComparison.Ordinal);
         Assert.Contains("ok - the transfer card shows its id, start time, duration and speed", output, StringComparison.Ordinal);
         Assert.Contains("ok - the files plugin's detail view draws calls, latency and errors charts with data", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the shares plugin's detail view shows its HTTP routes with their access and its callback grants", output, StringComparison.Ordinal);
+        Assert.Contains("ok - the quota plugin's detail view shows where it runs as HTTP middleware", output, StringComparison.Ordinal);
         Assert.Contains("ok - the config form generated from audit-copy's schema shows an invalid value inline, then saves a valid one", output, StringComparison.Ordinal);
         Assert.Contains("ok - moving audit-copy to the front puts it first among the monitor plugins", output, StringComparison.Ordinal);
         Assert.Contains("ok - the dark theme applies from the toggle and stays after a reload", output, StringComparison.Ordinal);

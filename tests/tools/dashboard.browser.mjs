@@ -197,6 +197,25 @@ try {
   assert.equal(await detail.locator('#detail-services').innerText(), 'grpcplugins.storage.v1.StorageService');
   await shot('plugin-detail');
   ok('the files plugin\'s detail view draws calls, latency and errors charts with data');
+
+  // The share-links plugin's page: the HTTP routes it declared, as the host mounted them with their gates, and the
+  // host callbacks it may call; the quota plugin's page: where it runs as HTTP middleware.
+  await page.evaluate(() => { location.hash = '#plugin/shares'; });
+  const shares = page.getByRole('region', { name: /Plugin shares/ });
+  await shares.locator('#detail-routes li code').first().waitFor(wait);
+  const routes = await shares.locator('#detail-routes').innerText();
+  assert.match(routes, /POST \S*\/shares session access/);
+  assert.match(routes, /GET \S*\/shares\/\{token\} public access/);
+  assert.match(routes, /DELETE \S*\/share-links\/\{id\} admin access/);
+  assert.deepEqual((await shares.locator('#detail-grants li').allInnerTexts()).map((t) => t.trim()), ['files.read', 'kv']);
+  await shot('plugin-detail-routes');
+  ok('the shares plugin\'s detail view shows its HTTP routes with their access and its callback grants');
+  await page.evaluate(() => { location.hash = '#plugin/quota'; });
+  const quota = page.getByRole('region', { name: /Plugin quota/ });
+  await quota.locator('#detail-middleware li', { hasText: /^Runs / }).waitFor(wait);
+  assert.match(await quota.locator('#detail-middleware').innerText(), /Runs (before|after) session, priority -?\d+/);
+  assert.equal(await quota.locator('#detail-routes').innerText(), 'It declares no HTTP routes.');
+  ok('the quota plugin\'s detail view shows where it runs as HTTP middleware');
   await page.getByRole('link', { name: /All plugins, files and transfers/ }).click();
   await plugins.waitFor(wait);
 

@@ -6,6 +6,7 @@ using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk;
 using HttpProtocol.Internal;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace HttpProtocol;
 
@@ -25,20 +26,23 @@ namespace HttpProtocol;
 /// </remarks>
 /// <param name="logger">Receives each transfer's start, retries and end.</param>
 /// <param name="host">The host's callbacks: the file to send is read through them when the host gives its <c>file_id</c>.</param>
-public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHostCallbacks host) : ProtocolService.ProtocolServiceBase, IPluginLifecycle, IDisposable
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
+/// <param name="clients">Makes the client for remote hosts, with its per-request timeout (<see cref="RemoteHttpClient"/>).</param>
+public sealed class HttpProtocolService(ILogger<HttpProtocolService> logger, IHostCallbacks host, IOptionsMonitor<HttpProtocolSettings> settings, IHttpClientFactory clients)
+    : ProtocolService.ProtocolServiceBase, IPluginLifecycle, IDisposable
 {
     private readonly ConcurrentDictionary<string, TransferJob> _jobs = new(StringComparer.Ordinal);
     private readonly TransferStore _store = new(host, logger);
     private int _restored;
-    private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http = clients.CreateClient(RemoteHttpClient.Name);
     private volatile Configured? _ready;
 
     /// <inheritdoc />
     public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        var settings = HttpProtocolSettings.From(config);
+        var current = settings.CurrentValue;
         var old = _ready;
-        var ready = new Configured(settings, new RemoteHttp(_http, settings.RequestTimeout), new ByteThrottle(settings.ThrottleBytesPerSecond, settings.ChunkSize));
+        var ready = new Configured(current, new RemoteHttp(_http, current.RequestTimeout), new ByteThrottle(current.ThrottleBytesPerSecond, current.ChunkSize));
         _ready = ready;
         old?.Throttle.Dispose();
         if (Interlocked.Exchange(ref _restored, 1) == 0)

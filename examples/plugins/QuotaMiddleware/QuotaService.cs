@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using GrpcPlugins.Http.V1;
 using GrpcPlugins.Sdk;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Examples.QuotaMiddleware;
 
@@ -11,7 +12,8 @@ namespace GrpcPlugins.Examples.QuotaMiddleware;
 /// judged from Content-Length before the body reaches storage). A setting of 0, the default, turns its limit off.
 /// Counts live in memory: a restart of the plugin starts them afresh.
 /// </summary>
-public sealed class QuotaService : HttpMiddlewareService, IPluginLifecycle
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
+public sealed class QuotaService(IOptionsMonitor<QuotaSettings> settings) : HttpMiddlewareService, IPluginLifecycle
 {
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _uploaded = new(StringComparer.Ordinal);
@@ -24,8 +26,9 @@ public sealed class QuotaService : HttpMiddlewareService, IPluginLifecycle
     /// <inheritdoc />
     public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        _requestsPerMinute = Read(config, "requests_per_minute");
-        _uploadQuotaBytes = Read(config, "upload_quota_bytes");
+        var current = settings.CurrentValue;
+        _requestsPerMinute = current.RequestsPerMinute;
+        _uploadQuotaBytes = current.UploadQuotaBytes;
         return Task.CompletedTask;
     }
 
@@ -71,9 +74,6 @@ public sealed class QuotaService : HttpMiddlewareService, IPluginLifecycle
 
         return ValueTask.FromResult(PassThrough());
     }
-
-    private static long Read(IReadOnlyDictionary<string, string> config, string key) =>
-        config.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     private sealed record Window(long Minute, long Count);
 }

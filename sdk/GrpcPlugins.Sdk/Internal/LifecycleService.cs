@@ -21,6 +21,8 @@ internal sealed class LifecycleService(
 
     public override async Task<InitResponse> Init(InitRequest request, ServerCallContext context)
     {
+        // Settings bound and validated first, so a service's InitAsync reads settings that hold.
+        plugin.InitSettings.Apply(request.Config, services);
         foreach (var lifecycle in Lifecycles)
         {
             await lifecycle.InitAsync(request.Config, context.CancellationToken).ConfigureAwait(false);

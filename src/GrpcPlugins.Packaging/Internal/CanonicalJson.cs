@@ -4,7 +4,12 @@ using System.Text.Json.Nodes;
 
 namespace GrpcPlugins.Packaging.Internal;
 
-/// <summary>One byte form of a JSON value, so a signer and a verifier hash the same bytes whatever the file's layout.</summary>
+/// <summary>
+/// The first signature format's byte form of a JSON value (signatures without <c>signature.canonicalization</c>):
+/// keys sorted by ordinal, no whitespace, strings and numbers as System.Text.Json writes them. It equals RFC 8785 for
+/// manifests of whole numbers and strings without control characters or characters beyond U+FFFF; kept so that
+/// packages signed before RFC 8785 still verify. New signatures cover <see cref="Rfc8785"/>.
+/// </summary>
 internal static class CanonicalJson
 {
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -1,6 +1,7 @@
 // One plugin's page (#plugin/<name>): live charts of its calls per second, p50/p99 latency and errors per method
 // (from the host's own metrics, GET /v1/plugins/{name}/activity), restarts and crash reports with the tail of its
-// standard error, its health history, its contracts and callback grants, and its configuration in a form generated
+// standard error, its health history, its contracts and callback grants, the HTTP routes it declared and where it runs
+// as HTTP middleware (GET /v1/extensions, the host's route table), and its configuration in a form generated
 // from the package's JSON Schema (sent to PUT /v1/plugins/{name}/config). Charts are uPlot, served from this host.
 
 import uPlot from '../lib/uplot/uPlot.esm.js';
@@ -62,7 +63,11 @@ function open(name) {
 
 async function refresh(view) {
   try {
-    const [list, activity] = await Promise.all([api('/v1/plugins'), api(path(view.name, `/activity?seconds=${windowSeconds}`))]);
+    const [list, activity, extensions] = await Promise.all([
+      api('/v1/plugins'),
+      api(path(view.name, `/activity?seconds=${windowSeconds}`)),
+      api('/v1/extensions'),
+    ]);
     if (current !== view) {
       return;
     }
@@ -74,6 +79,7 @@ async function refresh(view) {
     view.plugin = plugin;
     view.last = activity;
     renderSummary(plugin, activity);
+    renderExtensions(plugin.name, extensions);
     renderCharts(view, activity);
     renderHistory(activity);
     if (view.configShownFor !== plugin.metadata?.version) {
@@ -127,6 +133,17 @@ function renderSummary(plugin, activity) {
       el('td', { text: latest ? `${latest.p99Ms} ms` : '–' }));
   }));
   byId('detail-no-calls').hidden = activity.methods.length > 0;
+}
+
+// The routes the plugin declared (mounted, or refused with the host's reason) and its middleware stage and priority.
+function renderExtensions(name, extensions) {
+  const mine = (item) => item.plugin.toLowerCase() === name.toLowerCase();
+  const routes = extensions.routes.filter(mine).map((route) => el('li', {},
+    el('code', { text: `${route.method} ${route.path}` }), ' ',
+    route.refused ? el('span', { class: 'error-text', text: `refused: ${route.refused}` }) : el('span', { class: 'muted', text: `${route.gate} access` })));
+  byId('detail-routes').replaceChildren(...(routes.length ? routes : [el('li', { class: 'muted', text: 'It declares no HTTP routes.' })]));
+  const middleware = extensions.middleware.filter(mine).map((position) => el('li', {}, `Runs ${position.stage}, priority ${position.priority}`));
+  byId('detail-middleware').replaceChildren(...(middleware.length ? middleware : [el('li', { class: 'muted', text: 'It runs as no HTTP middleware (or the host has not yet asked it where).' })]));
 }
 
 const builtInContracts = {

@@ -1,8 +1,13 @@
 using System.Net.Http.Headers;
+using Polly.Timeout;
 
 namespace HttpProtocol.Internal;
 
-/// <summary>Sends one request to a remote host with a bearer token and a time limit, turning every failure into a <see cref="RemoteFailure"/>.</summary>
+/// <summary>
+/// Sends one request to a remote host with a bearer token, turning every failure into a <see cref="RemoteFailure"/>.
+/// The client's resilience handler (<see cref="RemoteHttpClient"/>) bounds each request by <paramref name="timeout"/>;
+/// a body read or write is bounded here by the same time.
+/// </summary>
 internal sealed class RemoteHttp(HttpClient http, TimeSpan timeout)
 {
     /// <summary>Sends a request and returns a successful response, headers read and body still open.</summary>
@@ -18,18 +23,16 @@ internal sealed class RemoteHttp(HttpClient http, TimeSpan timeout)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
             throw RemoteFailure.Unreachable(request.RequestUri!, ex);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutRejectedException)
         {
             throw RemoteFailure.TimedOut(request.RequestUri!, timeout);
         }

@@ -4,11 +4,12 @@ using Google.Protobuf.WellKnownTypes;
 using GrpcPlugins;
 using GrpcPlugins.Protocol.V1;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace HttpProtocol.Internal;
 
 /// <summary>
-/// One transfer: runs its work in the background, retries transient failures with doubling pauses, and keeps
+/// One transfer: runs its work in the background through its retry pipeline (<see cref="TransferRetry"/>), and keeps
 /// the state that Status and WatchTransfer report. The retry count starts again whenever bytes move.
 /// </summary>
 internal sealed class TransferJob
@@ -16,6 +17,7 @@ internal sealed class TransferJob
     private readonly object _gate = new();
     private readonly TransferWork _work;
     private readonly HttpProtocolSettings _settings;
+    private readonly ResiliencePipeline _retry;
     private readonly ILogger _logger;
     private readonly Transfer _state;
     private TaskCompletionSource _changed = NewSignal();
@@ -39,6 +41,7 @@ internal sealed class TransferJob
         _work = work;
         _settings = settings;
         _logger = logger;
+        _retry = TransferRetry.Create(settings, Retrying);
         _onChanged = onChanged;
         CanBeSaved = work.Save() is not null;
         _state = restored?.Clone() ?? new Transfer
@@ -210,13 +213,28 @@ internal sealed class TransferJob
 
     private async Task RunAsync(CancellationToken stop)
     {
-        var failures = 0;
         while (true)
         {
-            var before = Snapshot().BytesTransferred;
+            var attempts = 0;
             try
             {
-                await _work.RunAsync(Report, stop).ConfigureAwait(false);
+                await _retry.ExecuteAsync(
+                    async ct =>
+                    {
+                        attempts++;
+                        var before = Snapshot().BytesTransferred;
+                        try
+                        {
+                            await _work.RunAsync(Report, ct).ConfigureAwait(false);
+                        }
+                        catch (RemoteFailure ex) when (ex.Transient && Snapshot().BytesTransferred > before)
+                        {
+                            // Bytes moved before it failed: not a retry in a row, so a fresh run of the pipeline (with
+                            // all its attempts) goes on from the receiver's offset.
+                            throw new ProgressThenFailure(ex);
+                        }
+                    },
+                    stop).ConfigureAwait(false);
                 Finish(TransferStatus.Completed, string.Empty);
                 HttpProtocolLog.Completed(_logger, Id, Snapshot().BytesTransferred);
                 return;
@@ -226,34 +244,16 @@ internal sealed class TransferJob
                 Finish(TransferStatus.Cancelled, _stopReason ?? "cancelled");
                 return;
             }
+            catch (ProgressThenFailure ex)
+            {
+                Retrying(ex.Failure, TimeSpan.Zero);
+            }
             catch (RemoteFailure ex)
             {
-                failures = Snapshot().BytesTransferred > before ? 1 : failures + 1;
-                if (!ex.Transient || failures > _settings.MaxRetries)
-                {
-                    var attempts = ex.Transient ? $" (gave up after {failures} failed attempts in a row; resume the transfer once it is reachable)" : string.Empty;
-                    Finish(TransferStatus.Failed, ex.Message + attempts);
-                    HttpProtocolLog.Failed(_logger, Id, ex.Message);
-                    return;
-                }
-
-                var pause = _settings.RetryDelay * Math.Pow(2, failures - 1) * (0.8 + (Random.Shared.NextDouble() * 0.4));
-                HttpProtocolLog.Retrying(_logger, Id, ex.Message, pause.TotalMilliseconds);
-                lock (_gate)
-                {
-                    _state.Error = ex.Message;
-                    Changed();
-                }
-
-                try
-                {
-                    await Task.Delay(pause, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    Finish(TransferStatus.Cancelled, _stopReason ?? "cancelled");
-                    return;
-                }
+                var gaveUp = ex.Transient ? $" (gave up after {attempts} failed attempts in a row, max_retries {_settings.MaxRetries}; resume the transfer once it is reachable)" : string.Empty;
+                Finish(TransferStatus.Failed, ex.Message + gaveUp);
+                HttpProtocolLog.Failed(_logger, Id, ex.Message + gaveUp);
+                return;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
             {
@@ -262,6 +262,22 @@ internal sealed class TransferJob
                 return;
             }
         }
+    }
+
+    // A transient failure that is retried: shown as the transfer's error while it is still active.
+    private void Retrying(RemoteFailure failure, TimeSpan pause)
+    {
+        HttpProtocolLog.Retrying(_logger, Id, failure.Message, pause.TotalMilliseconds);
+        lock (_gate)
+        {
+            _state.Error = failure.Message;
+            Changed();
+        }
+    }
+
+    private sealed class ProgressThenFailure(RemoteFailure failure) : Exception(failure.Message, failure)
+    {
+        public RemoteFailure Failure { get; } = failure;
     }
 
     private void Report(long acknowledged)
