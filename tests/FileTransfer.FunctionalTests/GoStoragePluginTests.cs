@@ -33,7 +33,9 @@ public sealed class GoStoragePluginTests
             "--Plugins:files:GoPlugin=true",
             "--Plugins:files:MagicCookieKey=FILETRANSFER_GO_PLUGIN",
             "--Plugins:files:MagicCookieValue=filetransfer",
-            "--Plugins:files:ProtocolVersions:0=1");
+            "--Plugins:files:ProtocolVersions:0=1",
+            // Confined as the host's "files" (appsettings.json), which may write its Config:root; this one takes -root.
+            $"--Plugins:files:Sandbox:Write:0={root}");
         var token = await host.LoginAsync();
         using var client = host.Client(token);
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
