@@ -52,7 +52,8 @@ public sealed class GoStoragePluginTests
         var onDisk = await File.ReadAllBytesAsync(Path.Combine(root, "objects", id));
         using var delete = await client.DeleteAsync($"/v1/files/{id}");
         using var gone = await client.GetAsync($"/v1/files/{id}");
-        var pluginCommandLine = await File.ReadAllTextAsync($"/proc/{await host.PluginPidAsync(token, "files")}/cmdline");
+        // Confined, the plugin's pid is bubblewrap's, and the Go process its child.
+        var pluginCommandLine = HostProcess.TreeCommandLines(await host.PluginPidAsync(token, "files"));
 
         Assert.True(put.StatusCode == HttpStatusCode.Created, $"{put.StatusCode}: {await put.Content.ReadAsStringAsync()}\n{host.Output}");
         Assert.Equal(HttpStatusCode.Created, other.StatusCode);

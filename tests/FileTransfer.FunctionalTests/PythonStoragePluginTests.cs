@@ -39,7 +39,8 @@ public sealed class PythonStoragePluginTests
         var rangeBytes = await range.Content.ReadAsByteArrayAsync();
         using var delete = await client.DeleteAsync($"/v1/files/{id}");
         using var gone = await client.GetAsync($"/v1/files/{id}");
-        var pluginCommandLine = await File.ReadAllTextAsync($"/proc/{await host.PluginPidAsync(token, "files")}/cmdline");
+        // Confined, the plugin's pid is bubblewrap's, and the Python process its child.
+        var pluginCommandLine = HostProcess.TreeCommandLines(await host.PluginPidAsync(token, "files"));
 
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal(HttpStatusCode.Created, other.StatusCode);
