@@ -38,6 +38,14 @@ public sealed class FileTransferOptions
     /// <summary>How uploads are scanned by the content scanner plugins. Defaults to failing closed.</summary>
     public Scanning.ScanningSettings Scanning { get; set; } = new();
 
+    /// <summary>
+    /// Whether every plugin that declares a sandbox (appsettings.json: each plugin's <c>Sandbox</c>) must have all of it
+    /// enforced: a plugin whose sandbox this machine cannot fully enforce (not Linux, no bubblewrap, no cgroups) then
+    /// does not start, and neither does the host. Defaults to false: the plugins run with what can be enforced, and the
+    /// log and <c>GET /v1/plugins/{name}</c> (<c>sandbox.notEnforced</c>) say what is not.
+    /// </summary>
+    public bool RequireSandbox { get; set; }
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDir);
 

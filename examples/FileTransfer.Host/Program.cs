@@ -33,9 +33,14 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
             plugin.Config[key] = plugin.Config[key].Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal);
         }
 
-        // So are the folders their sandbox lets them read and write (appsettings.json: each plugin's Sandbox).
-        plugin.Sandbox.Read = [.. plugin.Sandbox.Read.Select(p => p.Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal))];
-        plugin.Sandbox.Write = [.. plugin.Sandbox.Write.Select(p => p.Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal))];
+        // So are the folders their sandbox lets them read and write (appsettings.json: each plugin's Sandbox), which
+        // may also name one of the plugin's settings as {Config:key}: the storage may write its root, wherever it is.
+        string Expand(string path) => plugin.Config.Aggregate(
+            path.Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal),
+            (p, setting) => p.Replace("{Config:" + setting.Key + "}", setting.Value, StringComparison.Ordinal));
+        plugin.Sandbox.Read = [.. plugin.Sandbox.Read.Select(Expand)];
+        plugin.Sandbox.Write = [.. plugin.Sandbox.Write.Select(Expand)];
+        plugin.Sandbox.Require |= settings.RequireSandbox && plugin.Sandbox.IsDeclared;
     }
 
     firstRun.Apply(plugins);

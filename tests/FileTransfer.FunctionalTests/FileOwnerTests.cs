@@ -141,7 +141,8 @@ public sealed class FileOwnerTests
     {
         var dataDir = Directory.CreateTempSubdirectory("ft-owners-py-").FullName;
         var root = Path.Combine(dataDir, "pyfiles");
-        string[] settings = [$"--Plugins:files:Command={Path.Combine(HostProcess.RepoRoot, "examples", "plugins", "PythonStorage", "PythonStorage")}", $"--Plugins:files:Config:root={root}"];
+        string[] settings = [$"--Plugins:files:Command={PythonPlugins.Launcher("PythonStorage")}", $"--Plugins:files:Config:root={root}", .. PythonPlugins.SandboxReads("files")];
+        await PythonPlugins.BuildAsync("PythonStorage");
         var content = RandomNumberGenerator.GetBytes(50_000);
         string id;
         await using (var first = await HostProcess.StartAsync(dataDir, null, settings))

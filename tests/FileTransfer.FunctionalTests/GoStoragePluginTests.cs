@@ -33,7 +33,9 @@ public sealed class GoStoragePluginTests
             "--Plugins:files:GoPlugin=true",
             "--Plugins:files:MagicCookieKey=FILETRANSFER_GO_PLUGIN",
             "--Plugins:files:MagicCookieValue=filetransfer",
-            "--Plugins:files:ProtocolVersions:0=1");
+            "--Plugins:files:ProtocolVersions:0=1",
+            // Confined as the host's "files" (appsettings.json), which may write its Config:root; this one takes -root.
+            $"--Plugins:files:Sandbox:Write:0={root}");
         var token = await host.LoginAsync();
         using var client = host.Client(token);
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
@@ -50,7 +52,8 @@ public sealed class GoStoragePluginTests
         var onDisk = await File.ReadAllBytesAsync(Path.Combine(root, "objects", id));
         using var delete = await client.DeleteAsync($"/v1/files/{id}");
         using var gone = await client.GetAsync($"/v1/files/{id}");
-        var pluginCommandLine = await File.ReadAllTextAsync($"/proc/{await host.PluginPidAsync(token, "files")}/cmdline");
+        // Confined, the plugin's pid is bubblewrap's, and the Go process its child.
+        var pluginCommandLine = HostProcess.TreeCommandLines(await host.PluginPidAsync(token, "files"));
 
         Assert.True(put.StatusCode == HttpStatusCode.Created, $"{put.StatusCode}: {await put.Content.ReadAsStringAsync()}\n{host.Output}");
         Assert.Equal(HttpStatusCode.Created, other.StatusCode);

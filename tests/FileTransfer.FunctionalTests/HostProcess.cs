@@ -130,6 +130,25 @@ internal sealed class HostProcess : IAsyncDisposable
             .GetProperty("pid").GetInt32();
     }
 
+    /// <summary>
+    /// The command lines of a process and its descendants, NUL-separated: a confined plugin's pid is bubblewrap's, and
+    /// the plugin's own process is its child.
+    /// </summary>
+    public static string TreeCommandLines(int pid)
+    {
+        var lines = File.ReadAllText($"/proc/{pid}/cmdline");
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            var children = Path.Combine(task, "children");
+            foreach (var child in (File.Exists(children) ? File.ReadAllText(children) : string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                lines += "\n" + TreeCommandLines(int.Parse(child, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return lines;
+    }
+
     public void Kill() => _process.Kill(entireProcessTree: false);
 
     public async ValueTask DisposeAsync()

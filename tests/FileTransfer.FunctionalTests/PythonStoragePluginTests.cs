@@ -13,13 +13,17 @@ namespace FileTransfer.FunctionalTests;
 /// </summary>
 public sealed class PythonStoragePluginTests
 {
-    private static string Launcher => Path.Combine(HostProcess.RepoRoot, "examples", "plugins", "PythonStorage", "PythonStorage");
+    private static string Launcher => PythonPlugins.Launcher("PythonStorage");
+
+    // The storage runs confined as the host's "files" (appsettings.json: it writes only its root, no network).
+    private static string[] Settings(string root) => [$"--Plugins:files:Command={Launcher}", $"--Plugins:files:Config:root={root}", .. PythonPlugins.SandboxReads("files")];
 
     [Fact]
     public async Task Api_PythonStorage_UploadListDownloadRangeDelete()
     {
         var (dataDir, root) = Folders();
-        await using var host = await HostProcess.StartAsync(dataDir, null, $"--Plugins:files:Command={Launcher}", $"--Plugins:files:Config:root={root}");
+        await PythonPlugins.BuildAsync("PythonStorage");
+        await using var host = await HostProcess.StartAsync(dataDir, null, Settings(root));
         var token = await host.LoginAsync();
         using var client = host.Client(token);
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
@@ -35,7 +39,8 @@ public sealed class PythonStoragePluginTests
         var rangeBytes = await range.Content.ReadAsByteArrayAsync();
         using var delete = await client.DeleteAsync($"/v1/files/{id}");
         using var gone = await client.GetAsync($"/v1/files/{id}");
-        var pluginCommandLine = await File.ReadAllTextAsync($"/proc/{await host.PluginPidAsync(token, "files")}/cmdline");
+        // Confined, the plugin's pid is bubblewrap's, and the Python process its child.
+        var pluginCommandLine = HostProcess.TreeCommandLines(await host.PluginPidAsync(token, "files"));
 
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal(HttpStatusCode.Created, other.StatusCode);
@@ -54,7 +59,8 @@ public sealed class PythonStoragePluginTests
     public async Task Api_PythonStorage_UploadCutOffHalfWay_LeavesNothing()
     {
         var (dataDir, root) = Folders();
-        await using var host = await HostProcess.StartAsync(dataDir, null, $"--Plugins:files:Command={Launcher}", $"--Plugins:files:Config:root={root}");
+        await PythonPlugins.BuildAsync("PythonStorage");
+        await using var host = await HostProcess.StartAsync(dataDir, null, Settings(root));
         using var client = host.Client(await host.LoginAsync());
 
         // The client sends 2 MiB of a longer upload, then stalls, and the user cancels: HttpClient aborts the request.

@@ -15,20 +15,30 @@ public sealed class ShareLinksPluginTests
 {
     private static readonly TimeSpan Timeout = HostProcess.Timeout;
 
-    private static string Launcher => Path.Combine(HostProcess.RepoRoot, "examples", "plugins", "PythonShareLinks", "PythonShareLinks");
+    private static string Launcher => PythonPlugins.Launcher("PythonShareLinks");
 
-    /// <summary>The settings that add the plugin as "shares", with the host callbacks it needs.</summary>
+    /// <summary>
+    /// The settings that add the plugin as "shares", with the host callbacks it needs, confined as the host's example
+    /// plugins are: it keeps its links through the kv callback, so it writes no file and needs no network.
+    /// </summary>
     internal static string[] Settings =>
     [
         $"--Plugins:shares:Command={Launcher}",
         "--Plugins:shares:Services:0=grpcplugins.http.v1.RouteService",
         "--Plugins:shares:HostCallbacks:0=files.read",
         "--Plugins:shares:HostCallbacks:1=kv",
+        "--Plugins:shares:Sandbox:MemoryMiB=512",
+        "--Plugins:shares:Sandbox:MaxProcesses=256",
+        "--Plugins:shares:Sandbox:MaxOpenFiles=4096",
+        "--Plugins:shares:Sandbox:ConfineFiles=true",
+        "--Plugins:shares:Sandbox:Network=None",
+        .. PythonPlugins.SandboxReads("shares"),
     ];
 
     [Fact]
     public async Task ShareLink_CreateDownloadRangeListRevoke()
     {
+        await PythonPlugins.BuildAsync("PythonShareLinks");
         await using var host = await HostProcess.StartAsync(null, null, Settings);
         await AuthApiTests.AddUserAsync(host, "alice", "writer", "alices-password").WaitAsync(Timeout);
         using var alice = host.Client(await host.LoginAsync("alice", "alices-password").WaitAsync(Timeout));
@@ -78,6 +88,7 @@ public sealed class ShareLinksPluginTests
     [Fact]
     public async Task ShareLink_AnotherUsersFile_IsRefused_AnAdminMayShareIt()
     {
+        await PythonPlugins.BuildAsync("PythonShareLinks");
         await using var host = await HostProcess.StartAsync(null, null, Settings);
         await AuthApiTests.AddUserAsync(host, "alice", "writer", "alices-password").WaitAsync(Timeout);
         await AuthApiTests.AddUserAsync(host, "bob", "writer", "bobs-password").WaitAsync(Timeout);
@@ -105,6 +116,7 @@ public sealed class ShareLinksPluginTests
     [Fact]
     public async Task ShareLink_PastItsTtl_Answers410()
     {
+        await PythonPlugins.BuildAsync("PythonShareLinks");
         await using var host = await HostProcess.StartAsync(null, null, Settings);
         using var admin = host.Client(await host.LoginAsync().WaitAsync(Timeout));
         using var anonymous = new HttpClient { BaseAddress = new Uri(host.BaseUrl), Timeout = Timeout };
@@ -130,6 +142,7 @@ public sealed class ShareLinksPluginTests
     [Fact]
     public async Task ShareLink_SurvivesThePluginsRestart()
     {
+        await PythonPlugins.BuildAsync("PythonShareLinks");
         await using var host = await HostProcess.StartAsync(null, null, Settings);
         var adminToken = await host.LoginAsync().WaitAsync(Timeout);
         using var admin = host.Client(adminToken);

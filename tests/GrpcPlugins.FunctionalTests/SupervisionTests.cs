@@ -27,6 +27,18 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task Start_PluginAnswersHealthChecksSlowerThanTwoSeconds_BecomesRunning()
+    {
+        // As on a starved CPU: the plugin listens at once but takes 5 s to answer a health check. A start that cancelled
+        // each check after a fixed 2 s never saw it healthy; each attempt now waits twice as long as the one before.
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("slow-health", PluginType.Auth)).WaitAsync(TimeSpan.FromMinutes(3));
+        var decision = await plugin.Auth.AuthorizeAsync("tok-alice", "/x", Auth.V1.Action.Read).WaitAsync(TestPlugins.Timeout);
+
+        Assert.Equal(PluginState.Running, plugin.State);
+        Assert.True(decision.Allowed);
+    }
+
+    [Fact]
     public async Task Crash_DuringAWatch_TheWatchFailsWithUnavailableNamingTheExit()
     {
         await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("protocol", PluginType.Protocol));

@@ -40,6 +40,14 @@ switch (mode)
             p.Services.AddHostedService<NotServing>();
         });
         break;
+    case "slow-health":
+        // Serves auth, but answers each health check only after 5 s.
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddAuth<EchoAuth>();
+            p.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.Interceptors.Add<SlowHealth>());
+        });
+        break;
     case "echo":
         // An application-defined contract only: a Custom plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());

@@ -45,5 +45,9 @@ public sealed class SharedDatabase(string? connectionString)
 
         storage.Command = StorageCommand;
         storage.Config = config;
+        // Its sandbox: no files of its own to write, and the network, to reach PostgreSQL (on the host's loopback too,
+        // which a private network namespace would hide).
+        storage.Sandbox.Write = [];
+        storage.Sandbox.Network = SandboxNetwork.Any;
     }
 }

@@ -14,6 +14,7 @@ internal static class Options
                 "--only" => settings with { Only = Value().Split(',').ToHashSet() },
                 "--chunk" => settings with { ChunkSize = int.Parse(Value()) },
                 "--calls" => settings with { UnaryCalls = int.Parse(Value()) },
+                "--cold-starts" => settings with { ColdStarts = int.Parse(Value()) },
                 "--stream-mib" => settings with { StreamBytes = long.Parse(Value()) << 20 },
                 "--test-plugin" => settings with { TestPlugin = Path.GetFullPath(Value()) },
                 "--monitors" => settings with { MonitorPlugins = int.Parse(Value()) },

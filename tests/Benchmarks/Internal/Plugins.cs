@@ -7,7 +7,8 @@ namespace GrpcPlugins.Benchmarks.Internal;
 internal static class Plugins
 {
     public static Task<PluginClient> StartAsync(
-        SuiteSettings settings, string name, PluginType type, string dll, IEnumerable<string>? args = null, Dictionary<string, string>? config = null, bool dataChannel = true)
+        SuiteSettings settings, string name, PluginType type, string dll, IEnumerable<string>? args = null, Dictionary<string, string>? config = null, bool dataChannel = true,
+        PluginSandboxOptions? sandbox = null)
     {
         var options = new PluginOptions
         {
@@ -18,6 +19,7 @@ internal static class Plugins
             Config = config ?? [],
             Environment = new Dictionary<string, string>(settings.PluginEnvironment),
             DataChannel = dataChannel,
+            Sandbox = sandbox ?? new(),
         };
         if (settings.ChunkSize is { } chunk)
         {

@@ -55,6 +55,12 @@ internal static class Suite
                 await Step("upgrade under load", () => UpgradeMeasure.RunAsync(settings, report));
             }
 
+            // Opt-in (--only sandbox): it starts the test plugin three times per cold start and needs Linux and root to confine.
+            if (settings.Only.Contains("sandbox"))
+            {
+                await Step("sandbox cost", () => SandboxMeasure.RunAsync(settings, report, folder));
+            }
+
             if (settings.Runs("host"))
             {
                 await Step("file-transfer host", () => HostMeasure.RunAsync(settings, report, folder));

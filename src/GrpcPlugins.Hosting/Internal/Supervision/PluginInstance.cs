@@ -484,6 +484,11 @@ internal sealed class PluginInstance : IAsyncDisposable
     private async Task WaitForHealthAsync(CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(10);
+        // A plugin not listening yet fails a check at once; one that is listening but slow to answer its first call (its
+        // .NET code still being compiled on a starved CPU) gets twice as long each time. A fixed short deadline would
+        // cancel every check of such a plugin, and each cancelled call costs it more of the CPU it lacks, so it would
+        // never pass within StartTimeout; the deadline that bounds the whole wait is the caller's (StartTimeout).
+        var attempt = TimeSpan.FromSeconds(2);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -492,13 +497,14 @@ internal sealed class PluginInstance : IAsyncDisposable
                 throw _process.Failure(PluginErrorCode.Unavailable, $"{_process.DescribeExit()} before it became healthy.");
             }
 
-            if (await IsHealthyAsync(TimeSpan.FromSeconds(2), cancellationToken, throwOnCertificateRejection: true).ConfigureAwait(false))
+            if (await IsHealthyAsync(attempt, cancellationToken, throwOnCertificateRejection: true).ConfigureAwait(false))
             {
                 return;
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 200));
+            attempt = TimeSpan.FromSeconds(Math.Min(attempt.TotalSeconds * 2, 30));
         }
     }
 
