@@ -20,7 +20,9 @@ internal static class RemoteCertificates
             return false;
         }
 
+        // As openssl prints it too: "sha256 Fingerprint=3A:5F:...".
         var hex = text.Trim();
+        hex = hex[(hex.LastIndexOf('=') + 1)..];
         if (hex.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))
         {
             hex = hex["sha256:".Length..];
