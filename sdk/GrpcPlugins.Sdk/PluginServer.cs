@@ -23,7 +23,8 @@ namespace GrpcPlugins.Sdk;
 /// <summary>
 /// Runs a plugin process: checks that a host started it, listens on a private Unix socket (or TCP on
 /// 127.0.0.1), prints the handshake line, serves health, lifecycle and the plugin's own service, and
-/// exits on Shutdown, SIGTERM or when the host goes away.
+/// exits on Shutdown, SIGTERM or when the host goes away. With <c>GRPCPLUGINS_LISTEN</c> set it runs as its own
+/// service instead, for hosts that attach to it remotely: on that TCP address with mutual TLS, until SIGTERM.
 /// </summary>
 public static class PluginServer
 {
