@@ -20,6 +20,9 @@ command -v npm >/dev/null || apt_missing+=(nodejs npm)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || apt_missing+=(chromium)
 [ -x /usr/bin/setpriv ] || apt_missing+=(util-linux)
 [ -x /usr/bin/bwrap ] || apt_missing+=(bubblewrap)
+# nginx -t and systemd-analyze verify check deploy/'s example nginx configuration and systemd units (DeployFilesTests).
+[ -x /usr/sbin/nginx ] || apt_missing+=(nginx)
+[ -x /usr/bin/systemd-analyze ] || apt_missing+=(systemd)
 for p in golang-go golang-github-hashicorp-go-plugin-dev golang-google-grpc-dev protobuf-compiler golang-goprotobuf-dev \
          python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler-grpc postgresql; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$p")

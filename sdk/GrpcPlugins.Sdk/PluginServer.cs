@@ -23,7 +23,8 @@ namespace GrpcPlugins.Sdk;
 /// <summary>
 /// Runs a plugin process: checks that a host started it, listens on a private Unix socket (or TCP on
 /// 127.0.0.1), prints the handshake line, serves health, lifecycle and the plugin's own service, and
-/// exits on Shutdown, SIGTERM or when the host goes away.
+/// exits on Shutdown, SIGTERM or when the host goes away. With <c>GRPCPLUGINS_LISTEN</c> set it runs as its own
+/// service instead, for hosts that attach to it remotely: on that TCP address with mutual TLS, until SIGTERM.
 /// </summary>
 public static class PluginServer
 {
@@ -52,7 +53,11 @@ public static class PluginServer
         configure(plugin);
         _ = plugin.ServiceTypes;
 
-        var environment = PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, plugin.Cookies, out var error);
+        // GRPCPLUGINS_LISTEN: the plugin runs as its own service, for hosts that attach to it remotely, not started by one.
+        using var standalone = StandaloneListen.Read(Environment.GetEnvironmentVariable, out var error);
+        var environment = error.Length > 0 ? null
+            : standalone is not null ? PluginEnvironment.Standalone(plugin.Metadata.ApiVersions)
+            : PluginEnvironment.Read(Environment.GetEnvironmentVariable, plugin.Metadata.ApiVersions, plugin.Cookies, out error);
         if (environment is null)
         {
             await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
@@ -68,7 +73,12 @@ public static class PluginServer
         using var socketFolder = environment.UseUnixSocket ? SocketFolder.Create(environment.SocketBaseDir) : null;
         using var serverCertificate = environment.ClientCertificate is null ? null : PluginCertificates.Create("grpcplugins-plugin");
         builder.Services.AddSingleton(stdio);
-        var app = Build(builder, plugin, environment, socketFolder, serverCertificate);
+        var app = Build(builder, plugin, environment, socketFolder, serverCertificate, standalone: standalone);
+        if (standalone is not null)
+        {
+            standalone.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GrpcPlugins.Sdk.Standalone");
+        }
+
         if (!environment.InitRequired && !plugin.RequireInit)
         {
             // A go-plugin host never calls Init; only a GrpcPlugins host (which always does) makes it a precondition.
@@ -86,7 +96,7 @@ public static class PluginServer
             return Environment.ExitCode = 0;
         }
 
-        var handshake = Handshake(app, environment, socketFolder, serverCertificate);
+        var handshake = Handshake(app, environment, socketFolder, serverCertificate, standalone);
         socketFolder?.RestrictSocket();
         await stdout.WriteLineAsync(handshake.ToString()).ConfigureAwait(false);
 
@@ -140,7 +150,9 @@ public static class PluginServer
         }
     }
 
-    private static WebApplication Build(WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate, Action<ILoggingBuilder>? logging = null)
+    private static WebApplication Build(
+        WebApplicationBuilder builder, PluginBuilder plugin, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate,
+        Action<ILoggingBuilder>? logging = null, StandaloneListen? standalone = null)
     {
         builder.Logging.ClearProviders();
         if (logging is not null)
@@ -186,7 +198,18 @@ public static class PluginServer
                 }
             }
 
-            if (socketFolder is not null)
+            if (standalone is not null)
+            {
+                kestrel.Listen(standalone.EndPoint, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (standalone.Certificate is not null)
+                    {
+                        listen.UseHttps(standalone.Https());
+                    }
+                });
+            }
+            else if (socketFolder is not null)
             {
                 kestrel.ListenUnixSocket(socketFolder.SocketPath, Configure);
             }
@@ -257,11 +280,18 @@ public static class PluginServer
         return health;
     }
 
-    private static HandshakeLine Handshake(WebApplication app, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate)
+    private static HandshakeLine Handshake(WebApplication app, PluginEnvironment environment, SocketFolder? socketFolder, X509Certificate2? serverCertificate, StandaloneListen? standalone)
     {
         string network;
         string address;
-        if (socketFolder is not null)
+        if (standalone is not null)
+        {
+            // Printed for the operator's scripts (the port, when 0 chose it); no host reads it.
+            network = HandshakeLine.TcpNetwork;
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            address = new Uri(bound).Authority;
+        }
+        else if (socketFolder is not null)
         {
             network = HandshakeLine.UnixNetwork;
             address = socketFolder.SocketPath;

@@ -43,8 +43,11 @@ public sealed class PluginClient : IAsyncDisposable, ILivePlugins
     /// <summary>The metadata the plugin reported at its latest start.</summary>
     public PluginMetadata Metadata => _status.Instance.Metadata;
 
-    /// <summary>The process id of the plugin's latest start.</summary>
+    /// <summary>The process id of the plugin's latest start; 0 for a remote plugin, whose process the host does not own.</summary>
     public int ProcessId => _status.Instance.ProcessId;
+
+    /// <summary>The address of a remote plugin's service (<see cref="PluginOptions.Remote"/>); null for a plugin process the host started.</summary>
+    public string? RemoteAddress => _status.Instance.RemoteAddress;
 
     /// <summary>The handshake of the plugin's latest start, with the address it listens on.</summary>
     public HandshakeLine Handshake => _status.Instance.Handshake;

@@ -197,6 +197,15 @@ public sealed class PluginOptions
     public List<string> HostCallbacks { get; set; } = [];
 
     /// <summary>
+    /// Attaches to a plugin that already runs as its own service, over TCP with mutual TLS pinned by configuration,
+    /// instead of starting a process: see <see cref="PluginRemoteOptions"/>. <see cref="Command"/>, <see cref="Args"/>,
+    /// <see cref="Environment"/>, <see cref="Sandbox"/> and the data channel do not apply; health supervision does, and
+    /// a plugin that stops answering is reconnected to with backoff (never given up on while <see cref="RestartOnCrash"/>).
+    /// Bound from the plugin's <c>Remote</c> section. Defaults to null: the host starts the plugin as a child process.
+    /// </summary>
+    public PluginRemoteOptions? Remote { get; set; }
+
+    /// <summary>
     /// What the plugin may use (memory, CPU, processes, open files, files, network), enforced by the host at every launch;
     /// see <see cref="PluginSandboxOptions"/>. Bound from the plugin's <c>Sandbox</c> section. Defaults to nothing
     /// declared: the plugin runs unconfined.
@@ -235,6 +244,19 @@ public sealed class PluginOptions
         return IdempotentMethods.Exists(m => m == fullName || m == shortName || "/" + m == fullName);
     }
 
+    private IEnumerable<string> ValidateRemote(string who)
+    {
+        foreach (var problem in Remote!.Validate(who))
+        {
+            yield return problem;
+        }
+
+        if (!string.IsNullOrWhiteSpace(Command) || GoPlugin || Sandbox.IsDeclared)
+        {
+            yield return $"{who} has a Remote section and also Command, GoPlugin or Sandbox: a remote plugin runs as its own service, which the host neither starts nor sandboxes. Remove those settings, or the Remote section to start the plugin locally.";
+        }
+    }
+
     /// <summary>Checks the options and returns what is wrong with them, one line each.</summary>
     /// <returns>The problems; empty when the options are valid.</returns>
     public IEnumerable<string> Validate()
@@ -259,7 +281,14 @@ public sealed class PluginOptions
             yield return $"{who} has malformed Services ({string.Join(", ", malformed.Select(s => $"'{s}'"))}): give each as the service's fully-qualified Protobuf name, package then service, such as 'mycompany.scanner.v1.ScannerService', with no slash and no method.";
         }
 
-        if (string.IsNullOrWhiteSpace(Command))
+        if (Remote is not null)
+        {
+            foreach (var problem in ValidateRemote(who))
+            {
+                yield return problem;
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(Command))
         {
             yield return $"{who} has no Command: set the plugin's executable or .dll.";
         }

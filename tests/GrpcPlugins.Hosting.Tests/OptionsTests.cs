@@ -152,4 +152,56 @@ public sealed class OptionsTests
 
         Assert.Empty(options.Validate());
     }
+
+    [Theory]
+    [InlineData("https://scanner:7443", "3A:5F:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD", false, null)]
+    [InlineData("https://scanner:7443", "sha256 Fingerprint=3A5F00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDD", false, null)]
+    [InlineData("https://scanner:7443", null, false, "Remote.ServerCertificateSha256 nor Remote.CertificateAuthorityFile")]
+    [InlineData("https://scanner:7443", "3A:5F", false, "Remote.ServerCertificateSha256 '3A:5F'")]
+    [InlineData("http://scanner:7443", null, false, "Remote.AllowInsecurePlaintext")]
+    [InlineData("http://scanner:7443", null, true, "only 127.0.0.1, ::1 or localhost")]
+    [InlineData("http://127.0.0.1:7443", null, true, null)]
+    [InlineData("scanner:7443", null, false, "https://host:port")]
+    public void Validate_RemotePlugin_RefusesWhatIsNotPinnedOrPlaintextOffLoopback(string address, string? pin, bool insecure, string? problem)
+    {
+        var options = new PluginOptions
+        {
+            Name = "scanner",
+            Services = ["filetransfer.scanner.v1.ScannerService"],
+            Remote = new PluginRemoteOptions
+            {
+                Address = address,
+                ServerCertificateSha256 = pin,
+                ClientCertificateFile = "/etc/ft/host.crt",
+                AllowInsecurePlaintext = insecure,
+            },
+        };
+
+        var problems = options.Validate().ToList();
+
+        if (problem is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Validate_RemotePluginWithCommandOrSandbox_RefusedAsTheHostNeitherStartsNorConfinesIt()
+    {
+        var options = new PluginOptions
+        {
+            Name = "scanner",
+            Services = ["filetransfer.scanner.v1.ScannerService"],
+            Command = "plugins/ContentScanner/ContentScanner",
+            Remote = new PluginRemoteOptions { Address = "https://scanner:7443", CertificateAuthorityFile = "ca.crt", ClientCertificateFile = "host.crt" },
+        };
+
+        var problem = Assert.Single(options.Validate());
+
+        Assert.Contains("neither starts nor sandboxes", problem, StringComparison.Ordinal);
+    }
 }

@@ -42,6 +42,22 @@ public sealed class SupervisionPolicyTests
     }
 
     [Fact]
+    public void NextDelay_RemotePluginPastMaxRestarts_KeepsReconnectingWithinMaxRestartDelay()
+    {
+        var options = new PluginOptions
+        {
+            MaxRestarts = 2,
+            MaxRestartDelay = TimeSpan.FromSeconds(5),
+            Remote = new PluginRemoteOptions { Address = "https://scanner:7443" },
+        };
+        var history = new RestartHistory(options, new FakeTimeProvider(), new Random(5));
+
+        var delays = Enumerable.Range(0, 20).Select(_ => history.NextDelay()).ToList();
+
+        Assert.All(delays, d => Assert.True(d is { } delay && delay <= TimeSpan.FromSeconds(6), $"{d}"));
+    }
+
+    [Fact]
     public void NextDelay_LongCrashLoop_IsCappedAtMaxRestartDelay()
     {
         var options = new PluginOptions { RestartDelay = TimeSpan.FromSeconds(1), MaxRestartDelay = TimeSpan.FromSeconds(5), MaxRestarts = 20 };

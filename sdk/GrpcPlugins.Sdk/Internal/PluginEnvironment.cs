@@ -22,6 +22,14 @@ internal sealed record PluginEnvironment(int AppVersion, bool UseUnixSocket, str
         "Configure it in a GrpcPlugins host (the 'Plugins' section of appsettings.json), which starts it and talks to it over gRPC. " +
         "(The environment variable " + PluginProtocol.MagicCookieKey + " that a host sets is missing or wrong.)";
 
+    /// <summary>
+    /// The environment of a plugin that serves as its own service (<see cref="StandaloneListen"/>): its newest API version
+    /// (each host agrees on one through GetMetadata), TCP, no stdin watch, and Init first as from any GrpcPlugins host.
+    /// </summary>
+    public static PluginEnvironment Standalone(IReadOnlyList<string> apiVersions) =>
+        new(apiVersions.Select(v => v.StartsWith('v') && int.TryParse(v.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).Max(),
+            UseUnixSocket: false, Path.GetTempPath(), MinPort: 0, MaxPort: 0, WatchStdin: false);
+
     /// <summary>Reads and checks the environment. Returns null, with a message for stderr, when the plugin must not start.</summary>
     public static PluginEnvironment? Read(Func<string, string?> variable, IReadOnlyList<string> apiVersions, out string error) =>
         Read(variable, apiVersions, [], out error);

@@ -24,4 +24,7 @@ internal static partial class SdkLog
 
     [LoggerMessage(7, LogLevel.Warning, "Closed a data-channel connection: {Reason}")]
     public static partial void DataChannelRefused(ILogger logger, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Refused a host's TLS connection: its client certificate {Subject} is not signed by the CA in {Variable} ({Reason})")]
+    public static partial void ClientRefused(ILogger logger, string subject, string reason, string variable);
 }

@@ -9,7 +9,7 @@ namespace GrpcPlugins.Hosting.Internal;
 /// its whole life (the last stderr lines kept for error messages), and its stdin held open so that it exits when the host
 /// goes away.
 /// </summary>
-internal sealed class PluginProcess : IAsyncDisposable
+internal sealed class PluginProcess : IPluginEndpoint
 {
     private const int MaxStrayLines = 100;
     private const int StderrTailLines = 20;
@@ -35,6 +35,8 @@ internal sealed class PluginProcess : IAsyncDisposable
     public SandboxReport Sandbox => _sandbox?.Report ?? SandboxReport.None;
 
     public int Id { get; private set; }
+
+    public string? RemoteAddress => null;
 
     /// <summary>Completes with the exit code when the process exits.</summary>
     public Task<int> Exited => _exited.Task;

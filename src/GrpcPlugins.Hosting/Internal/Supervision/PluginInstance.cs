@@ -14,12 +14,14 @@ namespace GrpcPlugins.Hosting.Internal;
 
 /// <summary>
 /// One launch of a plugin: its process, the channel to it and what it reported at start. A
-/// <see cref="PluginClient"/> replaces its instance when the plugin crashes and is restarted.
+/// <see cref="PluginClient"/> replaces its instance when the plugin crashes and is restarted. For a remote plugin
+/// (<see cref="PluginOptions.Remote"/>) it is one connection to the plugin's service instead of a process.
 /// </summary>
 internal sealed class PluginInstance : IAsyncDisposable
 {
     private readonly PluginOptions _options;
-    private readonly PluginProcess _process;
+    // The process, or for a remote plugin its connection (Internal/Remote/RemoteEndpoint).
+    private readonly IPluginEndpoint _process;
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
     private readonly X509Certificate2? _clientCertificate;
@@ -33,17 +35,26 @@ internal sealed class PluginInstance : IAsyncDisposable
     private bool _hasLifecycle = true;
 
     private PluginInstance(PluginOptions options, PluginProcess process, HandshakeLine handshake, ILogger logger, X509Certificate2? clientCertificate)
+        : this(options, process, handshake, PluginChannel.Create(handshake, options, clientCertificate), logger, clientCertificate)
+    {
+    }
+
+    private PluginInstance(PluginOptions options, IPluginEndpoint endpoint, HandshakeLine handshake, GrpcChannel channel, ILogger logger, X509Certificate2? clientCertificate)
     {
         _options = options;
-        _process = process;
+        _process = endpoint;
         _logger = logger;
         _clientCertificate = clientCertificate;
         Handshake = handshake;
-        _channel = PluginChannel.Create(handshake, options, clientCertificate);
+        _channel = channel;
         Invoker = _channel.Intercept(new PluginCallInterceptor(options));
     }
 
-    public HandshakeLine Handshake { get; }
+    /// <summary>The plugin's handshake; for a remote plugin, made up by the host, its API version agreed at GetMetadata.</summary>
+    public HandshakeLine Handshake { get; private set; }
+
+    /// <summary>The address of a remote plugin's service; null for a local process.</summary>
+    public string? RemoteAddress => _process.RemoteAddress;
 
     public PluginMetadata Metadata { get; private set; } = new();
 
@@ -90,6 +101,11 @@ internal sealed class PluginInstance : IAsyncDisposable
     public static async Task<PluginInstance> StartAsync(
         PluginOptions options, GrpcPluginsOptions hostOptions, IReadOnlyDictionary<string, string> config, ILogger logger, CancellationToken cancellationToken)
     {
+        if (options.Remote is not null)
+        {
+            return await StartRemoteAsync(options, hostOptions, config, logger, cancellationToken).ConfigureAwait(false);
+        }
+
         // AutoMTLS: a new ephemeral certificate for each launch, owned by the instance for as long as its channel lives.
         var clientCertificate = PluginStartInfo.UsesAutoMtls(options) ? PluginCertificates.Create("grpcplugins-host") : null;
         ProcessStartInfo startInfo;
@@ -177,6 +193,38 @@ internal sealed class PluginInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Dials a remote plugin's service (<see cref="PluginOptions.Remote"/>), waits for health, checks its metadata, agrees
+    /// on an API version and calls Init, as for a process it started; no process, launch hook or sandbox is involved.
+    /// </summary>
+    public static async Task<PluginInstance> StartRemoteAsync(
+        PluginOptions options, GrpcPluginsOptions hostOptions, IReadOnlyDictionary<string, string> config, ILogger logger, CancellationToken cancellationToken)
+    {
+        var remote = options.Remote!;
+        var endpoint = new RemoteEndpoint(options.Name, remote.Address);
+        var (channel, clientCertificate) = RemoteChannel.Create(options, hostOptions, endpoint);
+        var uri = new Uri(remote.Address);
+        // Until GetMetadata says which versions the service speaks: the newest this host offers.
+        var handshake = new HandshakeLine(
+            PluginProtocol.CoreProtocolVersion, PluginHostProtocol.AppVersions(options).Max(), HandshakeLine.TcpNetwork, $"{uri.IdnHost}:{uri.Port}", HandshakeLine.GrpcProtocol, string.Empty);
+        var instance = new PluginInstance(options, endpoint, handshake, channel, logger, clientCertificate);
+        HostingLog.Starting(logger, options.Name, remote.Address);
+        try
+        {
+            using var startTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            startTimer.CancelAfter(options.StartTimeout);
+            await instance.InitializeAsync(config, startTimer.Token, cancellationToken).ConfigureAwait(false);
+            HostingLog.Started(logger, options.Name, instance.Metadata.Version, instance.Metadata.Type.ToString(), 0, "remote", remote.Address, instance.Handshake.AppVersion);
+            return instance;
+        }
+        catch (Exception ex)
+        {
+            HostingLog.StartFailed(logger, options.Name, ex.Message);
+            await instance.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Tells the launch hooks that observe it the accepted handshake: the plugin's AutoMTLS certificate, if any.</summary>
     private static void NotifyHandshake(List<IDisposable> launchGrants, HandshakeLine handshake, bool autoMtls)
     {
@@ -218,7 +266,8 @@ internal sealed class PluginInstance : IAsyncDisposable
     /// <param name="timeout">How long the check may take.</param>
     /// <param name="cancellationToken">Abandons the check.</param>
     /// <param name="throwOnCertificateRejection">Throw, rather than answer false, when AutoMTLS refused the plugin's certificate: that never heals.</param>
-    public async Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken, bool throwOnCertificateRejection = false)
+    /// <param name="throwOnTlsFailure">Throw, rather than answer false, when a remote plugin's TLS handshake failed: a certificate refused on either side.</param>
+    public async Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken, bool throwOnCertificateRejection = false, bool throwOnTlsFailure = false)
     {
         try
         {
@@ -228,7 +277,8 @@ internal sealed class PluginInstance : IAsyncDisposable
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         }
-        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested && !(throwOnCertificateRejection && PluginChannel.IsCertificateRejection(ex)))
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested && !(throwOnCertificateRejection && PluginChannel.IsCertificateRejection(ex))
+            && !(throwOnTlsFailure && _process is RemoteEndpoint remote && RemoteStart.IsTlsFailure(ex, remote)))
         {
             return false;
         }
@@ -243,7 +293,8 @@ internal sealed class PluginInstance : IAsyncDisposable
         HostingLog.Stopping(_logger, _options.Name, ProcessId);
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(_options.ShutdownGracePeriod);
-        if (askFirst && !_process.Exited.IsCompleted)
+        // A remote plugin's service serves other hosts too: it is disconnected from, never shut down.
+        if (askFirst && !_process.Exited.IsCompleted && _process.RemoteAddress is null)
         {
             try
             {
@@ -299,6 +350,12 @@ internal sealed class PluginInstance : IAsyncDisposable
     /// <summary>Turns a failed call into a <see cref="PluginException"/>, saying so when the plugin died during it.</summary>
     public async Task<PluginException> TranslateAsync(RpcException exception)
     {
+        if (_process.RemoteAddress is { } address && exception.StatusCode is StatusCode.Unavailable && PluginErrors.TryGetRpcStatus(exception) is null)
+        {
+            // No process to watch: say where it could not be reached, and that the host reconnects by itself.
+            return _process.Failure(PluginErrorCode.Unavailable, $"could not be reached at {address} ({RemoteStart.Describe(exception)}). Calls fail until the plugin service answers health checks again; the host reconnects by itself.");
+        }
+
         if (exception.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled && PluginErrors.TryGetRpcStatus(exception) is null)
         {
             // A transport error is often the plugin dying; give its exit a moment to be seen so the error says so.
@@ -403,6 +460,12 @@ internal sealed class PluginInstance : IAsyncDisposable
             }
 
             Metadata = metadata ?? throw _process.Failure(PluginErrorCode.Internal, "answered GetMetadata without metadata.");
+            if (_process.RemoteAddress is not null)
+            {
+                // No handshake chose the version: the newest both sides speak.
+                Handshake = Handshake with { AppVersion = RemoteStart.AgreeAppVersion(metadata, _options, _process) };
+            }
+
             if (CheckServices(metadata) is { } serviceProblem)
             {
                 throw _process.Failure(PluginErrorCode.FailedPrecondition, serviceProblem);
@@ -420,6 +483,10 @@ internal sealed class PluginInstance : IAsyncDisposable
         {
             var detail = ex is RpcException rpc ? $" ({rpc.Status.Detail})" : string.Empty;
             throw _process.Failure(PluginErrorCode.Timeout, $"did not become healthy and initialized within {_options.StartTimeout.TotalSeconds:0.#} s{detail}.");
+        }
+        catch (RpcException ex) when (_process is RemoteEndpoint remote && RemoteStart.Refusal(ex, remote, _options) is { } refusal)
+        {
+            throw refusal;
         }
         catch (RpcException ex) when (PluginChannel.IsCertificateRejection(ex))
         {
@@ -459,7 +526,7 @@ internal sealed class PluginInstance : IAsyncDisposable
     // The host only connects where it already trusts: beside the gRPC socket, in the private folder the handshake named.
     private string? CheckDataChannel(string path)
     {
-        if (string.IsNullOrEmpty(path) || !_options.DataChannel)
+        if (string.IsNullOrEmpty(path) || !_options.DataChannel || _process.RemoteAddress is not null)
         {
             return null;
         }
@@ -497,7 +564,7 @@ internal sealed class PluginInstance : IAsyncDisposable
                 throw _process.Failure(PluginErrorCode.Unavailable, $"{_process.DescribeExit()} before it became healthy.");
             }
 
-            if (await IsHealthyAsync(attempt, cancellationToken, throwOnCertificateRejection: true).ConfigureAwait(false))
+            if (await IsHealthyAsync(attempt, cancellationToken, throwOnCertificateRejection: true, throwOnTlsFailure: _process.RemoteAddress is not null).ConfigureAwait(false))
             {
                 return;
             }

@@ -86,7 +86,7 @@ internal sealed class PluginRegistry : IPluginRegistry, ILivePlugins, IDisposabl
 
             var state = starts?.InProgress == true ? PluginState.Starting
                 : client?.State ?? (starts?.LastFailure is null ? PluginState.Stopped : PluginState.Crashed);
-            var processId = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping ? client.ProcessId : (int?)null;
+            var processId = client?.State is PluginState.Running or PluginState.Starting or PluginState.Stopping && client.RemoteAddress is null ? client.ProcessId : (int?)null;
 
             // Starts after the first, then the restarts of the client listed now.
             var restarts = Math.Max(0, (starts?.Count ?? 1) - 1) + (client?.RestartCount ?? 0);

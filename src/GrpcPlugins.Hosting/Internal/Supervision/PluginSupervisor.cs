@@ -104,9 +104,10 @@ internal sealed class PluginSupervisor(PluginOptions options, GrpcPluginsOptions
                 }
             }
         }
-        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException or RpcException)
         {
-            // Stopped or restarted on purpose; a health check in flight then ends as a cancelled call, not as an OperationCanceledException.
+            // Stopped or restarted on purpose; a health check in flight then ends as a cancelled call, not as an
+            // OperationCanceledException, or as a failed one when the plugin went away at the same moment.
         }
     }
 

@@ -38,6 +38,11 @@ internal static class PluginWatch
                 HostingLog.Hung(logger, options.Name, instance.ProcessId, failures);
                 instance.Kill();
                 await instance.Exited.WaitAsync(TimeSpan.FromSeconds(10), stopping).ConfigureAwait(false);
+                if (instance.RemoteAddress is { } address)
+                {
+                    return $"stopped answering health checks at {address} ({failures} in a row, each allowed {options.HealthCheckTimeout.TotalSeconds:0.###} s), so the host dropped its connection and reconnects with backoff.";
+                }
+
                 return $"stopped answering health checks ({failures} in a row, each allowed {options.HealthCheckTimeout.TotalSeconds:0.###} s), so it was killed as hung.";
             }
         }

@@ -20,7 +20,8 @@ internal sealed class RestartHistory(PluginOptions options, TimeProvider time, R
             _recent.Dequeue();
         }
 
-        if (!options.RestartOnCrash || _recent.Count >= options.MaxRestarts)
+        // A remote plugin's service is someone else's to restart: the host keeps reconnecting, within MaxRestartDelay.
+        if (!options.RestartOnCrash || (options.Remote is null && _recent.Count >= options.MaxRestarts))
         {
             return null;
         }
