@@ -60,7 +60,8 @@ public static class PluginManagementEndpointRouteBuilderExtensions
     /// whether it is alive and when it was last seen) and <c>PUT {node}/plugins/{name}/start</c> or <c>/stop</c> (a
     /// package plugin started or stopped on that node only, overriding the cluster's status until the next cluster-wide
     /// <c>PUT /v1/plugins/{name}</c>). Answers and errors as <see cref="MapGrpcPluginsManagement"/>; with cluster mode off
-    /// (<c>PluginManagementOptions.Cluster</c>) every route answers 412 failed_precondition. Open to anyone who can reach
+    /// (<c>PluginManagementOptions.Cluster</c>) <c>GET</c> lists this node alone (<c>"cluster": false</c>) and the per-node
+    /// routes answer 409 failed_precondition. Open to anyone who can reach
     /// them until the host protects them, as the plugin routes.
     /// </summary>
     /// <param name="endpoints">The application, or a route group of it.</param>

@@ -8,7 +8,7 @@ namespace GrpcPlugins.Management.Cluster;
 internal static class ClusterEndpoints
 {
     public static async Task<IResult> ListNodesAsync(HttpContext http, PluginCluster cluster) =>
-        ManagementEndpoints.Ok(new { node = cluster.NodeName, nodes = await cluster.ListNodesAsync(http.RequestAborted) });
+        ManagementEndpoints.Ok(new { node = cluster.NodeName, cluster = cluster.IsEnabled, nodes = await cluster.ListNodesAsync(http.RequestAborted) });
 
     public static async Task<IResult> SetNodeStatusAsync(string node, string name, string action, HttpContext http, PluginCluster cluster)
     {

@@ -25,4 +25,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(107, LogLevel.Information, "Rolling upgrade {Roll} of {Plugin} to {Version} finished on every node")]
     public static partial void RollDone(ILogger logger, long roll, string plugin, string version);
+
+    [LoggerMessage(108, LogLevel.Error, "Node {Node} failed unexpectedly while converging to the plugin catalog; it tries again at the next change or interval")]
+    public static partial void ConvergeFailed(ILogger logger, string node, Exception exception);
 }

@@ -59,14 +59,23 @@ public sealed class PluginCluster : BackgroundService
     /// <summary>This node's name (<see cref="PluginManagementOptions.NodeName"/>).</summary>
     public string NodeName { get; }
 
+    private static DateTimeOffset Started { get; } = new(System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime());
+
     private TimeSpan DeadAfter => _options.HeartbeatInterval * _options.DeadAfterMissedHeartbeats;
 
-    /// <summary>Every node that ever joined, by name, and whether each is alive.</summary>
+    /// <summary>Every node that ever joined, by name, and whether each is alive; with cluster mode off, this node alone.</summary>
     /// <param name="cancellationToken">Abandons the query.</param>
     /// <returns>The nodes.</returns>
-    /// <exception cref="PluginException">Cluster mode is off (FailedPrecondition), or the database is not reachable (Unavailable).</exception>
-    public async Task<IReadOnlyList<ClusterNode>> ListNodesAsync(CancellationToken cancellationToken) =>
-        await CallAsync(store => store.NodesAsync(DeadAfter, cancellationToken));
+    /// <exception cref="PluginException">The database is not reachable (Unavailable).</exception>
+    public async Task<IReadOnlyList<ClusterNode>> ListNodesAsync(CancellationToken cancellationToken)
+    {
+        if (!IsEnabled)
+        {
+            return [new ClusterNode(NodeName, true, DateTimeOffset.UtcNow, Started)];
+        }
+
+        return await CallAsync(store => store.NodesAsync(DeadAfter, cancellationToken));
+    }
 
     /// <summary>The latest rolling upgrade of a plugin.</summary>
     /// <param name="name">The plugin.</param>
@@ -238,10 +247,10 @@ public sealed class PluginCluster : BackgroundService
                 _joined.TrySetResult();
                 ClusterLog.Joined(_logger, NodeName);
             }
-            catch (Exception ex) when (IsDatabaseError(ex) && !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 ClusterLog.DatabaseUnreachable(_logger, ex.Message);
-                await Task.Delay(_options.HeartbeatInterval, stoppingToken);
+                await Delay(_options.HeartbeatInterval, stoppingToken);
             }
         }
 
@@ -484,7 +493,7 @@ public sealed class PluginCluster : BackgroundService
                     await connection.WaitAsync(cancellationToken);
                 }
             }
-            catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 ClusterLog.DatabaseUnreachable(_logger, ex.Message);
                 await Delay(_options.HeartbeatInterval, cancellationToken);
@@ -492,18 +501,28 @@ public sealed class PluginCluster : BackgroundService
         }
     }
 
+    // A loop's failure is logged and the loop goes on: a background service that throws would stop the host.
+    private async Task GuardAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await action(cancellationToken);
+        }
+        catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            ClusterLog.DatabaseUnreachable(_logger, ex.Message);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ClusterLog.ConvergeFailed(_logger, NodeName, ex);
+        }
+    }
+
     private async Task ConvergeLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                await ReconcileNowAsync(cancellationToken);
-            }
-            catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                ClusterLog.DatabaseUnreachable(_logger, ex.Message);
-            }
+            await GuardAsync(ReconcileNowAsync, cancellationToken);
 
             using var interval = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             interval.CancelAfter(_options.ReconcileInterval);
@@ -522,15 +541,7 @@ public sealed class PluginCluster : BackgroundService
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            try
-            {
-                await action(cancellationToken);
-            }
-            catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                ClusterLog.DatabaseUnreachable(_logger, ex.Message);
-            }
-
+            await GuardAsync(action, cancellationToken);
             await Delay(every, cancellationToken);
         }
     }
