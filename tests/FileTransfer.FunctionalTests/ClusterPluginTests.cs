@@ -217,13 +217,13 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         private readonly Dictionary<HostProcess, HttpClient> _clients = [];
         private string _work = string.Empty;
 
-        public string Database { get; private set; } = string.Empty;
+        internal string Database { get; private set; } = string.Empty;
 
-        public HostProcess A { get; private set; } = null!;
+        internal HostProcess A { get; private set; } = null!;
 
-        public HostProcess B { get; private set; } = null!;
+        internal HostProcess B { get; private set; } = null!;
 
-        public HostProcess C { get; private set; } = null!;
+        internal HostProcess C { get; private set; } = null!;
 
         public async ValueTask InitializeAsync()
         {
@@ -245,7 +245,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
             await Task.WhenAll(new[] { A, B, C }.Where(n => n is not null).Select(n => n.DisposeAsync().AsTask()));
         }
 
-        public Task<HostProcess> StartNodeAsync(string name, string? dataDir = null) =>
+        internal Task<HostProcess> StartNodeAsync(string name, string? dataDir = null) =>
             HostProcess.StartAsync(
                 dataDir,
                 null,
@@ -254,7 +254,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
                 $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(_work, "builder.pub.pem")}");
 
         /// <summary>A signed package of the audit monitor under another name, writing to {DataDir}/NAME.log.</summary>
-        public async Task<string> PackAsync(string name, string version)
+        internal async Task<string> PackAsync(string name, string version)
         {
             var source = Path.Combine(_work, $"{name}-{version}");
             PluginPackageTests.CopyFolder(Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!, source);
@@ -271,15 +271,17 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
                 ["apiVersions"] = new JsonArray("v2"),
                 ["hostVersions"] = ">= 1.0, < 2",
                 ["priority"] = 600,
-                ["configSchema"] = JsonNode.Parse($$"""
-                    {"type": "object", "required": ["audit_log"], "properties": {
-                      "audit_log": {"type": "string", "default": "{DataDir}/{{name}}.log"}}}
-                    """),
+                ["configSchema"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["required"] = new JsonArray("audit_log"),
+                    ["properties"] = new JsonObject { ["audit_log"] = new JsonObject { ["type"] = "string", ["default"] = "{DataDir}/" + name + ".log" } },
+                },
             };
             return await PluginPackageTests.PackAsync(_work, source, manifest, sign: true);
         }
 
-        public async Task<JsonElement> SendAsync(HostProcess node, HttpMethod method, string path, HttpContent content, HttpStatusCode expected)
+        internal async Task<JsonElement> SendAsync(HostProcess node, HttpMethod method, string path, HttpContent content, HttpStatusCode expected)
         {
             using var response = await (await ClientAsync(node)).SendAsync(new HttpRequestMessage(method, path) { Content = content }).WaitAsync(Bound);
             var body = await response.Content.ReadAsStringAsync();
@@ -287,14 +289,14 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
             return JsonDocument.Parse(body).RootElement.Clone();
         }
 
-        public async Task<HttpResponseMessage> SendRawAsync(HostProcess node, HttpRequestMessage request) =>
+        internal async Task<HttpResponseMessage> SendRawAsync(HostProcess node, HttpRequestMessage request) =>
             await (await ClientAsync(node)).SendAsync(request).WaitAsync(Bound);
 
-        public async Task<JsonElement> GetAsync(HostProcess node, string path) =>
+        internal async Task<JsonElement> GetAsync(HostProcess node, string path) =>
             await SendAsync(node, HttpMethod.Get, path, new StringContent(string.Empty), HttpStatusCode.OK);
 
         /// <summary>Reads the plugin's nodeStatus from a node until the condition holds (bounded).</summary>
-        public async Task<Dictionary<string, NodeState>> UntilAsync(HostProcess node, string plugin, Func<Dictionary<string, NodeState>, bool> condition)
+        internal async Task<Dictionary<string, NodeState>> UntilAsync(HostProcess node, string plugin, Func<Dictionary<string, NodeState>, bool> condition)
         {
             var deadline = DateTime.UtcNow + Bound;
             while (true)

@@ -87,5 +87,5 @@ public sealed class ReconcilePlanTests
     }
 
     private static LocalPlugin Local(string name, string version, InstalledStatus status, JsonObject? config = null, int? priority = null) =>
-        new(name, PluginVersion.Parse(version), status, config ?? [], priority);
+        new(name, PluginVersion.Parse(version), status, config ?? new JsonObject(), priority);
 }
