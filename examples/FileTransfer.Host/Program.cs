@@ -65,6 +65,13 @@ builder.Services.AddGrpcPluginsManagement(builder.Configuration.GetSection(FileT
     o.ConfigurationPath = FileTransferOptions.SectionName + ":Packages";
     o.UploadsPath = Path.Combine(settings.DataPath, "plugin-uploads");
     o.ConfigVariables["DataDir"] = settings.DataPath;
+    // On the shared database the nodes also share their plugins (GrpcPlugins.Management's cluster mode), each named by
+    // FileTransfer:NodeName (default: the machine name; nodes on one machine need names of their own).
+    o.Cluster.ConnectionString ??= builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName);
+    if (builder.Configuration["FileTransfer:NodeName"] is { Length: > 0 } node)
+    {
+        o.NodeName = node;
+    }
 });
 // Plugin routes under /v1/ext and plugin middleware before and after the session gate (README: Extension plugins).
 builder.Services.AddPluginHttp(o =>
@@ -114,6 +121,8 @@ session.MapFiles();
 session.MapUploads();
 session.MapTransfers();
 app.MapGrpcPluginsManagement("/v1/plugins").RequireAuthorization(SessionAuthentication.AdminPolicy);
+// The cluster's nodes and per-node plugin start/stop (a single node lists itself; per-node routes answer 409 there).
+app.MapGrpcPluginsNodes("/v1/nodes").RequireAuthorization(SessionAuthentication.AdminPolicy);
 // Each plugin's routes and middleware position, for the dashboard's plugin list.
 app.MapPluginExtensions();
 app.MapPluginRoutes("/v1/ext");

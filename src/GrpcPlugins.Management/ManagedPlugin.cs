@@ -14,7 +14,7 @@ namespace GrpcPlugins.Management;
 /// <param name="Metadata">What it is.</param>
 /// <param name="Config">The saved configuration of a package plugin; null for a built-in one.</param>
 /// <param name="ConfigSchema">The package's config schema; null for a built-in one or a package without one.</param>
-/// <param name="NodeStatus">The status on each node, as EMQX's <c>node_status</c>; one node for now.</param>
+/// <param name="NodeStatus">The status on each node, as EMQX's <c>node_status</c>: this node alone, or every node of the cluster in cluster mode.</param>
 public sealed record ManagedPlugin(
     string Name,
     string Type,

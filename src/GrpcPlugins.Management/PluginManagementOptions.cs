@@ -61,4 +61,10 @@ public sealed class PluginManagementOptions
     /// this machine is refused rather than started with what can be (<see cref="GrpcPlugins.Hosting.PluginSandboxOptions.Require"/>). Defaults to false.
     /// </summary>
     public bool RequireSandbox { get; set; }
+
+    /// <summary>
+    /// Cluster mode: nodes sharing one plugin catalog in PostgreSQL (<see cref="PluginClusterOptions"/>). Defaults to off
+    /// (no connection string): this host manages its own plugins.
+    /// </summary>
+    public PluginClusterOptions Cluster { get; set; } = new();
 }

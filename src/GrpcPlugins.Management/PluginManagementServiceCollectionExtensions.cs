@@ -50,6 +50,9 @@ public static class PluginManagementServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PluginManagementOptions>, PluginManagementOptionsValidator>());
         services.TryAddSingleton<PluginManager>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PluginManager>(sp => sp.GetRequiredService<PluginManager>()));
+        // Cluster mode (PluginManagementOptions.Cluster): inert until its connection string is set; starts after the manager.
+        services.TryAddSingleton<PluginCluster>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PluginCluster>(sp => sp.GetRequiredService<PluginCluster>()));
         // Per-plugin, per-method call activity from the host's own metrics, for GET {name}/activity.
         services.TryAddSingleton<GrpcPlugins.Management.Metrics.PluginActivityRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrpcPlugins.Management.Metrics.PluginActivityRecorder>(sp => sp.GetRequiredService<GrpcPlugins.Management.Metrics.PluginActivityRecorder>()));

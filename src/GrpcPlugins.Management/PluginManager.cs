@@ -140,6 +140,15 @@ public sealed class PluginManager : IHostedService
     public async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallAsync(Stream package, CancellationToken cancellationToken, bool acceptPermissions = false)
     {
         ArgumentNullException.ThrowIfNull(package);
+        return await ReceiveAsync(package, path => InstallReceivedAsync(path, acceptPermissions, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves an uploaded package to a file of the uploads folder (at most <see cref="PluginManagementOptions.MaxPackageBytes"/>),
+    /// gives its path to <paramref name="use"/>, and removes the file when that is done.
+    /// </summary>
+    internal async Task<T> ReceiveAsync<T>(Stream package, Func<string, Task<T>> use, CancellationToken cancellationToken)
+    {
         var uploads = System.IO.Directory.CreateDirectory(_options.UploadsPath ?? Path.Combine(Path.GetTempPath(), "grpcplugins-uploads")).FullName;
         var path = Path.Combine(uploads, Guid.NewGuid().ToString("N") + ".zip");
         try
@@ -149,44 +158,50 @@ public sealed class PluginManager : IHostedService
                 await CopyLimitedAsync(package, file, _options.MaxPackageBytes, cancellationToken);
             }
 
-            await _changes.WaitAsync(cancellationToken);
-            try
-            {
-                var verified = Directory.Installer.Verifier.Verify(path);
-                if (verified.Manifest.Types.Count != 1)
-                {
-                    throw new PackageException(PackageProblem.ManifestInvalid, $"'{verified.Manifest.Name}' lists the types {string.Join(", ", verified.Manifest.Types).ToLowerInvariant()}; this host runs each plugin as one type. Package one type per plugin.");
-                }
-
-                if (!IsBuiltin(verified.Manifest.Name) && Directory.IsInstalled(verified.Manifest.Name))
-                {
-                    var installedManifest = Directory.Get(verified.Manifest.Name).Manifest;
-                    var from = installedManifest.Version.ToString();
-                    if (verified.Manifest.WidensFrom(installedManifest) is { Count: > 0 } widens && !acceptPermissions)
-                    {
-                        throw new PackageException(
-                            PackageProblem.PermissionsWiden,
-                            $"'{verified.Manifest.Name}' {verified.Manifest.Version} asks for more than the installed {from} may use: {string.Join("; ", widens)}. Review these, then upload it again with ?acceptPermissions=true to accept them; the installed version keeps running.")
-                        {
-                            Reasons = widens,
-                        };
-                    }
-
-                    var upgraded = await UpgradeAsync(path, cancellationToken);
-                    return (Describe(Listed(upgraded.Manifest.Name), upgraded), from);
-                }
-
-                var installed = Directory.Install(path, IsBuiltin);
-                return (Describe(null, installed), null);
-            }
-            finally
-            {
-                _changes.Release();
-            }
+            return await use(path);
         }
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    // Installs or upgrades from a package saved by ReceiveAsync.
+    internal async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallReceivedAsync(string path, bool acceptPermissions, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            var verified = Directory.Installer.Verifier.Verify(path);
+            if (verified.Manifest.Types.Count != 1)
+            {
+                throw new PackageException(PackageProblem.ManifestInvalid, $"'{verified.Manifest.Name}' lists the types {string.Join(", ", verified.Manifest.Types).ToLowerInvariant()}; this host runs each plugin as one type. Package one type per plugin.");
+            }
+
+            if (!IsBuiltin(verified.Manifest.Name) && Directory.IsInstalled(verified.Manifest.Name))
+            {
+                var installedManifest = Directory.Get(verified.Manifest.Name).Manifest;
+                var from = installedManifest.Version.ToString();
+                if (verified.Manifest.WidensFrom(installedManifest) is { Count: > 0 } widens && !acceptPermissions)
+                {
+                    throw new PackageException(
+                        PackageProblem.PermissionsWiden,
+                        $"'{verified.Manifest.Name}' {verified.Manifest.Version} asks for more than the installed {from} may use: {string.Join("; ", widens)}. Review these, then upload it again with ?acceptPermissions=true to accept them; the installed version keeps running.")
+                    {
+                        Reasons = widens,
+                    };
+                }
+
+                var upgraded = await UpgradeAsync(path, cancellationToken);
+                return (Describe(Listed(upgraded.Manifest.Name), upgraded), from);
+            }
+
+            var installed = Directory.Install(path, IsBuiltin);
+            return (Describe(null, installed), null);
+        }
+        finally
+        {
+            _changes.Release();
         }
     }
 
@@ -494,7 +509,7 @@ public sealed class PluginManager : IHostedService
 
     private PluginClient? Listed(string name) => _registry.Plugins.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    private bool IsBuiltin(string name) => _hostOptions.Plugins.ContainsKey(name);
+    internal bool IsBuiltin(string name) => _hostOptions.Plugins.ContainsKey(name);
 
     private void RefuseBuiltin(string name, string what)
     {

@@ -143,7 +143,7 @@ public sealed class DashboardTests
     }
 
     // Missing tools fail the test with the way to install them; tests/run-all.sh installs both.
-    private static void RequireBrowserTools()
+    internal static void RequireBrowserTools()
     {
         var missing = new List<string>();
         if (!File.Exists(Chromium))
@@ -159,7 +159,7 @@ public sealed class DashboardTests
         Assert.True(missing.Count == 0, "The dashboard browser test needs " + string.Join(" and ", missing) + ". bash tests/run-all.sh installs them.");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunNodeAsync(string script, Dictionary<string, string> environment)
+    internal static async Task<(int ExitCode, string Output)> RunNodeAsync(string script, Dictionary<string, string> environment)
     {
         var startInfo = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Tools };
         startInfo.ArgumentList.Add(script);

@@ -408,7 +408,7 @@ public sealed class PluginPackageTests
     }
 
     /// <summary>Writes plugin.json into a folder and packs it with the grpcplugins tool, signed (with a key made on the first call) when asked.</summary>
-    private static async Task<string> PackAsync(string work, string source, JsonObject manifest, bool sign)
+    internal static async Task<string> PackAsync(string work, string source, JsonObject manifest, bool sign)
     {
         await File.WriteAllTextAsync(Path.Combine(source, "plugin.json"), manifest.ToJsonString());
         var package = Path.Combine(work, Path.GetFileName(source) + (sign ? ".zip" : "-unsigned.zip"));
@@ -456,7 +456,7 @@ public sealed class PluginPackageTests
         ? "(none)"
         : string.Join('\n', Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
 
-    private static void CopyFolder(string from, string to)
+    internal static void CopyFolder(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {

@@ -10,15 +10,21 @@ internal static class ManagementEndpoints
 {
     private const string StatusBody = "{\"status\": \"running\"}, \"stopped\" or \"disabled\"";
 
-    public static IResult List(PluginManager plugins) => Ok(new ManagedPluginList(plugins.NodeName, plugins.List()));
+    // In cluster mode each plugin's nodeStatus has every node; the rest is this node's view.
+    public static async Task<IResult> ListAsync(HttpContext http, PluginManager plugins, PluginCluster cluster) =>
+        Ok(new ManagedPluginList(plugins.NodeName, cluster.IsEnabled ? await cluster.WithNodesAsync(plugins.List(), http.RequestAborted) : plugins.List()));
 
-    public static IResult Get(string name, PluginManager plugins) => Ok(plugins.Get(name));
+    public static async Task<IResult> GetAsync(string name, HttpContext http, PluginManager plugins, PluginCluster cluster) =>
+        Ok(cluster.IsEnabled ? (await cluster.WithNodesAsync([plugins.Get(name)], http.RequestAborted))[0] : plugins.Get(name));
 
     // A new plugin is created (201, with its address); a newer version of an installed one replaces it in place (200).
-    public static async Task<IResult> UploadAsync(HttpContext http, PluginManager plugins)
+    // In cluster mode the package goes into the cluster's catalog, and an upgrade rolls node by node.
+    public static async Task<IResult> UploadAsync(HttpContext http, PluginManager plugins, PluginCluster cluster)
     {
         var accept = string.Equals(http.Request.Query["acceptPermissions"], "true", StringComparison.OrdinalIgnoreCase);
-        var (plugin, upgradedFrom) = await plugins.InstallAsync(http.Request.Body, http.RequestAborted, accept);
+        var (plugin, upgradedFrom) = cluster.IsEnabled
+            ? await cluster.InstallAsync(http.Request.Body, accept, http.RequestAborted)
+            : await plugins.InstallAsync(http.Request.Body, http.RequestAborted, accept);
         if (upgradedFrom is not null)
         {
             return Ok(plugin);
@@ -31,7 +37,7 @@ internal static class ManagementEndpoints
         return Results.Json(plugin, ManagementProblems.Json, statusCode: StatusCodes.Status201Created);
     }
 
-    public static async Task<IResult> SetStatusAsync(string name, HttpContext http, PluginManager plugins)
+    public static async Task<IResult> SetStatusAsync(string name, HttpContext http, PluginManager plugins, PluginCluster cluster)
     {
         if (NotJson(http, StatusBody) is { } refused)
         {
@@ -47,16 +53,27 @@ internal static class ManagementEndpoints
             "disabled" => InstalledStatus.Disabled,
             _ => throw ManagementProblems.BadRequest($"\"status\" is {(status is null ? "missing" : $"\"{status}\"")}: send {StatusBody}."),
         };
-        return Ok(await plugins.SetStatusAsync(name, wanted, http.RequestAborted));
+        // A built-in plugin comes from each node's own configuration: it is started and stopped on this node only.
+        return Ok(cluster.IsEnabled && !plugins.IsBuiltin(name)
+            ? await cluster.SetStatusAsync(name, wanted, http.RequestAborted)
+            : await plugins.SetStatusAsync(name, wanted, http.RequestAborted));
     }
 
-    public static async Task<IResult> UninstallAsync(string name, HttpContext http, PluginManager plugins)
+    public static async Task<IResult> UninstallAsync(string name, HttpContext http, PluginManager plugins, PluginCluster cluster)
     {
-        await plugins.UninstallAsync(name, http.RequestAborted);
+        if (cluster.IsEnabled && !plugins.IsBuiltin(name))
+        {
+            await cluster.UninstallAsync(name, http.RequestAborted);
+        }
+        else
+        {
+            await plugins.UninstallAsync(name, http.RequestAborted);
+        }
+
         return Results.NoContent();
     }
 
-    public static async Task<IResult> SetConfigAsync(string name, HttpContext http, PluginManager plugins)
+    public static async Task<IResult> SetConfigAsync(string name, HttpContext http, PluginManager plugins, PluginCluster cluster)
     {
         if (NotJson(http, "a JSON object of the plugin's settings") is { } refused)
         {
@@ -64,7 +81,9 @@ internal static class ManagementEndpoints
         }
 
         var config = await ReadObjectAsync(http, "a JSON object of the plugin's settings");
-        return Ok(await plugins.SetConfigAsync(name, config, http.RequestAborted));
+        return Ok(cluster.IsEnabled && !plugins.IsBuiltin(name)
+            ? await cluster.SetConfigAsync(name, config, http.RequestAborted)
+            : await plugins.SetConfigAsync(name, config, http.RequestAborted));
     }
 
     // A body sent as another media type (a form, plain text) is answered 415; one sent with no Content-Type is read as JSON.
@@ -76,7 +95,7 @@ internal static class ManagementEndpoints
                 PluginErrorCode.InvalidArgument,
                 $"The body is sent as '{http.Request.ContentType}'; send {expected} with Content-Type: application/json.");
 
-    private static IResult Ok(object value) => Results.Json(value, ManagementProblems.Json);
+    internal static IResult Ok(object value) => Results.Json(value, ManagementProblems.Json);
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext http, string expected)
     {

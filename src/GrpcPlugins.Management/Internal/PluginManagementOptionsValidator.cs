@@ -33,6 +33,12 @@ internal sealed class PluginManagementOptionsValidator : IValidateOptions<Plugin
             problems.Add($"ConfigVariables has the key '{key}': name a placeholder without braces, such as DataDir for {{DataDir}}.");
         }
 
+        var cluster = options.Cluster;
+        if (cluster.HeartbeatInterval <= TimeSpan.Zero || cluster.ReconcileInterval <= TimeSpan.Zero || cluster.NodeUpgradeTimeout <= TimeSpan.Zero || cluster.DeadAfterMissedHeartbeats < 1)
+        {
+            problems.Add($"Cluster:HeartbeatInterval ({cluster.HeartbeatInterval}), Cluster:ReconcileInterval ({cluster.ReconcileInterval}) and Cluster:NodeUpgradeTimeout ({cluster.NodeUpgradeTimeout}) must be positive, and Cluster:DeadAfterMissedHeartbeats ({cluster.DeadAfterMissedHeartbeats}) at least 1.");
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

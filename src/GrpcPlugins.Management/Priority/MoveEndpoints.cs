@@ -14,7 +14,7 @@ internal static class MoveEndpoints
 {
     private const string Expected = "{\"position\": \"front\"}, \"rear\", \"before:NAME\" or \"after:NAME\"";
 
-    public static async Task<IResult> MoveAsync(string name, HttpContext http, PluginManager plugins)
+    public static async Task<IResult> MoveAsync(string name, HttpContext http, PluginManager plugins, PluginCluster cluster)
     {
         JsonObject? body;
         try
@@ -46,6 +46,12 @@ internal static class MoveEndpoints
 
         plugins.Directory.Store.Change(plugin.Name, state => state with { Priority = priority });
         plugins.ApplyPriority(plugin.Name, priority);
+        if (cluster.IsEnabled)
+        {
+            // Every node takes the new place from the catalog.
+            await cluster.SavePriorityAsync(plugin.Name, priority, http.RequestAborted);
+        }
+
         return Results.Json(plugins.Get(plugin.Name), ManagementProblems.Json);
     }
 

@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { badge, busy, el, notify, showError } from './ui.js';
+import { nodeStates, renderNodes } from './nodes.js';
 
 const pollMs = 2000;
 const rows = new Map();
@@ -27,16 +28,19 @@ export function stopPlugins() {
   rows.clear();
   tbody().replaceChildren();
   section().hidden = true;
+  renderNodes(null);
 }
 
 export async function refreshPlugins() {
   try {
-    const [list, extensions] = await Promise.all([api('/v1/plugins'), api('/v1/extensions').catch(() => null)]);
+    // The Nodes section shows only in a cluster (GET /v1/nodes says so).
+    const [list, extensions, nodes] = await Promise.all([api('/v1/plugins'), api('/v1/extensions').catch(() => null), api('/v1/nodes').catch(() => null)]);
     // Signed out while the request was under way: the section is closed and stays empty.
     if (timer === null) {
       return;
     }
     render(list, extensions);
+    renderNodes(nodes);
     lastPollError = '';
   } catch (error) {
     if (error.status === 403) {
@@ -79,7 +83,7 @@ function render(list, extensions) {
 
 function createRow(name) {
   const cells = {};
-  for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'pid', 'restarts', 'extends', 'lastError']) {
+  for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'nodes', 'pid', 'restarts', 'extends', 'lastError']) {
     cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : key === 'extends' ? { class: 'extends' } : {});
   }
   const row = { tr: null, cells, busy: false, plugin: null };
@@ -115,6 +119,11 @@ function update(row, plugin) {
   cells.priority.textContent = plugin.priority ?? '';
   if (cells.state.textContent !== status) {
     cells.state.replaceChildren(badge(status));
+  }
+  const perNode = (plugin.nodeStatus ?? []).map((s) => `${s.node}:${s.status}:${s.version ?? ''}`).join(' ');
+  if (cells.nodes.dataset.states !== perNode) {
+    cells.nodes.dataset.states = perNode;
+    cells.nodes.replaceChildren(...nodeStates(plugin));
   }
   cells.pid.textContent = plugin.pid ?? '';
   cells.restarts.textContent = plugin.restartCount ?? '';
