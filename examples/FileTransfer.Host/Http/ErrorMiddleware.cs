@@ -42,6 +42,12 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
         {
             await AnswerAsync(context, UploadRefusedProblem.For(ex));
         }
+        catch (Exception ex) when (!context.Response.HasStarted && PostgresStorage.Internal.DatabaseErrors.IsUnavailable(ex))
+        {
+            // The shared database of a cluster (users, transfers, uploads) is down or restarting: retry, not a fault.
+            LogPluginError(logger, context.Request.Method, context.Request.Path, PluginErrorCode.Unavailable, ex.Message);
+            await AnswerAsync(context, ApiErrors.Problem(PostgresStorage.Internal.DatabaseErrors.Unavailable(ex)));
+        }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted && ex.StatusCode == StatusCodes.Status415UnsupportedMediaType)
         {
             await AnswerAsync(context, ApiErrors.Problem(

@@ -1,0 +1,44 @@
+using FileTransfer.Host.Auth;
+using FileTransfer.Host.Transfers;
+
+namespace FileTransfer.Host.Cluster;
+
+/// <summary>
+/// Once the host has started, on a node of a cluster, prints the generated first admin password if this node's was the
+/// one kept (<see cref="FirstRunAdmin.ConfirmAsync"/>): nodes that start together each offer one, and only the
+/// cluster's first admin is created.
+/// </summary>
+/// <param name="firstRun">The first-run admin of this host.</param>
+/// <param name="plugins">Gives the auth plugin.</param>
+/// <param name="lifetime">Tells when the host has started.</param>
+/// <param name="logger">Where a failed check is logged.</param>
+public sealed partial class FirstRunConfirmation(FirstRunAdmin firstRun, PluginSelector plugins, IHostApplicationLifetime lifetime, ILogger<FirstRunConfirmation> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+
+        try
+        {
+            if (!await firstRun.ConfirmAsync(plugins.Auth, stoppingToken) && firstRun.GeneratedPassword)
+            {
+                LogCreatedElsewhere(logger);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(2, LogLevel.Information, "The cluster's first admin was created by another node (or on an earlier run), which printed its password; this node's generated password was not used")]
+    private static partial void LogCreatedElsewhere(ILogger logger);
+
+    [LoggerMessage(1, LogLevel.Warning, "Could not check whether this node created the cluster's first admin ({Error}); if no node printed its password, set one with 'UsersFileAuth add-user --connection-string ...'")]
+    private static partial void LogCheckFailed(ILogger logger, string error);
+}
