@@ -281,7 +281,7 @@ public sealed class ClusterDataTests(PostgresServer postgres)
     // The data of the next server-sent event.
     private static async Task<JsonElement> NextEventAsync(StreamReader reader)
     {
-        while (await reader.ReadLineAsync().AsTask().WaitAsync(Bound) is { } line)
+        while (await reader.ReadLineAsync().WaitAsync(Bound) is { } line)
         {
             if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
