@@ -125,7 +125,7 @@ public sealed class ClusterDataTests(PostgresServer postgres)
         Assert.True(after.IsSuccessStatusCode, await after.Content.ReadAsStringAsync());
 
         // A comes back on its old data folder and serves what B stored meanwhile, to a session it issued before it died.
-        await using var back = await StartNodeAsync(database, a.DataDir);
+        await using var back = await RestartNodeAsync(database, a.DataDir);
         using var clientBack = back.Client(clientA.DefaultRequestHeaders.Authorization!.Parameter!);
         Assert.Equal(2, (await ListedIdsAsync(clientBack)).Count);
         using var get = await clientBack.GetAsync($"/v1/files/{resumedId}", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Bound);
@@ -236,7 +236,7 @@ public sealed class ClusterDataTests(PostgresServer postgres)
     private static Task<HostProcess> StartNodeAsync(string database, params string[] settings) =>
         HostProcess.StartAsync(dataDir: null, port: null, [$"--ConnectionStrings:FileTransfer={database}", .. settings]);
 
-    private static Task<HostProcess> StartNodeAsync(string database, string dataDir) =>
+    private static Task<HostProcess> RestartNodeAsync(string database, string dataDir) =>
         HostProcess.StartAsync(dataDir, port: null, [$"--ConnectionStrings:FileTransfer={database}"]);
 
     private static Task<HostProcess> StartNodeAsync(IReadOnlyDictionary<string, string> environment, string database) =>
