@@ -21,11 +21,11 @@ public sealed class ClusterDataTests(PostgresServer postgres)
     public async Task FirstRun_TwoNodesTogether_OneAdmin_SessionAndFilesSharedByBothNodes()
     {
         var database = await postgres.CreateDatabaseAsync();
-        // No FT_ADMIN_PASSWORD: each node generates a password, and they start at the same time.
+        // No FT_ADMIN_PASSWORD: each node generates a password and offers it. (Nodes starting at the same instant are
+        // UsersFileAuth.Tests' SharedAccountsTests: two whole hosts at once take minutes to start on a loaded machine.)
         var generated = new Dictionary<string, string> { ["FT_ADMIN_PASSWORD"] = string.Empty };
-        var (a, b) = await StartPairAsync(() => StartNodeAsync(generated, database), () => StartNodeAsync(generated, database));
-        await using var nodeA = a;
-        await using var nodeB = b;
+        await using var a = await StartNodeAsync(generated, database);
+        await using var b = await StartNodeAsync(generated, database);
         await UntilAsync(() => Task.FromResult(new[] { a, b }.All(n => n.Output.Contains(Banner, StringComparison.Ordinal) || n.Output.Contains(CreatedElsewhere, StringComparison.Ordinal))));
         var printed = new[] { a, b }.Where(n => n.Output.Contains(Banner, StringComparison.Ordinal)).ToList();
         Assert.True(printed.Count == 1, $"{printed.Count} nodes printed a first admin password:\n{a.Output}\n----\n{b.Output}");
@@ -241,27 +241,6 @@ public sealed class ClusterDataTests(PostgresServer postgres)
 
     private static Task<HostProcess> StartNodeAsync(IReadOnlyDictionary<string, string> environment, string database) =>
         HostProcess.StartAsync(environment, dataDir: null, port: null, [$"--ConnectionStrings:FileTransfer={database}"]);
-
-    // Starts two nodes at once; if one fails, the other is stopped before the failure is reported.
-    private static async Task<(HostProcess A, HostProcess B)> StartPairAsync(Func<Task<HostProcess>> startA, Func<Task<HostProcess>> startB)
-    {
-        var a = startA();
-        var b = startB();
-        try
-        {
-            await Task.WhenAll(a, b);
-            return (a.Result, b.Result);
-        }
-        catch
-        {
-            foreach (var started in new[] { a, b }.Where(t => t.IsCompletedSuccessfully))
-            {
-                await started.Result.DisposeAsync();
-            }
-
-            throw;
-        }
-    }
 
     // The password is alone on the second line after the banner's first line.
     private static string PrintedPassword(string output)

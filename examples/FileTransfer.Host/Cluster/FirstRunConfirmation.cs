@@ -1,4 +1,5 @@
 using FileTransfer.Host.Auth;
+using GrpcPlugins;
 using FileTransfer.Host.Transfers;
 
 namespace FileTransfer.Host.Cluster;
@@ -23,18 +24,33 @@ public sealed partial class FirstRunConfirmation(FirstRunAdmin firstRun, PluginS
             await started.Task.WaitAsync(stoppingToken);
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            if (!await firstRun.ConfirmAsync(plugins.Auth, stoppingToken) && firstRun.GeneratedPassword)
+            try
             {
-                LogCreatedElsewhere(logger);
+                if (!await firstRun.ConfirmAsync(plugins.Auth, stoppingToken) && firstRun.GeneratedPassword)
+                {
+                    LogCreatedElsewhere(logger);
+                }
+
+                return;
+            }
+            catch (PluginException ex) when (ex.Code is PluginErrorCode.Unavailable or PluginErrorCode.FailedPrecondition && attempt < Attempts)
+            {
+                // The auth plugin may still be starting, or the database restarting: ask again shortly.
+                await Task.Delay(Pause, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCheckFailed(logger, ex.Message);
+                return;
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogCheckFailed(logger, ex.Message);
-        }
     }
+
+    // Five minutes of asking, longer than plugins take to start on a loaded machine.
+    private const int Attempts = 300;
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(1);
 
     [LoggerMessage(2, LogLevel.Information, "The cluster's first admin was created by another node (or on an earlier run), which printed its password; this node's generated password was not used")]
     private static partial void LogCreatedElsewhere(ILogger logger);
