@@ -20,9 +20,9 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.AddOptions<FileTransferOptions>().Bind(builder.Configuration.GetSection(FileTransferOptions.SectionName));
 var settings = builder.Configuration.GetSection(FileTransferOptions.SectionName).Get<FileTransferOptions>() ?? new FileTransferOptions();
 Directory.CreateDirectory(settings.DataPath);
-var firstRun = new FirstRunAdmin(settings, Console.WriteLine);
-// Several nodes on one PostgreSQL database (ConnectionStrings:FileTransfer) share their files; none keeps them on its disk.
+// Several nodes on one PostgreSQL database (ConnectionStrings:FileTransfer) share their files, users and sessions.
 var sharedDatabase = new SharedDatabase(builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName));
+var firstRun = new FirstRunAdmin(settings, Console.WriteLine, sharedDatabase.IsConfigured);
 builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
 {
     // Plugin settings name their folders relative to the data folder as {DataDir}.
@@ -44,7 +44,7 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
     }
 
     firstRun.Apply(plugins);
-    sharedDatabase.Apply(plugins, settings.StoragePlugin);
+    sharedDatabase.Apply(plugins, settings.StoragePlugin, settings.AuthPlugin);
 });
 // Host callbacks: plugins read stored files, keep durable state under {DataDir}/plugin-state, and log, within their grants.
 builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostFileSource, FileTransfer.Host.Callbacks.StorageFileSource>();
@@ -89,7 +89,13 @@ if (sharedDatabase.IsConfigured)
     builder.Services.AddSingleton(new SharedTransfers(
         builder.Configuration.GetConnectionString(SharedDatabase.ConnectionStringName)!,
         builder.Configuration["FileTransfer:NodeName"] ?? $"{Environment.MachineName}-{Environment.ProcessId}"));
-    builder.Services.AddHostedService<CancelRelay>();
+    // Resumable uploads staged in the shared database, so any node resumes an upload another started.
+    builder.Services.AddSingleton<SharedUploads>();
+    // Cancels other nodes ask of this one, and changes of their transfers, heard through LISTEN/NOTIFY.
+    builder.Services.AddHostedService<SharedTransferListener>();
+    // On a first run of the cluster, the generated admin password is printed by the one node whose password was kept.
+    builder.Services.AddSingleton(firstRun);
+    builder.Services.AddHostedService<FirstRunConfirmation>();
 }
 
 builder.Services.AddSingleton<MonitorQueue>();

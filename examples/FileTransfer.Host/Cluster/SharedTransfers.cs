@@ -6,15 +6,18 @@ namespace FileTransfer.Host.Cluster;
 
 /// <summary>
 /// Transfer records in the shared PostgreSQL database (table <c>ft_transfers</c>), so that every node lists every
-/// transfer and any node can cancel one: the node that runs a transfer (its protocol plugin holds it) writes each
-/// state it sees; another node asks for a cancel by setting <c>cancel_requested</c>, which the running node's
-/// <see cref="CancelRelay"/> picks up and carries out.
+/// transfer, follows its progress and can cancel it: the node that runs a transfer (its protocol plugin holds it)
+/// writes each state it sees and announces it with <c>NOTIFY ft_transfers</c> (the transfer's id); another node asks
+/// for a cancel by setting <c>cancel_requested</c> and <c>NOTIFY ft_transfer_cancels</c> (the running node's name),
+/// which that node's <see cref="SharedTransferListener"/> hears and carries out. Notifications only wake nodes up: the
+/// rows are the truth, and a slow periodic read heals a notification missed while a connection was down.
 /// </summary>
 public sealed class SharedTransfers : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _dataSource;
     private readonly SemaphoreSlim _migrated = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
     private volatile bool _ready;
 
     /// <summary>Creates the store on a connection string; the table is made on first use.</summary>
@@ -30,6 +33,48 @@ public sealed class SharedTransfers : IAsyncDisposable
     /// <summary>This node's name, stored with the transfers it runs.</summary>
     public string Node { get; }
 
+    /// <summary>The channel on which each saved state is announced, with the transfer's id as payload.</summary>
+    public const string ChangedChannel = "ft_transfers";
+
+    /// <summary>The channel on which cancels are asked, with the name of the node that runs the transfer as payload.</summary>
+    public const string CancelChannel = "ft_transfer_cancels";
+
+    /// <summary>The connection pool, for the listener's dedicated connection.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>
+    /// A task that completes at the next change of a transfer announced by any node (through
+    /// <see cref="Notified"/>). Take it before reading the transfer, so a change between the read and the wait is not missed.
+    /// </summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <returns>The task.</returns>
+    public Task NextChange(string id) =>
+        _changes.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Wakes whoever waits for a change of this transfer (<see cref="NextChange"/>).</summary>
+    /// <param name="id">The transfer's id, the payload of a notification on <see cref="ChangedChannel"/>.</param>
+    public void Notified(string id)
+    {
+        if (_changes.TryRemove(id, out var waiters))
+        {
+            waiters.TrySetResult();
+        }
+    }
+
+    /// <summary>Wakes every waiter, as if each transfer had changed: after a notification may have been missed.</summary>
+    public void NotifiedAll()
+    {
+        foreach (var id in _changes.Keys)
+        {
+            Notified(id);
+        }
+    }
+
+    /// <summary>Makes the table when it does not exist yet.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the table exists.</returns>
+    public Task EnsureTableAsync(CancellationToken cancellationToken) => ReadyAsync(cancellationToken);
+
     /// <summary>Records a transfer this node runs, as just seen.</summary>
     /// <param name="transfer">The transfer.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
@@ -38,9 +83,12 @@ public sealed class SharedTransfers : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(transfer);
         await ReadyAsync(cancellationToken);
-        await using var command = _dataSource.CreateCommand("""
-            INSERT INTO ft_transfers (id, node, latest) VALUES ($1, $2, $3::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = excluded.node, latest = excluded.latest, updated_at = now()
+        await using var command = _dataSource.CreateCommand($"""
+            WITH saved AS (
+                INSERT INTO ft_transfers (id, node, latest) VALUES ($1, $2, $3::jsonb)
+                ON CONFLICT (id) DO UPDATE SET node = excluded.node, latest = excluded.latest, updated_at = now()
+                RETURNING id)
+            SELECT pg_notify('{ChangedChannel}', id) FROM saved
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = transfer.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = Node });
@@ -86,7 +134,10 @@ public sealed class SharedTransfers : IAsyncDisposable
     public async Task RequestCancelAsync(string id, CancellationToken cancellationToken)
     {
         await ReadyAsync(cancellationToken);
-        await using var command = _dataSource.CreateCommand("UPDATE ft_transfers SET cancel_requested = true WHERE id = $1");
+        await using var command = _dataSource.CreateCommand($"""
+            WITH asked AS (UPDATE ft_transfers SET cancel_requested = true WHERE id = $1 RETURNING node)
+            SELECT pg_notify('{CancelChannel}', node) FROM asked
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -6,7 +6,8 @@ namespace FileTransfer.Host.Http;
 
 /// <summary>
 /// Turns the exception a request failed with into its problem answer, for <c>UseExceptionHandler</c>: a plugin's error
-/// (<see cref="PluginException"/>), a refusal of this host (<see cref="ApiException"/>), a scanner's refusal, a request
+/// (<see cref="PluginException"/>), a refusal of this host (<see cref="ApiException"/>), a scanner's refusal, the cluster's
+/// database being unavailable (503), a request
 /// the framework could not bind, and anything else as a 500 that names the request id.
 /// </summary>
 /// <param name="logger">Logs the failures.</param>
@@ -22,6 +23,10 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
             PluginException ex => Logged(ApiErrors.Problem(ex), () => LogPluginError(logger, request.Method, request.Path, ex.Code, ex.Message)),
             ApiException ex => Logged(ApiErrors.Problem(ex), () => LogRefused(logger, request.Method, request.Path, ex.Code, ex.Message)),
             UploadRefusedException ex => UploadRefusedProblem.For(ex),
+            // The shared database of a cluster (users, transfers, uploads) is down or restarting: retry, not a fault.
+            _ when PostgresStorage.Internal.DatabaseErrors.IsUnavailable(exception) => Logged(
+                ApiErrors.Problem(PostgresStorage.Internal.DatabaseErrors.Unavailable(exception)),
+                () => LogPluginError(logger, request.Method, request.Path, PluginErrorCode.Unavailable, exception.Message)),
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ApiErrors.Problem(
                 StatusCodes.Status415UnsupportedMediaType,
                 PluginErrorCode.InvalidArgument,

@@ -156,6 +156,16 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     /// <returns>Each change.</returns>
     public async IAsyncEnumerable<TransferDto> WatchAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (!_transfers.ContainsKey(id) && shared is not null)
+        {
+            await foreach (var transfer in WatchElsewhereAsync(shared, id, cancellationToken))
+            {
+                yield return transfer;
+            }
+
+            yield break;
+        }
+
         var record = Find(id);
         await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(id, cancellationToken))
         {
@@ -169,9 +179,45 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     private ApiException NotFound(string id) =>
         ApiException.NotFound(shared is null ? $"No transfer has id '{id}' on this host." : $"No transfer has id '{id}' on any node.");
 
+    // Another node runs it: each state that node saves is announced (NOTIFY), so this node reads the record again on
+    // each announcement, or after a few seconds should one be missed, until the transfer ends.
+    private static async IAsyncEnumerable<TransferDto> WatchElsewhereAsync(SharedTransfers shared, string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var change = shared.NextChange(id);
+        var latest = await shared.FindAsync(id, cancellationToken) ?? throw ApiException.NotFound($"No transfer has id '{id}' on any node.");
+        yield return latest;
+        while (latest.Status is "pending" or "active")
+        {
+            await WaitForChangeAsync(change, cancellationToken);
+            change = shared.NextChange(id);
+            var next = await shared.FindAsync(id, cancellationToken) ?? latest;
+            if (next != latest)
+            {
+                latest = next;
+                yield return latest;
+            }
+        }
+    }
+
+    // A change announced, or a pause that heals a missed announcement (the listener also wakes every waiter then).
+    private static async Task WaitForChangeAsync(Task change, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await change.WaitAsync(MissedChangePause, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Read again anyway.
+        }
+    }
+
+    private static readonly TimeSpan MissedChangePause = TimeSpan.FromSeconds(5);
+
     // Another node runs it: ask that node through the database, and wait (bounded) until it reports the transfer ended.
     private static async Task<TransferDto> CancelElsewhereAsync(SharedTransfers shared, string id, CancellationToken cancellationToken)
     {
+        var change = shared.NextChange(id);
         var latest = await shared.FindAsync(id, cancellationToken) ?? throw ApiException.NotFound($"No transfer has id '{id}' on any node.");
         if (latest.Status is not ("pending" or "active"))
         {
@@ -185,7 +231,8 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         {
             while (latest.Status is "pending" or "active")
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
+                await WaitForChangeAsync(change, deadline.Token);
+                change = shared.NextChange(id);
                 latest = await shared.FindAsync(id, deadline.Token) ?? latest;
             }
         }

@@ -96,13 +96,13 @@ public static class UploadEndpoints
             catch (UploadRefusedException)
             {
                 // Refused for good: the staged bytes go; a scanner that was down (503) leaves them to complete again.
-                uploads.Delete(id);
+                await uploads.DeleteAsync(id);
                 throw;
             }
 
             var file = FileDto.From(stored.Id, stored.Metadata);
             await uploads.RecordCompletedAsync(id, file);
-            uploads.Delete(id);
+            await uploads.DeleteAsync(id);
             return Results.Created($"/v1/files/{stored.Id}", file);
         });
     }

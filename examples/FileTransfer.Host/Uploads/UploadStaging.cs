@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using FileTransfer.Host.Cluster;
 using FileTransfer.Host.Http;
 using Microsoft.Extensions.Options;
 
@@ -8,9 +9,13 @@ namespace FileTransfer.Host.Uploads;
 
 /// <summary>
 /// Resumable uploads, staged on this host's disk until complete: each PATCH appends at the acknowledged offset and is
-/// fsync'd before it is acknowledged, so a sender that resumes never resends what the receiver already has.
+/// fsync'd before it is acknowledged, so a sender that resumes never resends what the receiver already has. On nodes
+/// that share a PostgreSQL database (<see cref="SharedUploads"/>), uploads are staged there instead, so any node resumes
+/// and completes an upload another node started.
 /// </summary>
-public sealed class UploadStaging(IOptions<FileTransferOptions> options)
+/// <param name="options">The host's settings (the data folder).</param>
+/// <param name="shared">The shared staging of a cluster, or null to stage on this host's disk.</param>
+public sealed class UploadStaging(IOptions<FileTransferOptions> options, SharedUploads? shared = null)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
 
@@ -22,6 +27,12 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     public async Task<string> CreateAsync(UploadInfo info)
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        if (shared is not null)
+        {
+            await shared.CreateAsync(id, info);
+            return id;
+        }
+
         await File.WriteAllTextAsync(InfoPath(id), JsonSerializer.Serialize(info));
         await File.WriteAllBytesAsync(PartPath(id), []);
         return id;
@@ -32,6 +43,11 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     /// <returns>The info and offset.</returns>
     public async Task<(UploadInfo Info, long Offset)> GetAsync(string id)
     {
+        if (shared is not null)
+        {
+            return (IsWellFormed(id) ? await shared.FindAsync(id) : null) ?? throw SharedUploads.UploadNotFound(id);
+        }
+
         var info = await ReadInfoAsync(id);
         return (info, new FileInfo(PartPath(id)).Length);
     }
@@ -44,6 +60,12 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     /// <returns>The new offset.</returns>
     public async Task<long> AppendAsync(string id, long offset, Stream body, CancellationToken cancellationToken)
     {
+        if (shared is not null)
+        {
+            var (uploadInfo, _) = await GetAsync(id);
+            return await shared.AppendAsync(id, uploadInfo.Size, offset, body, cancellationToken);
+        }
+
         var info = await ReadInfoAsync(id);
         var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -95,6 +117,11 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
             throw new OffsetMismatchException(offset);
         }
 
+        if (shared is not null)
+        {
+            return (info, shared.OpenContent(id));
+        }
+
         return (info, new FileStream(PartPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan));
     }
 
@@ -108,6 +135,12 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     /// <returns>A task that completes when the record is durable.</returns>
     public async Task RecordCompletedAsync<T>(string id, T outcome)
     {
+        if (shared is not null)
+        {
+            await shared.RecordCompletedAsync(id, JsonSerializer.Serialize(outcome));
+            return;
+        }
+
         var temp = DonePath(id) + ".tmp";
         await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
         {
@@ -125,6 +158,11 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
     public async Task<T?> FindCompletedAsync<T>(string id)
         where T : class
     {
+        if (shared is not null)
+        {
+            return IsWellFormed(id) && await shared.FindCompletedAsync(id) is { } json ? JsonSerializer.Deserialize<T>(json) : null;
+        }
+
         if (!IsWellFormed(id) || !File.Exists(DonePath(id)))
         {
             return null;
@@ -136,8 +174,15 @@ public sealed class UploadStaging(IOptions<FileTransferOptions> options)
 
     /// <summary>Removes an upload's staged files.</summary>
     /// <param name="id">The upload's id.</param>
-    public void Delete(string id)
+    /// <returns>A task that completes when they are gone.</returns>
+    public async Task DeleteAsync(string id)
     {
+        if (shared is not null)
+        {
+            await shared.DeleteAsync(id);
+            return;
+        }
+
         File.Delete(PartPath(id));
         File.Delete(InfoPath(id));
         _locks.TryRemove(id, out _);

@@ -12,7 +12,8 @@ namespace UsersFileAuth;
 /// <summary>
 /// An AuthService backed by a JSON users file: password sign-in against PBKDF2 hashes, opaque
 /// tokens with rotating refresh tokens (kept by hash in sessions_file when it is set, so they survive a restart), optional OIDC sign-in, and role-based authorization
-/// (reader, writer, admin). The users file is read at Init and again whenever it changes on disk.
+/// (reader, writer, admin). The users file is read at Init and again whenever it changes on disk. With
+/// connection_string, users and sessions live in PostgreSQL instead, shared by every host on that database.
 /// </summary>
 /// <param name="logger">Receives sign-in failures and users file events; never passwords or tokens.</param>
 /// <param name="time">The clock for token expiry.</param>
@@ -30,9 +31,18 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
     /// <param name="config">The keys described in the plugin's README: users_file is required.</param>
     /// <param name="cancellationToken">Not observed: Init does only local file work.</param>
     /// <returns>A task that completes when the plugin is ready.</returns>
-    public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
+    public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
         var settings = AuthSettings.Parse(config);
+        var oidc = settings.OidcConfigured
+            ? OidcValidator.Create(settings.OidcIssuer!, settings.OidcAudience!, settings.OidcJwksFile!, settings.OidcRoleClaim, time)
+            : null;
+        if (settings.ConnectionString is { } connectionString)
+        {
+            await InitSharedAsync(settings, connectionString, oidc, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var stamp = FileStamp.Of(settings.UsersFile);
         var users = LoadUsers(settings.UsersFile);
         if (users is null)
@@ -63,9 +73,6 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
             UsersFileAuthLog.AdminCreated(logger, settings.AdminUsername, settings.UsersFile);
         }
 
-        var oidc = settings.OidcConfigured
-            ? OidcValidator.Create(settings.OidcIssuer!, settings.OidcAudience!, settings.OidcJwksFile!, settings.OidcRoleClaim, time)
-            : null;
         if (settings.SessionsFile is { } sessionsFile)
         {
             UsersFileAuthLog.SessionsLoaded(logger, _tokens.UseSessionsFile(new SessionsFile(sessionsFile, logger, time)), sessionsFile);
@@ -75,9 +82,41 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
             _tokens.UseSessionsFile(null);
         }
 
-        _state = new State(settings, users, stamp, oidc);
+        var previous = _state?.Shared;
+        _state = new State(settings, users, stamp, oidc, null);
         UsersFileAuthLog.UsersLoaded(logger, users.Users.Count, settings.UsersFile, oidc is null ? "not configured" : $"for issuer {settings.OidcIssuer}");
-        return Task.CompletedTask;
+        if (previous is not null)
+        {
+            await previous.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Users and sessions in PostgreSQL (connection_string): shared by every host on that database.
+    private async Task InitSharedAsync(AuthSettings settings, string connectionString, OidcValidator? oidc, CancellationToken cancellationToken)
+    {
+        var accounts = await PostgresAccounts.OpenAsync(connectionString, time, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (settings.AdminPassword is not null
+                && await accounts.Users.CreateIfMissingAsync(settings.AdminUsername, [RolePolicy.Admin], settings.AdminPassword, cancellationToken).ConfigureAwait(false))
+            {
+                UsersFileAuthLog.AdminCreated(logger, settings.AdminUsername, "PostgreSQL table ft_users");
+            }
+        }
+        catch
+        {
+            await accounts.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var previous = _state?.Shared;
+        _tokens.UseSessionsFile(null);
+        _state = new State(settings, new UsersFile([]), default, oidc, accounts);
+        UsersFileAuthLog.SharedUsers(logger, accounts.Where);
+        if (previous is not null)
+        {
+            await previous.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -94,14 +133,14 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         switch (request.Type)
         {
             case AuthType.Password:
-                issued = SignInWithPassword(state, request.Username, request.Password);
+                issued = await SignInWithPasswordAsync(state, request.Username, request.Password, context.CancellationToken).ConfigureAwait(false);
                 break;
             case AuthType.Token:
-                issued = _tokens.Validate(request.Token)
+                issued = await ValidateAsync(state, request.Token, context.CancellationToken).ConfigureAwait(false)
                     ?? throw new PluginException(PluginErrorCode.Unauthenticated, "The token is unknown, expired or revoked; sign in again.");
                 break;
             case AuthType.Oidc:
-                issued = await SignInWithOidcAsync(state, request.Oidc?.IdToken ?? string.Empty).ConfigureAwait(false);
+                issued = await SignInWithOidcAsync(state, request.Oidc?.IdToken ?? string.Empty, context.CancellationToken).ConfigureAwait(false);
                 break;
             default:
                 throw new PluginException(PluginErrorCode.InvalidArgument,
@@ -115,61 +154,89 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
     /// <param name="request">The token, resource and action.</param>
     /// <param name="context">The call; not otherwise used.</param>
     /// <returns>The decision, the user and, when refused, why.</returns>
-    public override Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
+    public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
     {
-        _ = CurrentState;
+        var state = CurrentState;
         if (request.Action is AuthAction.Unspecified || !System.Enum.IsDefined(request.Action))
         {
             throw new PluginException(PluginErrorCode.InvalidArgument,
                 $"Action {request.Action} cannot be authorized: set action to ACTION_READ, ACTION_WRITE, ACTION_DELETE or ACTION_ADMIN.");
         }
 
-        var issued = _tokens.Validate(request.Token)
+        var issued = await ValidateAsync(state, request.Token, context.CancellationToken).ConfigureAwait(false)
             ?? throw new PluginException(PluginErrorCode.Unauthenticated, "The token is unknown, expired or revoked; sign in again.");
         var (allowed, reason) = RolePolicy.Decide(issued.User, request.Resource, request.Action);
-        return Task.FromResult(new AuthorizeResponse { Allowed = allowed, User = ToUser(issued.User), Reason = reason });
+        return new AuthorizeResponse { Allowed = allowed, User = ToUser(issued.User), Reason = reason };
     }
 
     /// <summary>Exchanges a refresh token for new tokens; the old refresh and access tokens stop working.</summary>
     /// <param name="request">The refresh token.</param>
     /// <param name="context">The call; not otherwise used.</param>
     /// <returns>The new tokens.</returns>
-    public override Task<RefreshResponse> Refresh(RefreshRequest request, ServerCallContext context)
+    public override async Task<RefreshResponse> Refresh(RefreshRequest request, ServerCallContext context)
     {
-        var settings = CurrentState.Settings;
-        var issued = _tokens.Refresh(request.RefreshToken, settings.TokenLifetime, settings.RefreshLifetime)
+        var state = CurrentState;
+        var settings = state.Settings;
+        var issued = (state.Shared is { } shared
+                ? await shared.Sessions.RefreshAsync(request.RefreshToken, settings.TokenLifetime, settings.RefreshLifetime, context.CancellationToken).ConfigureAwait(false)
+                : _tokens.Refresh(request.RefreshToken, settings.TokenLifetime, settings.RefreshLifetime))
             ?? throw new PluginException(PluginErrorCode.Unauthenticated, "The refresh token is unknown, expired, revoked or already used; sign in again.");
-        return Task.FromResult(new RefreshResponse { Result = ToResult(issued) });
+        return new RefreshResponse { Result = ToResult(issued) };
     }
 
     /// <summary>Revokes an access or refresh token together with its partner. An unknown token is not an error.</summary>
     /// <param name="request">The token to revoke.</param>
     /// <param name="context">The call; not otherwise used.</param>
     /// <returns>An empty answer.</returns>
-    public override Task<RevokeResponse> Revoke(RevokeRequest request, ServerCallContext context)
+    public override async Task<RevokeResponse> Revoke(RevokeRequest request, ServerCallContext context)
     {
-        _ = CurrentState;
+        var state = CurrentState;
         if (string.IsNullOrEmpty(request.Token))
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, "No token to revoke: set token to an access token or a refresh token.");
         }
 
-        _tokens.Revoke(request.Token);
-        return Task.FromResult(new RevokeResponse());
+        if (state.Shared is { } shared)
+        {
+            await shared.Sessions.RevokeAsync(request.Token, context.CancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _tokens.Revoke(request.Token);
+        }
+
+        return new RevokeResponse();
     }
 
     private State CurrentState => _state
         ?? throw new PluginException(PluginErrorCode.FailedPrecondition, "The plugin is not initialized: the host must call Init first.");
 
-    private IssuedTokens SignInWithPassword(State state, string username, string password)
+    private async Task<IssuedTokens?> ValidateAsync(State state, string token, CancellationToken cancellationToken) =>
+        state.Shared is { } shared ? await shared.Sessions.ValidateAsync(token, cancellationToken).ConfigureAwait(false) : _tokens.Validate(token);
+
+    private async Task<IssuedTokens> IssueAsync(State state, AuthenticatedUser user, CancellationToken cancellationToken) =>
+        state.Shared is { } shared
+            ? await shared.Sessions.IssueAsync(user, state.Settings.TokenLifetime, state.Settings.RefreshLifetime, cancellationToken).ConfigureAwait(false)
+            : _tokens.Issue(user, state.Settings.TokenLifetime, state.Settings.RefreshLifetime);
+
+    private async Task<IssuedTokens> SignInWithPasswordAsync(State state, string username, string password, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password))
         {
             throw new PluginException(PluginErrorCode.InvalidArgument, "AUTH_TYPE_PASSWORD needs both username and password.");
         }
 
-        state = ReloadIfChanged(state);
-        var user = state.Users.Find(username);
+        UserRecord? user;
+        if (state.Shared is { } shared)
+        {
+            user = await shared.Users.FindAsync(username, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            state = ReloadIfChanged(state);
+            user = state.Users.Find(username);
+        }
+
         // An unknown user costs a full hash too, so that response time does not tell which names exist.
         var valid = user is null ? PasswordHasher.VerifyAgainstDummy(password) : PasswordHasher.Verify(password, user.PasswordHash);
         if (!valid || user is null)
@@ -180,10 +247,10 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
 
         var authenticated = new AuthenticatedUser(user.Id, user.Username, user.DisplayName ?? user.Username, [.. user.Roles]);
         UsersFileAuthLog.SignedIn(logger, authenticated.Username, authenticated.Id, "password");
-        return _tokens.Issue(authenticated, state.Settings.TokenLifetime, state.Settings.RefreshLifetime);
+        return await IssueAsync(state, authenticated, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IssuedTokens> SignInWithOidcAsync(State state, string idToken)
+    private async Task<IssuedTokens> SignInWithOidcAsync(State state, string idToken, CancellationToken cancellationToken)
     {
         if (state.Oidc is null)
         {
@@ -203,7 +270,7 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         }
 
         UsersFileAuthLog.SignedIn(logger, user.Username, user.Id, "oidc");
-        return _tokens.Issue(user, state.Settings.TokenLifetime, state.Settings.RefreshLifetime);
+        return await IssueAsync(state, user, cancellationToken).ConfigureAwait(false);
     }
 
     // Lets 'UsersFileAuth add-user' take effect on a running plugin without a new Init.
@@ -276,7 +343,8 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         Roles = { user.Roles },
     };
 
-    private sealed record State(AuthSettings Settings, UsersFile Users, FileStamp Stamp, OidcValidator? Oidc);
+    // Shared is set when users and sessions live in PostgreSQL; Users and Stamp are then unused.
+    private sealed record State(AuthSettings Settings, UsersFile Users, FileStamp Stamp, OidcValidator? Oidc, PostgresAccounts? Shared);
 
     private readonly record struct FileStamp(DateTime LastWriteUtc, long Length)
     {

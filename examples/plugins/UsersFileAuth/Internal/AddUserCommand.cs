@@ -4,7 +4,8 @@ namespace UsersFileAuth.Internal;
 
 /// <summary>
 /// <c>UsersFileAuth add-user --file users.json --username alice --role reader [--role writer] [--password-stdin | --password X]</c>:
-/// creates or updates a user in the users file and prints one line.
+/// creates or updates a user in the users file and prints one line. With <c>--connection-string</c> instead of
+/// <c>--file</c>, the user is kept in PostgreSQL (table <c>ft_users</c>), where every host on that database sees it.
 /// </summary>
 internal static class AddUserCommand
 {
@@ -21,7 +22,11 @@ internal static class AddUserCommand
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var file = new Option<FileInfo>("--file", "-f") { Description = "The users file to create or update.", Required = true };
+        var file = new Option<FileInfo?>("--file", "-f") { Description = "The users file to create or update." };
+        var connectionString = new Option<string?>("--connection-string")
+        {
+            Description = "Instead of --file: the PostgreSQL database of hosts that share their users (the plugin's connection_string).",
+        };
         var username = new Option<string>("--username", "-u") { Description = "The user's login name.", Required = true };
         var roles = new Option<string[]>("--role", "-r")
         {
@@ -37,7 +42,7 @@ internal static class AddUserCommand
 
         var command = new Command(Name, "Create or update a user in the users file.")
         {
-            file, username, roles, displayName, passwordStdin, password,
+            file, connectionString, username, roles, displayName, passwordStdin, password,
         };
         var root = new RootCommand("UsersFileAuth: an auth plugin for GrpcPlugins. Run without arguments by a host; 'add-user' manages the users file.")
         {
@@ -47,7 +52,8 @@ internal static class AddUserCommand
         command.SetAction((parsed, ct) =>
         {
             var request = new AddUserRequest(
-                parsed.GetRequiredValue(file).FullName,
+                parsed.GetValue(file)?.FullName,
+                parsed.GetValue(connectionString),
                 parsed.GetRequiredValue(username).Trim(),
                 [.. (parsed.GetValue(roles) ?? []).Select(r => r.Trim().ToLowerInvariant())],
                 parsed.GetValue(displayName),
@@ -87,9 +93,14 @@ internal static class AddUserCommand
             }
         }
 
+        if (request.ConnectionString is { } connectionString)
+        {
+            return await ExecuteSharedAsync(request, connectionString, newPassword, output, error, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            var users = UsersFile.Load(request.File) ?? new UsersFile([]);
+            var users = UsersFile.Load(request.File!) ?? new UsersFile([]);
             if (users.Find(request.Username) is null && newPassword is null)
             {
                 await error.WriteLineAsync($"add-user: user '{request.Username}' does not exist yet, so it needs a password: pass --password-stdin.").ConfigureAwait(false);
@@ -104,7 +115,7 @@ internal static class AddUserCommand
 
             var hash = newPassword is null ? null : PasswordHasher.Hash(newPassword);
             var (user, created) = users.Upsert(request.Username, request.Roles, hash, request.DisplayName);
-            users.Save(request.File);
+            users.Save(request.File!);
             var verb = created ? "Created" : "Updated";
             await output.WriteLineAsync(
                 $"{verb} user '{user.Username}' (id {user.Id}, roles {string.Join(", ", user.Roles)}) in {request.File}.").ConfigureAwait(false);
@@ -117,10 +128,39 @@ internal static class AddUserCommand
         }
     }
 
+    private static async Task<int> ExecuteSharedAsync(AddUserRequest request, string connectionString, string? newPassword, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var accounts = await PostgresAccounts.OpenAsync(connectionString, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            var exists = await accounts.Users.FindAsync(request.Username, cancellationToken).ConfigureAwait(false) is not null;
+            if (!exists && (newPassword is null || request.Roles.Count == 0))
+            {
+                await error.WriteLineAsync($"add-user: user '{request.Username}' does not exist yet, so it needs a password (--password-stdin) and at least one --role ({string.Join(", ", RolePolicy.KnownRoles)}).").ConfigureAwait(false);
+                return 2;
+            }
+
+            var hash = newPassword is null ? null : PasswordHasher.Hash(newPassword);
+            var (user, created) = await accounts.Users.UpsertAsync(request.Username, request.Roles, hash, request.DisplayName, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(
+                $"{(created ? "Created" : "Updated")} user '{user.Username}' (id {user.Id}, roles {string.Join(", ", user.Roles)}) in PostgreSQL (ft_users).").ConfigureAwait(false);
+            return 0;
+        }
+        catch (GrpcPlugins.PluginException ex)
+        {
+            await error.WriteLineAsync($"add-user: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
     private static string? Validate(AddUserRequest request)
     {
         string? problem = null;
-        if (request.Username.Length == 0)
+        if ((request.File is null) == (request.ConnectionString is null))
+        {
+            problem = "give either --file (a users file) or --connection-string (users in PostgreSQL), not both or neither.";
+        }
+        else if (request.Username.Length == 0)
         {
             problem = "--username is empty.";
         }
@@ -141,7 +181,8 @@ internal static class AddUserCommand
     }
 
     private sealed record AddUserRequest(
-        string File,
+        string? File,
+        string? ConnectionString,
         string Username,
         IReadOnlyCollection<string> Roles,
         string? DisplayName,

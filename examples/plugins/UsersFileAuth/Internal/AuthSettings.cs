@@ -36,8 +36,17 @@ internal sealed record AuthSettings
     /// <summary>Config key of the sessions file path (optional): where sign-ins are kept across restarts.</summary>
     public const string SessionsFileKey = "sessions_file";
 
-    /// <summary>The users file path.</summary>
+    /// <summary>Config key of the PostgreSQL connection string (optional): users and sessions shared by every host on it.</summary>
+    public const string ConnectionStringKey = "connection_string";
+
+    /// <summary>The users file path; not read when <see cref="ConnectionString"/> is set.</summary>
     public required string UsersFile { get; init; }
+
+    /// <summary>
+    /// The PostgreSQL database that keeps users and sessions (tables <c>ft_users</c>, <c>ft_sessions</c>) instead of the
+    /// users and sessions files, so that several hosts share them; null keeps them in files.
+    /// </summary>
+    public string? ConnectionString { get; init; }
 
     /// <summary>How long an access token lives. Defaults to one hour.</summary>
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
@@ -74,8 +83,10 @@ internal sealed record AuthSettings
     public static AuthSettings Parse(IReadOnlyDictionary<string, string> config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var usersFile = Optional(config, UsersFileKey)
-            ?? throw Invalid($"'{UsersFileKey}' is required: set it to the path of the JSON users file (it is created when an admin is bootstrapped or by 'UsersFileAuth add-user').");
+        var connectionString = Optional(config, ConnectionStringKey);
+        var usersFile = Optional(config, UsersFileKey) ?? (connectionString is null
+            ? throw Invalid($"'{UsersFileKey}' is required: set it to the path of the JSON users file (it is created when an admin is bootstrapped or by 'UsersFileAuth add-user'), or set '{ConnectionStringKey}' to keep users in PostgreSQL.")
+            : string.Empty);
 
         var oidcIssuer = Optional(config, OidcIssuerKey);
         var oidcAudience = Optional(config, OidcAudienceKey);
@@ -98,6 +109,7 @@ internal sealed record AuthSettings
         return new AuthSettings
         {
             UsersFile = usersFile,
+            ConnectionString = connectionString,
             TokenLifetime = Seconds(config, TokenTtlKey, TimeSpan.FromHours(1)),
             RefreshLifetime = Seconds(config, RefreshTtlKey, TimeSpan.FromDays(1)),
             OidcIssuer = oidcIssuer,

@@ -191,9 +191,11 @@ internal sealed class TokenStore(TimeProvider time)
         }
     }
 
-    private static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+    /// <summary>A new opaque token: 32 random bytes, base64url.</summary>
+    internal static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    private static string Hash(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    /// <summary>The SHA-256 of a token, base64url: how a token is looked up and kept at rest.</summary>
+    internal static string Hash(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }
 
 /// <summary>

@@ -36,4 +36,7 @@ internal static partial class UsersFileAuthLog
 
     [LoggerMessage(11, LogLevel.Information, "Loaded {Count} sessions from {Path}")]
     public static partial void SessionsLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(12, LogLevel.Information, "Users and sessions are kept in PostgreSQL on {Where} (tables ft_users, ft_sessions), shared by every host on it")]
+    public static partial void SharedUsers(ILogger logger, string where);
 }

@@ -1,0 +1,102 @@
+using FileTransfer.Host.Transfers;
+using Npgsql;
+
+namespace FileTransfer.Host.Cluster;
+
+/// <summary>
+/// Listens, on one dedicated PostgreSQL connection, to what other nodes announce about transfers (LISTEN, Npgsql's
+/// <c>WaitAsync</c>): a cancel asked of this node (<see cref="SharedTransfers.CancelChannel"/>) is carried out through
+/// its protocol plugin at once, and a change of any transfer (<see cref="SharedTransfers.ChangedChannel"/>) wakes this
+/// node's watchers of it (server-sent events of another node's transfer). Every
+/// <see cref="ReconcileInterval"/>, and after each reconnect, it also reads the cancels asked of this node and wakes
+/// every watcher, so a notification lost while the connection was down (a database restart) is healed.
+/// </summary>
+/// <param name="shared">The shared transfer records.</param>
+/// <param name="tracker">This node's transfers.</param>
+/// <param name="logger">Where failures are logged.</param>
+public sealed partial class SharedTransferListener(SharedTransfers shared, TransferTracker tracker, ILogger<SharedTransferListener> logger) : BackgroundService
+{
+    /// <summary>How often the cancels asked of this node are read even without a notification.</summary>
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan ReconnectPause = TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogListenFailed(logger, ex.Message);
+                await Task.Delay(ReconnectPause, stoppingToken);
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        await shared.EnsureTableAsync(stoppingToken);
+        await using var connection = await shared.DataSource.OpenConnectionAsync(stoppingToken);
+        var cancelAsked = false;
+        connection.Notification += (_, e) =>
+        {
+            if (e.Channel == SharedTransfers.ChangedChannel)
+            {
+                shared.Notified(e.Payload);
+            }
+            else if (e.Channel == SharedTransfers.CancelChannel && e.Payload == shared.Node)
+            {
+                cancelAsked = true;
+            }
+        };
+        await using (var listen = new NpgsqlCommand($"LISTEN {SharedTransfers.ChangedChannel}; LISTEN {SharedTransfers.CancelChannel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(stoppingToken);
+        }
+
+        // What happened while this node was not listening.
+        shared.NotifiedAll();
+        await CarryOutCancelsAsync(stoppingToken);
+        while (true)
+        {
+            var notified = await connection.WaitAsync(ReconcileInterval, stoppingToken);
+            if (!notified)
+            {
+                shared.NotifiedAll();
+            }
+
+            if (!notified || cancelAsked)
+            {
+                cancelAsked = false;
+                await CarryOutCancelsAsync(stoppingToken);
+            }
+        }
+    }
+
+    private async Task CarryOutCancelsAsync(CancellationToken stoppingToken)
+    {
+        foreach (var id in await shared.TakeCancelRequestsAsync(stoppingToken))
+        {
+            try
+            {
+                await tracker.CancelAsync(id, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Already ended, for one: the record shows how it ended.
+                LogCancelFailed(logger, id, ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "A cancel asked by another node for transfer {TransferId} failed: {Error}")]
+    private static partial void LogCancelFailed(ILogger logger, string transferId, string error);
+
+    [LoggerMessage(2, LogLevel.Warning, "Lost the shared database's notifications ({Error}); listening again in a second, and catching up on what was missed")]
+    private static partial void LogListenFailed(ILogger logger, string error);
+}
