@@ -10,6 +10,9 @@ internal static class FileTransferServer
 {
     private const string AdminPassword = "benchmark-admin-password";
 
+    /// <summary>Settings that keep a busy machine from failing requests: the quota middleware (off by default) fails open.</summary>
+    public static readonly string[] LoadTolerant = ["--FileTransfer:MiddlewareFailOpen:0=quota"];
+
     /// <summary>Starts a host with its own data folder; settings are extra host arguments (--Key=Value).</summary>
     public static async Task<ServerUnderTest> StartAsync(string name, string dataDir, IEnumerable<string> settings)
     {

@@ -34,7 +34,7 @@ internal static class PlainServer
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerUnderTest("plain ASP.NET Core", baseUrl, token, process, StopAsync: () => Signals.TermAsync(process), IdFromBody: true);
+        var server = new ServerUnderTest("plain", baseUrl, token, process, StopAsync: () => Signals.TermAsync(process), IdFromBody: true);
         await server.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(90));
         return server;
     }
