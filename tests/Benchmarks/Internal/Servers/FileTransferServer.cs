@@ -34,14 +34,27 @@ internal static class FileTransferServer
         start.Environment["FT_ADMIN_PASSWORD"] = AdminPassword;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The last lines of its output, to say why when it does not start.
+        var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                tail.Enqueue(line);
+                while (tail.Count > 40 && tail.TryDequeue(out _))
+                {
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
             using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
-            await HostReadiness.WaitUntilServingAsync(http, process, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
+            await HostReadiness.WaitUntilServingAsync(http, process, TimeSpan.FromSeconds(90), () => string.Join(Environment.NewLine, tail));
             using var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword });
             login.EnsureSuccessStatusCode();
             using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
