@@ -54,7 +54,7 @@ internal static class FileTransferServer
         try
         {
             using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
-            await HostReadiness.WaitUntilServingAsync(http, process, TimeSpan.FromSeconds(90), () => string.Join(Environment.NewLine, tail));
+            await HostReadiness.WaitUntilServingAsync(http, process, TimeSpan.FromMinutes(5), () => string.Join(Environment.NewLine, tail));
             using var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword });
             login.EnsureSuccessStatusCode();
             using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
