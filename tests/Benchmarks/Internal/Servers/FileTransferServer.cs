@@ -10,8 +10,15 @@ internal static class FileTransferServer
 {
     private const string AdminPassword = "benchmark-admin-password";
 
-    /// <summary>Settings that keep a busy machine from failing requests: the quota middleware (off by default) fails open.</summary>
-    public static readonly string[] LoadTolerant = ["--FileTransfer:MiddlewareFailOpen:0=quota"];
+    /// <summary>
+    /// Settings that keep a busy machine from failing the run: the quota middleware (off by default) fails open, and
+    /// each default plugin gets 5 minutes to start instead of 60 s.
+    /// </summary>
+    public static readonly string[] LoadTolerant =
+    [
+        "--FileTransfer:MiddlewareFailOpen:0=quota",
+        .. new[] { "users", "files", "http", "audit", "quota", "scanner" }.Select(p => $"--Plugins:{p}:StartTimeout=00:05:00"),
+    ];
 
     /// <summary>Starts a host with its own data folder; settings are extra host arguments (--Key=Value).</summary>
     public static async Task<ServerUnderTest> StartAsync(string name, string dataDir, IEnumerable<string> settings)
