@@ -15,12 +15,15 @@ cd "$(dirname "$0")/.."
 # bubblewrap confines sandboxed plugins' files and network (SandboxTests, and the file-transfer host's confined example plugins).
 # Debian's postgresql gives the private PostgreSQL server (tests/Shared/Postgres/PostgresServer.cs: initdb and pg_ctl,
 # as nobody under root) of the PostgresStorage conformance test and ClusterDataTests; its own service is not used.
+# Debian's nginx is the reference server of the benchmark's file-transfer comparison (tests/Benchmarks: its own config
+# in a temp folder, on loopback; its own service is not used); the smoke run skips it when missing.
 apt_missing=()
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || apt_missing+=(chromium)
 [ -x /usr/bin/setpriv ] || apt_missing+=(util-linux)
 [ -x /usr/bin/bwrap ] || apt_missing+=(bubblewrap)
-# nginx -t and systemd-analyze verify check deploy/'s example nginx configuration and systemd units (DeployFilesTests).
+# nginx -t and systemd-analyze verify check deploy/'s example nginx configuration and systemd units (DeployFilesTests);
+# nginx is also the reference server of the benchmark's file-transfer comparison.
 [ -x /usr/sbin/nginx ] || apt_missing+=(nginx)
 [ -x /usr/bin/systemd-analyze ] || apt_missing+=(systemd)
 for p in golang-go golang-github-hashicorp-go-plugin-dev golang-google-grpc-dev protobuf-compiler golang-goprotobuf-dev \

@@ -200,7 +200,10 @@ public sealed class PluginBuilder
     /// <summary>
     /// Serves <typeparamref name="TService"/> as the plugin's StorageService, and declares
     /// <see cref="Capability.StoreEnd"/>: the host then ends every Store with a StoreEnd message, which
-    /// <see cref="StorageStreams.ReadStoreAsync"/> checks, so a cut-off upload fails instead of being committed.
+    /// <see cref="StorageStreams.ReadStoreAsync"/> checks, so a cut-off upload fails instead of being committed. On
+    /// 64-bit Linux it also declares <see cref="Capability.DataChannelFiles"/>: a Retrieve whose content is a
+    /// <see cref="FileStream"/> given to <see cref="StorageStreams.WriteRetrieveAsync"/> then passes the open file to the
+    /// host, which reads it itself, instead of sending its bytes over the data channel.
     /// </summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
@@ -210,6 +213,11 @@ public sealed class PluginBuilder
         // The SDK checks the end marker of every Store (StorageStreams.ReadStoreAsync), so every SDK storage plugin can ask for it.
         Add<TService>(PluginType.Storage);
         Metadata.Capabilities.Add(Capability.StoreEnd);
+        if (GrpcPlugins.Internal.UnixRights.IsSupported)
+        {
+            Metadata.Capabilities.Add(Capability.DataChannelFiles);
+        }
+
         return this;
     }
 

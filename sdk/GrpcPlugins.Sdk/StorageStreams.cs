@@ -7,7 +7,25 @@ namespace GrpcPlugins.Sdk;
 /// <summary>The content of a Store call: its metadata, and its bytes as a <see cref="Stream"/>.</summary>
 /// <param name="Metadata">The metadata the host sent first.</param>
 /// <param name="Content">The content, read as the host sends it: chunk by chunk, or from the plugin's data channel.</param>
-public sealed record StoreUpload(ObjectMetadata Metadata, Stream Content);
+public sealed record StoreUpload(ObjectMetadata Metadata, Stream Content)
+{
+    /// <summary>The end-marker check of this call, when the host promised one.</summary>
+    internal StoreEndReader? EndCheck { get; init; }
+
+    /// <summary>
+    /// Whether reading <see cref="Content"/> to its end also checks it against the host's StoreEnd (size and SHA-256), so
+    /// that <see cref="ContentSha256"/> then gives the content's digest and the plugin need not hash the bytes again.
+    /// True for every Store from a host that promised a StoreEnd (it does for plugins declaring
+    /// <see cref="GrpcPlugins.Plugin.V1.Capability.StoreEnd"/>, as <see cref="PluginBuilder.AddStorage{TService}"/> does).
+    /// </summary>
+    public bool ContentChecked => EndCheck is not null;
+
+    /// <summary>
+    /// The SHA-256 of the content as 64 lowercase hex digits, once <see cref="Content"/> has been read to its end and
+    /// matched the host's StoreEnd; null before that, or when <see cref="ContentChecked"/> is false (hash it yourself then).
+    /// </summary>
+    public string? ContentSha256 => EndCheck?.CheckedSha256;
+}
 
 /// <summary>Helpers that turn a storage plugin's gRPC streams into .NET streams.</summary>
 public static class StorageStreams
@@ -40,7 +58,13 @@ public static class StorageStreams
         var content = requestStream is DataChannelStoreReader dataChannel
             ? dataChannel.Content
             : new ChunkReadStream<StoreRequest>(requestStream, m => m.PartCase == StoreRequest.PartOneofCase.Chunk ? m.Chunk : null);
-        return new StoreUpload(requestStream.Current.Metadata, content);
+        var endCheck = requestStream switch
+        {
+            StoreEndReader direct => direct,
+            DataChannelStoreReader { EndCheck: { } viaDataChannel } => viaDataChannel,
+            _ => null,
+        };
+        return new StoreUpload(requestStream.Current.Metadata, content) { EndCheck = endCheck };
     }
 
     /// <summary>Writes a Retrieve answer: the metadata first, then the content in chunks.</summary>

@@ -124,6 +124,14 @@ public static class PluginProtocol
     /// </summary>
     public const string StoreEndHeader = "grpcplugins-store-end";
 
+    /// <summary>
+    /// The metadata key of a Retrieve call over the data channel whose host accepts the content as an open file
+    /// (value <c>1</c>). A host sends it only to a storage plugin that declares <c>CAPABILITY_DATA_CHANNEL_FILES</c>; such
+    /// a plugin then begins the data channel with a mode byte: 0 and the bytes follow, or 1 carrying the file's descriptor
+    /// (SCM_RIGHTS) followed by the content's offset and length in it (docs/protocol.md, "Passing the file").
+    /// </summary>
+    public const string DataChannelFilesHeader = "grpcplugins-data-channel-files";
+
     /// <summary>The length of a data-channel token: 32 lowercase hex digits, the first bytes of each data-channel connection.</summary>
     public const int DataChannelTokenLength = 32;
 

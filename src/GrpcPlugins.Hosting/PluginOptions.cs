@@ -111,6 +111,15 @@ public sealed class PluginOptions
     /// </summary>
     public bool DataChannel { get; set; } = true;
 
+    /// <summary>
+    /// Whether a Retrieve over the data channel asks the plugin to pass its open file instead of its bytes, when the
+    /// plugin declares <c>CAPABILITY_DATA_CHANNEL_FILES</c> (storage plugins built on the GrpcPlugins SDK do on 64-bit
+    /// Linux): the host then reads the content straight from the file, which saves the plugin's read and both sides'
+    /// socket copies. The plugin still chooses the file and opens it (read-only); a plugin whose content is not a file
+    /// sends its bytes as before. Defaults to true; false always takes the bytes.
+    /// </summary>
+    public bool DataChannelFiles { get; set; } = true;
+
     /// <summary>The chunk size of Store calls that send gRPC chunk messages, in bytes. Defaults to 64 KiB.</summary>
     public int ChunkSize { get; set; } = ChunkWriter.DefaultChunkSize;
 

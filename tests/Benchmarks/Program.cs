@@ -25,6 +25,8 @@ switch (mode)
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(ErrorMappingBenchmarks).Assembly).Run(rest);
         return 0;
+    case "serve-plain":
+        return await GrpcPlugins.Benchmarks.Internal.Servers.PlainServer.ServeAsync(rest);
     case "plugin" when rest is ["discard", ..]:
         return await DiscardStorage.ServeAsync(rest[1..]);
     default:
@@ -34,7 +36,8 @@ switch (mode)
               smoke   every measure and micro benchmark once at tiny sizes (CI), writes to the temp folder
               micro   BenchmarkDotNet micro benchmarks; BenchmarkDotNet arguments follow (e.g. --filter '*')
             Options of all and smoke: --only unary,cold,stream,fanout,upgrade,host,go,sandbox (sandbox only when named) --chunk <bytes>  --calls <n>  --cold-starts <n>
-              --stream-mib <n>  --plugin-env NAME=VALUE (repeatable)  --no-go  --out <file>  --test-plugin <dll>  --monitors <n>
+              --stream-mib <n>  --plugin-env NAME=VALUE (repeatable)
+              --rounds <n>  --transfers <n>  --servers ft,ft-scan,plain,nginx  --variant --Key=Value (repeatable: a second host, ft-b)  --no-go  --out <file>  --test-plugin <dll>  --monitors <n>
             """);
         return 2;
 }

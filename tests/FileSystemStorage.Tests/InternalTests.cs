@@ -76,7 +76,7 @@ public sealed class InternalTests
         var store = new ObjectStore(sandbox.Root);
         var id = ObjectIds.New();
 
-        await Assert.ThrowsAsync<IOException>(() => store.WriteAsync(id, new FailingStream(300_000), 0, CancellationToken.None).WaitAsync(StoragePlugin.Timeout));
+        await Assert.ThrowsAsync<IOException>(() => store.WriteAsync(id, new FailingStream(300_000), 0, null, CancellationToken.None).WaitAsync(StoragePlugin.Timeout));
 
         Assert.False(store.Exists(id));
         Assert.Empty(Directory.GetFiles(sandbox.Temp));
@@ -92,7 +92,7 @@ public sealed class InternalTests
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.WriteAsync(id, new MemoryStream(new byte[1000]), 0, cancelled.Token).WaitAsync(StoragePlugin.Timeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.WriteAsync(id, new MemoryStream(new byte[1000]), 0, null, cancelled.Token).WaitAsync(StoragePlugin.Timeout));
 
         Assert.False(store.Exists(id));
         Assert.Empty(Directory.GetFiles(sandbox.Temp));
@@ -106,7 +106,7 @@ public sealed class InternalTests
         var content = RandomNumberGenerator.GetBytes(1_000_001);
         var id = ObjectIds.New();
 
-        var (size, sha256) = await store.WriteAsync(id, new MemoryStream(content), 0, CancellationToken.None).WaitAsync(StoragePlugin.Timeout);
+        var (size, sha256) = await store.WriteAsync(id, new MemoryStream(content), 0, null, CancellationToken.None).WaitAsync(StoragePlugin.Timeout);
 
         Assert.Equal(content.Length, size);
         Assert.Equal(StoragePlugin.Sha256Hex(content), sha256);

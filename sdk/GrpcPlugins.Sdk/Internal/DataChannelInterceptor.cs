@@ -56,7 +56,9 @@ internal sealed class DataChannelInterceptor(DataChannelListener listener) : Int
 
         // Closed without a clean end when the author's code fails: the host then reads this call's status for the reason.
         using var connection = await listener.TakeAsync(token, context.CancellationToken).ConfigureAwait(false);
-        var writer = new DataChannelRetrieveWriter(retrieve, connection);
+        // Files are passed only to a host that asked, on a platform where this SDK declared it can (PluginBuilder.AddStorage).
+        var filesAccepted = UnixRights.IsSupported && context.RequestHeaders.GetValue(PluginProtocol.DataChannelFilesHeader) == "1";
+        var writer = new DataChannelRetrieveWriter(retrieve, connection, filesAccepted);
         await continuation(request, (IServerStreamWriter<TResponse>)(object)writer, context).ConfigureAwait(false);
         connection.Shutdown(SocketShutdown.Send);
     }

@@ -18,6 +18,9 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
 
     public StoreRequest Current { get; private set; } = null!;
 
+    /// <summary>The end-marker check under this reader, when the host promised a StoreEnd.</summary>
+    public StoreEndReader? EndCheck => call as StoreEndReader;
+
     /// <summary>The content after the first message; it ends only when the host has completed the call cleanly.</summary>
     public Stream Content => _content ??= call is StoreEndReader tally
         ? tally.Tally(new DataChannelStream(connection, new StoreCallEnd(call)))
@@ -80,10 +83,14 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
 
 /// <summary>
 /// A Retrieve call's response stream that sends chunk messages' bytes over a data-channel connection and everything
-/// else (the metadata) as gRPC messages.
+/// else (the metadata) as gRPC messages. When the host accepts files (<see cref="PluginProtocol.DataChannelFilesHeader"/>),
+/// the connection begins with a mode byte, and content that is a file (a seekable <see cref="FileStream"/>) goes as its
+/// open descriptor instead of its bytes: the host reads it itself (<see cref="DataChannelFiles"/>).
 /// </summary>
-internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResponse> call, Socket connection) : IServerStreamWriter<RetrieveResponse>
+internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResponse> call, Socket connection, bool filesAccepted) : IServerStreamWriter<RetrieveResponse>
 {
+    private bool _modeSent = !filesAccepted;
+
     public WriteOptions? WriteOptions
     {
         get => call.WriteOptions;
@@ -99,6 +106,7 @@ internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResp
         {
             try
             {
+                await SendBytesModeAsync(cancellationToken).ConfigureAwait(false);
                 await DataChannel.SendAllAsync(connection, message.Chunk.Memory, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
@@ -112,16 +120,38 @@ internal sealed class DataChannelRetrieveWriter(IServerStreamWriter<RetrieveResp
         }
     }
 
-    /// <summary>Sends <paramref name="content"/> (up to <paramref name="maxBytes"/>) straight to the connection, without chunk messages.</summary>
+    /// <summary>
+    /// Sends <paramref name="content"/> (up to <paramref name="maxBytes"/>) straight to the connection, without chunk
+    /// messages; or, when the host accepts files and the content is one, passes the open file and the range to read.
+    /// </summary>
     public async Task<long> CopyAsync(Stream content, long? maxBytes, CancellationToken cancellationToken)
     {
         try
         {
+            if (!_modeSent && content is FileStream { CanSeek: true, CanRead: true } file)
+            {
+                _modeSent = true;
+                var offset = file.Position;
+                var length = Math.Max(0, Math.Min(maxBytes ?? long.MaxValue, file.Length - offset));
+                DataChannelFiles.SendFile(connection, file.SafeFileHandle, offset, length);
+                return length;
+            }
+
+            await SendBytesModeAsync(cancellationToken).ConfigureAwait(false);
             return await DataChannel.SendAsync(content, connection, maxBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
             throw DataChannelStoreReader.HostWentAway("Retrieve", ex);
+        }
+    }
+
+    private async ValueTask SendBytesModeAsync(CancellationToken cancellationToken)
+    {
+        if (!_modeSent)
+        {
+            _modeSent = true;
+            await DataChannelFiles.SendBytesModeAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
 }

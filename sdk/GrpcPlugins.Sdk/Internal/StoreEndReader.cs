@@ -19,6 +19,9 @@ internal sealed class StoreEndReader(IAsyncStreamReader<StoreRequest> call) : IA
 
     public StoreRequest Current => call.Current;
 
+    /// <summary>The content's SHA-256 (lowercase hex) once the StoreEnd has matched it; null before.</summary>
+    public string? CheckedSha256 { get; private set; }
+
     /// <summary>Adds content bytes that arrived outside the call's messages (over the data channel).</summary>
     public void Count(ReadOnlySpan<byte> bytes)
     {
@@ -80,6 +83,8 @@ internal sealed class StoreEndReader(IAsyncStreamReader<StoreRequest> call) : IA
                 ErrorSource = PluginErrorSource.Host,
             };
         }
+
+        CheckedSha256 = sha256;
     }
 
     public void Dispose() => _hash.Dispose();

@@ -1,24 +1,23 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Net.Sockets;
+using System.Globalization;
 using System.Text.Json;
-using GrpcPlugins.TestSupport;
+using GrpcPlugins.Benchmarks.Internal.Servers;
 
 namespace GrpcPlugins.Benchmarks.Internal;
 
-/// <summary>Many concurrent uploads and downloads through the real file-transfer host and its plugins.</summary>
+/// <summary>
+/// The main job: many concurrent uploads, then downloads, through the real file-transfer host and its plugins, and
+/// through what a user would run instead (a plain ASP.NET Core server, nginx), all driven by the same client, the
+/// servers interleaved over rounds, with the CPU time of every process of each server beside the rate.
+/// </summary>
 internal static class HostMeasure
 {
-    private const string AdminPassword = "benchmark-admin-password";
+    private const string PlainToken = "benchmark-plain-token";
 
     public static async Task RunAsync(SuiteSettings settings, Report report, string folder)
     {
         var count = settings.HostTransfers;
         var each = settings.HostTransferBytes;
         var total = count * each;
-        var dataDir = Directory.CreateDirectory(Path.Combine(folder, "host-data")).FullName;
 
         // The limit: the same files written (with fsync) and read back by this process.
         var local = Directory.CreateDirectory(Path.Combine(folder, "host-floor")).FullName;
@@ -32,128 +31,182 @@ internal static class HostMeasure
             StreamMeasures.DrainAsync(File.OpenRead(Path.Combine(local, $"{i}.bin")), each))));
         Directory.Delete(local, recursive: true);
 
-        var port = FreePort();
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        using var host = StartHost(baseUrl, dataDir);
+        var servers = new List<ServerUnderTest>();
         try
         {
-            using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
-            await HostReadiness.WaitUntilServingAsync(http, host, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
-            await LoginAsync(http);
-
-            var ids = new string[count];
-            var upload = await UploadAllAsync(http, count, each, ids);
-            var download = await StreamMeasures.TimeAsync(total, () => Task.WhenAll(ids.Select(async id =>
+            // Started one after the other: a host with its plugins takes long to start on a busy machine.
+            if (settings.HostServers.Contains("ft"))
             {
-                using var get = await http.GetAsync($"/v1/files/{id}", HttpCompletionOption.ResponseHeadersRead);
-                get.EnsureSuccessStatusCode();
-                await StreamMeasures.DrainAsync(await get.Content.ReadAsStreamAsync(), each);
-            })));
+                servers.Add(await FileTransferServer.StartAsync("ft", Path.Combine(folder, "ft-data"), ["--FileTransfer:Scanning:Enabled=false", .. FileTransferServer.LoadTolerant]));
+            }
 
-            var what = $"{count} concurrent {settings.Size(each)}";
-            report.Add(new Row($"File-transfer host: {what} uploads", "MiB/s", upload, new("in-process write+fsync", floorWrite), null));
-            report.Add(new Row($"File-transfer host: {what} downloads", "MiB/s", download, new("in-process read", floorRead), null));
-            report.Note("File-transfer host: examples/FileTransfer.Host with its default plugins (UsersFileAuth, FileSystemStorage, HttpProtocol, AuditMonitor, ContentScanner), " +
-                "HTTP/1.1 PUT /v1/files/{name} and GET /v1/files/{id} over loopback, aggregate rate over all transfers; each request is authorized by the auth plugin and stored by the storage plugin, " +
-                "and each upload is scanned by the ContentScanner plugin on its way to storage.");
+            if (settings.HostVariant.Count > 0)
+            {
+                servers.Add(await FileTransferServer.StartAsync("ft-b", Path.Combine(folder, "ft-b-data"), ["--FileTransfer:Scanning:Enabled=false", .. FileTransferServer.LoadTolerant, .. settings.HostVariant]));
+            }
+
+            if (settings.HostServers.Contains("ft-scan"))
+            {
+                servers.Add(await FileTransferServer.StartAsync("ft-scan", Path.Combine(folder, "ft-scan-data"), FileTransferServer.LoadTolerant));
+            }
+
+            if (settings.HostServers.Contains("plain"))
+            {
+                servers.Add(await PlainServer.StartAsync(folder, PlainToken));
+            }
+
+            if (settings.HostServers.Contains("nginx") && await NginxServer.StartAsync(folder, PlainToken, install: !settings.Smoke, report) is { } nginx)
+            {
+                servers.Add(nginx);
+            }
+
+            var results = servers.ToDictionary(s => s.Name, _ => new ServerResults());
+            for (var round = 0; round < settings.HostRounds; round++)
+            {
+                // Each round starts with the next server, so that none always runs first or after the same one.
+                foreach (var server in servers.Skip(round % servers.Count).Concat(servers.Take(round % servers.Count)))
+                {
+                    Console.Error.WriteLine($"   round {round + 1}: {server.Name}");
+                    try
+                    {
+                        await MeasureAsync(server, results[server.Name], $"r{round}", count, each);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+                    {
+                        // A failed transfer makes the round's figures meaningless; the other rounds and servers still count.
+                        report.Note($"File-transfer comparison, {server.Name}, round {round + 1}: not measured, {e.Message}");
+                    }
+                }
+            }
+
+            AddRows(settings, report, results, floorWrite, floorRead);
         }
         finally
         {
-            await StopHostAsync(host);
-        }
-
-        // The same uploads with scanning off: the difference is what the content scanner costs an upload.
-        var unscannedDir = Directory.CreateDirectory(Path.Combine(folder, "host-data-unscanned")).FullName;
-        var unscannedUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-        using var unscannedHost = StartHost(unscannedUrl, unscannedDir, "--FileTransfer:Scanning:Enabled=false");
-        try
-        {
-            using var http = new HttpClient { BaseAddress = unscannedUrl, Timeout = TimeSpan.FromMinutes(10) };
-            await HostReadiness.WaitUntilServingAsync(http, unscannedHost, TimeSpan.FromSeconds(90), () => "(its output is not kept by the benchmark)");
-            await LoginAsync(http);
-            var unscanned = await UploadAllAsync(http, count, each, new string[count]);
-            report.Add(new Row($"File-transfer host: {count} concurrent {settings.Size(each)} uploads, scanning off", "MiB/s", unscanned, new("in-process write+fsync", floorWrite), null));
-        }
-        finally
-        {
-            await StopHostAsync(unscannedHost);
+            foreach (var server in servers)
+            {
+                await server.StopAsync();
+            }
         }
     }
 
-    private static async Task LoginAsync(HttpClient http)
+    private static async Task MeasureAsync(ServerUnderTest server, ServerResults results, string round, int count, long each)
     {
-        using var login = await http.PostAsJsonAsync("/v1/auth/login", new { username = "admin", password = AdminPassword });
-        login.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.RootElement.GetProperty("token").GetString());
-    }
-
-    private static Task<double> UploadAllAsync(HttpClient http, int count, long each, string[] ids) =>
-        StreamMeasures.TimeAsync(count * each, () => Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        using var http = server.NewClient();
+        var ids = new string[count];
+        var before = ProcessTreeCpu.Snapshot(server.Root.Id);
+        results.Upload.Add(await StreamMeasures.TimeAsync(count * each, () => Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
         {
+            var name = $"bench-{round}-{i}.bin";
             using var content = new StreamContent(new ZeroStream(each), 1 << 20);
             content.Headers.ContentLength = each;
-            using var put = await http.PutAsync($"/v1/files/bench-{i}.bin", content);
-            put.EnsureSuccessStatusCode();
-            using var body = JsonDocument.Parse(await put.Content.ReadAsStringAsync());
-            ids[i] = body.RootElement.GetProperty("id").GetString()!;
-        })));
+            using var put = await http.PutAsync($"/v1/files/{name}", content);
+            if (!put.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{server.Name}: PUT {name} answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+            }
 
-    private static Process StartHost(Uri baseUrl, string dataDir, params string[] settings)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = dataDir,
-        };
-        start.ArgumentList.Add(Paths.HostDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(baseUrl.ToString().TrimEnd('/'));
-        start.ArgumentList.Add($"--FileTransfer:DataDir={dataDir}");
-        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
-        foreach (var setting in settings)
-        {
-            start.ArgumentList.Add(setting);
-        }
+            if (server.IdFromBody)
+            {
+                using var body = JsonDocument.Parse(await put.Content.ReadAsStringAsync());
+                ids[i] = body.RootElement.GetProperty("id").GetString()!;
+            }
+            else
+            {
+                ids[i] = name;
+            }
+        }))));
+        var afterUpload = ProcessTreeCpu.Snapshot(server.Root.Id);
+        results.UploadCpu.Add(PerGiB(ProcessTreeCpu.Between(before, afterUpload), count * each));
 
-        start.Environment["FT_ADMIN_PASSWORD"] = AdminPassword;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        results.Download.Add(await StreamMeasures.TimeAsync(count * each, () => Task.WhenAll(ids.Select(async id =>
+        {
+            using var get = await http.GetAsync($"/v1/files/{id}", HttpCompletionOption.ResponseHeadersRead);
+            get.EnsureSuccessStatusCode();
+            await StreamMeasures.DrainAsync(await get.Content.ReadAsStreamAsync(), each);
+        }))));
+        results.DownloadCpu.Add(PerGiB(ProcessTreeCpu.Between(afterUpload, ProcessTreeCpu.Snapshot(server.Root.Id)), count * each));
     }
 
-    private static async Task StopHostAsync(Process host)
+    private static Dictionary<string, double> PerGiB(Dictionary<string, double> ms, long bytes) =>
+        ms.ToDictionary(p => p.Key, p => p.Value / 1000.0 * (1L << 30) / bytes);
+
+    private static void AddRows(SuiteSettings settings, Report report, Dictionary<string, ServerResults> results, double floorWrite, double floorRead)
     {
-        if (!host.HasExited)
+        var what = $"{settings.HostTransfers} concurrent {settings.Size(settings.HostTransferBytes)}";
+        ServerResults? Of(string name) => results.GetValueOrDefault(name);
+        Reference? Ref(string name, string label, Func<ServerResults, double> figure) => Of(name) is { } r ? new(label, figure(r)) : null;
+
+        foreach (var (phase, rate, cpu, floor) in new (string, Func<ServerResults, double>, Func<ServerResults, double>, Reference)[]
         {
-            // SIGTERM, as a service manager stops it; its plugins then stop with it.
-            using (var kill = Process.Start("kill", ["-TERM", host.Id.ToString()]))
+            ("uploads", r => Median(r.Upload), r => Median(r.UploadCpu.Select(c => c.Values.Sum())), new("in-process write+fsync", floorWrite)),
+            ("downloads", r => Median(r.Download), r => Median(r.DownloadCpu.Select(c => c.Values.Sum())), new("in-process read", floorRead)),
+        })
+        {
+            var plainRate = Ref("plain", "plain ASP.NET Core", rate);
+            var nginxRate = Ref("nginx", "nginx", rate);
+            if (Of("ft") is { } ft)
             {
-                await kill.WaitForExitAsync();
+                report.Add(new Row($"File-transfer host: {what} {phase}", "MiB/s", rate(ft), plainRate, nginxRate));
+                report.Add(new Row($"File-transfer host: server CPU per GiB of {phase}, all its processes", "s", cpu(ft), Ref("plain", "plain ASP.NET Core", cpu), Ref("nginx", "nginx", cpu)));
             }
 
-            try
+            if (Of("ft-b") is { } b)
             {
-                await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                var variant = string.Join(' ', settings.HostVariant);
+                report.Add(new Row($"File-transfer host with {variant}: {what} {phase}", "MiB/s", rate(b), Ref("ft", "file-transfer host", rate), plainRate));
+                report.Add(new Row($"File-transfer host with {variant}: server CPU per GiB of {phase}", "s", cpu(b), Ref("ft", "file-transfer host", cpu), Ref("plain", "plain ASP.NET Core", cpu)));
             }
-            catch (TimeoutException)
+
+            if (Of("ft-scan") is { } scan && phase == "uploads")
             {
-                host.Kill(entireProcessTree: true);
+                report.Add(new Row($"File-transfer host, ContentScanner on (as shipped): {what} {phase}", "MiB/s", rate(scan), Ref("ft", "scanning off", rate), plainRate));
+                report.Add(new Row($"File-transfer host, ContentScanner on: server CPU per GiB of {phase}", "s", cpu(scan), Ref("ft", "scanning off", cpu), Ref("plain", "plain ASP.NET Core", cpu)));
+            }
+
+            if (Of("plain") is { } plain)
+            {
+                report.Add(new Row($"Plain ASP.NET Core: {what} {phase}", "MiB/s", rate(plain), floor, nginxRate));
+            }
+
+            if (Of("nginx") is { } nginx)
+            {
+                report.Add(new Row($"nginx: {what} {phase}", "MiB/s", rate(nginx), floor, null));
             }
         }
+
+        foreach (var (name, r) in results)
+        {
+            report.Note($"File-transfer comparison, {name}: uploads {Rounds(r.Upload)} MiB/s, CPU s/GiB by process {Breakdown(r.UploadCpu)}; " +
+                $"downloads {Rounds(r.Download)} MiB/s, CPU s/GiB by process {Breakdown(r.DownloadCpu)}.");
+        }
+
+        report.Note($"File-transfer comparison: {what} uploads (HTTP/1.1 PUT /v1/files/{{name}}, one connection each), then downloads of them (GET /v1/files/{{id}}), on loopback from this process; " +
+            $"{settings.HostRounds} round(s), the servers interleaved (each round starts with the next server), medians shown, every round listed below. " +
+            "ft is examples/FileTransfer.Host with its default plugins and FileTransfer:Scanning:Enabled=false (each request authorized by the auth plugin, each file hashed and stored by FileSystemStorage); " +
+            "ft-scan is the host as shipped, each upload also scanned by the ContentScanner plugin; " +
+            "plain is this program's serve-plain mode: ASP.NET Core with the host's Kestrel settings and GC, an in-process token check, the upload hashed with SHA-256 into a temp file, fsync and rename, the download sent from disk; " +
+            "nginx is Debian's nginx with its own config (token checked in the config, PUT by the dav module: a temp file renamed, no fsync, no hash; GET with sendfile). " +
+            "The hosts let their quota middleware fail open (FileTransfer:MiddlewareFailOpen), so that a middleware call slowed past its 2 s limit by other work on the machine does not fail an upload; the call is still made on every request. " +
+            "CPU is user+system time from /proc of the server's process and every descendant, per GiB moved; the client's own CPU is not counted.");
     }
 
-    private static int FreePort()
+    private static double Median(IEnumerable<double> values) => Stats.Percentile(values.Where(v => !double.IsNaN(v)).ToList(), 0.5);
+
+    private static string Rounds(List<double> values) => string.Join(" / ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)));
+
+    private static string Breakdown(List<Dictionary<string, double>> rounds) =>
+        string.Join(", ", rounds.SelectMany(r => r.Keys).Distinct().Select(p => $"{p} {Median(rounds.Select(r => r.GetValueOrDefault(p))):0.00}")) +
+        $" (total {Median(rounds.Select(r => r.Values.Sum())):0.00})";
+
+    private sealed class ServerResults
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        public List<double> Upload { get; } = [];
+
+        public List<double> Download { get; } = [];
+
+        public List<Dictionary<string, double>> UploadCpu { get; } = [];
+
+        public List<Dictionary<string, double>> DownloadCpu { get; } = [];
     }
 }

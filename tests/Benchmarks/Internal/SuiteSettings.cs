@@ -24,6 +24,15 @@ internal sealed record SuiteSettings
 
     public long HostTransferBytes { get; init; } = 16L << 20;
 
+    /// <summary>How many interleaved rounds the file-transfer comparison runs; medians are reported.</summary>
+    public int HostRounds { get; init; } = 3;
+
+    /// <summary>The servers of the file-transfer comparison: ft (the host, scanning off), ft-scan (as shipped), plain, nginx.</summary>
+    public IReadOnlySet<string> HostServers { get; init; } = new HashSet<string> { "ft", "ft-scan", "plain", "nginx" };
+
+    /// <summary>Extra host settings (--Key=Value) for a second file-transfer host, ft-b, interleaved with ft: an A/B tuning run.</summary>
+    public IReadOnlyList<string> HostVariant { get; init; } = [];
+
     public bool GoPeer { get; init; } = true;
 
     /// <summary>Whether to publish the test plugin with NativeAOT and measure its cold start too.</summary>
@@ -56,6 +65,7 @@ internal sealed record SuiteSettings
         HostTransfers = 4,
         Replaces = 1,
         HostTransferBytes = 1L << 20,
+        HostRounds = 1,
         GoPeer = false,
         NativeAot = false,
         Output = Path.Combine(Path.GetTempPath(), "grpcplugins-benchmarks-smoke.md"),

@@ -26,7 +26,15 @@ internal sealed class ObjectStore
     private string TempPath => Path.Combine(Root, ".tmp");
 
     /// <summary>Writes content to a new object file and returns its size and SHA-256; on any failure nothing is left behind.</summary>
-    public async Task<(long Size, string Sha256)> WriteAsync(string id, Stream content, long maxBytes, CancellationToken cancellationToken)
+    /// <param name="id">The new object's id.</param>
+    /// <param name="content">The content, read to its end.</param>
+    /// <param name="maxBytes">The most bytes allowed; 0 for no limit.</param>
+    /// <param name="checkedSha256">
+    /// When the content checks its own digest as it ends (the SDK's StoreEnd check), what gives that digest once read: the
+    /// bytes are then not hashed a second time here. Null: they are hashed here.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public async Task<(long Size, string Sha256)> WriteAsync(string id, Stream content, long maxBytes, Func<string?>? checkedSha256, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(TempPath, id + ".part");
         try
@@ -45,15 +53,22 @@ internal sealed class ObjectStore
                         throw new PluginException(PluginErrorCode.ResourceExhausted, $"The content is larger than this storage's limit of {maxBytes} bytes (max_object_bytes).");
                     }
 
-                    hash.AppendData(buffer, 0, read);
+                    if (checkedSha256 is null)
+                    {
+                        hash.AppendData(buffer, 0, read);
+                    }
+
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
 
                 file.Flush(flushToDisk: true);
             }
 
+            // The content ended, so its end check (when it has one) has passed and given the digest of exactly these bytes.
+            var sha256 = checkedSha256 is null ? Convert.ToHexStringLower(hash.GetHashAndReset())
+                : checkedSha256() ?? throw new InvalidOperationException("The content ended without the digest its end check promised.");
             File.Move(temp, PathOf(id));
-            return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            return (size, sha256);
         }
         catch (IOException ex) when ((ex.HResult & 0xFFFF) == DiskFull)
         {

@@ -83,7 +83,19 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
         return plugin.CallAsync(async (instance, ct) =>
         {
             var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
-            var call = Client(instance.Invoker).Retrieve(new RetrieveRequest { Id = id, Offset = offset, Length = length }, dataChannel?.Headers, cancellationToken: ct);
+            var files = dataChannel is not null && plugin.Options.DataChannelFiles && UnixRights.IsSupported
+                && instance.Metadata.Capabilities.Contains(Capability.DataChannelFiles);
+            var headers = dataChannel?.Headers;
+            if (files)
+            {
+                headers = new Metadata { { PluginProtocol.DataChannelFilesHeader, "1" } };
+                foreach (var entry in dataChannel!.Headers)
+                {
+                    headers.Add(entry);
+                }
+            }
+
+            var call = Client(instance.Invoker).Retrieve(new RetrieveRequest { Id = id, Offset = offset, Length = length }, headers, cancellationToken: ct);
             try
             {
                 if (!await call.ResponseStream.MoveNext(ct).ConfigureAwait(false)
@@ -92,14 +104,15 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                     throw PluginReplies.Broken(plugin.Name, "answered Retrieve without metadata first, as the contract requires.");
                 }
 
-                CheckMetadata(call.ResponseStream.Current.Metadata, "Retrieve", id);
+                var metadata = CheckMetadata(call.ResponseStream.Current.Metadata, "Retrieve", id);
                 Stream content = dataChannel is null
                     ? new ChunkReadStream<RetrieveResponse>(
                         call.ResponseStream,
                         m => m.PartCase == RetrieveResponse.PartOneofCase.Chunk ? m.Chunk : throw MessageAfterMetadata(plugin.Name, id, m),
                         ex => instance.TranslateStreamFailureAsync(ex).GetAwaiter().GetResult())
+                    : files ? await OpenPassedFileAsync(instance, id, dataChannel, call, ct).ConfigureAwait(false)
                     : new DataChannelStream(dataChannel.Socket, new RetrieveCallEnd(plugin.Name, instance, id, call));
-                return new PluginDownload(call.ResponseStream.Current.Metadata, content, call);
+                return new PluginDownload(metadata, content, call);
             }
             catch
             {
@@ -108,6 +121,33 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 throw;
             }
         }, cancellationToken, "Retrieve");
+    }
+
+    // The plugin's first byte says whether it passed its file (read here straight from it) or sends the bytes.
+    private async Task<Stream> OpenPassedFileAsync(PluginInstance instance, string id, DataChannelConnection dataChannel, AsyncServerStreamingCall<RetrieveResponse> call, CancellationToken ct)
+    {
+        var end = new RetrieveCallEnd(plugin.Name, instance, id, call);
+        (Microsoft.Win32.SafeHandles.SafeFileHandle File, long Offset, long Length)? passed;
+        try
+        {
+            passed = await DataChannelFiles.ReceiveModeAsync(dataChannel.Socket, ct).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw await end.ExplainAsync(ex).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw PluginReplies.Broken(plugin.Name, $"broke the data channel's file mode in Retrieve of '{id}': {ex.Message}");
+        }
+
+        if (passed is not { } file)
+        {
+            return new DataChannelStream(dataChannel.Socket, end);
+        }
+
+        return new DataChannelFileStream(file.File, file.Offset, file.Length, dataChannel.Socket, end, read =>
+            PluginReplies.Broken(plugin.Name, $"passed a file for Retrieve of '{id}' that ended after {read} of the {file.Length} bytes it named."));
     }
 
     public Task<ObjectMetadata> StatAsync(string id, CancellationToken cancellationToken = default)
