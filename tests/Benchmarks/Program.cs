@@ -33,7 +33,7 @@ switch (mode)
               all     every whole-process measure at full size, one table, writes docs/benchmarks.md
               smoke   every measure and micro benchmark once at tiny sizes (CI), writes to the temp folder
               micro   BenchmarkDotNet micro benchmarks; BenchmarkDotNet arguments follow (e.g. --filter '*')
-            Options of all and smoke: --only unary,cold,stream,fanout,upgrade,host,go  --chunk <bytes>  --calls <n>
+            Options of all and smoke: --only unary,cold,aot,stream,fanout,upgrade,recovery,host,go  --chunk <bytes>  --calls <n>
               --stream-mib <n>  --plugin-env NAME=VALUE (repeatable)  --no-go  --out <file>  --test-plugin <dll>  --monitors <n>
             """);
         return 2;

@@ -55,6 +55,11 @@ internal static class Suite
                 await Step("upgrade under load", () => UpgradeMeasure.RunAsync(settings, report));
             }
 
+            if (settings.Runs("recovery"))
+            {
+                await Step("recovery after a SIGKILL", () => RecoveryMeasure.RunAsync(settings, report, folder));
+            }
+
             if (settings.Runs("host"))
             {
                 await Step("file-transfer host", () => HostMeasure.RunAsync(settings, report, folder));
