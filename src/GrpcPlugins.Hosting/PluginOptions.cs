@@ -142,8 +142,12 @@ public sealed class PluginOptions
     /// <summary>The window <see cref="MaxRestarts"/> counts restarts in. Defaults to 1 minute.</summary>
     public TimeSpan RestartWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The wait before the first restart; it doubles with each restart in the window, with ±20% jitter. Defaults to 100 ms.</summary>
-    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// The wait before the first restart; it doubles with each restart in the window, with ±20% jitter. Defaults to
+    /// 10 ms: a crashed plugin's callers wait for its restart, and <see cref="MaxRestarts"/>, not this wait, is what stops
+    /// a crash loop.
+    /// </summary>
+    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The longest wait between restarts. Defaults to 30 seconds.</summary>
     public TimeSpan MaxRestartDelay { get; set; } = TimeSpan.FromSeconds(30);

@@ -35,7 +35,7 @@ switch (mode)
               all     every whole-process measure at full size, one table, writes docs/benchmarks.md
               smoke   every measure and micro benchmark once at tiny sizes (CI), writes to the temp folder
               micro   BenchmarkDotNet micro benchmarks; BenchmarkDotNet arguments follow (e.g. --filter '*')
-            Options of all and smoke: --only unary,cold,stream,fanout,upgrade,host,go,sandbox (sandbox only when named) --chunk <bytes>  --calls <n>  --cold-starts <n>
+            Options of all and smoke: --only unary,cold,aot,stream,fanout,upgrade,recovery,host,go,sandbox (sandbox only when named) --chunk <bytes>  --calls <n>  --cold-starts <n>
               --stream-mib <n>  --plugin-env NAME=VALUE (repeatable)
               --rounds <n>  --transfers <n>  --servers ft,ft-scan,plain,nginx  --variant --Key=Value (repeatable: a second host, ft-b)  --no-go  --out <file>  --test-plugin <dll>  --monitors <n>
             """);

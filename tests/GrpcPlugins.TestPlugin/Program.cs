@@ -48,6 +48,16 @@ switch (mode)
             p.Services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.Interceptors.Add<SlowHealth>());
         });
         break;
+    case "serving-after-first-check":
+        // Serves auth, but answers the first health check NOT_SERVING (a plugin still warming up).
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddAuth<EchoAuth>();
+            p.Services.AddSingleton<ServingAfterFirstCheck>();
+            p.Services.AddHostedService(s => s.GetRequiredService<ServingAfterFirstCheck>());
+            p.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(s => s.GetRequiredService<ServingAfterFirstCheck>());
+        });
+        break;
     case "echo":
         // An application-defined contract only: a Custom plugin.
         await PluginServer.RunAsync(rest, p => p.AddService<EchoServer>());

@@ -61,6 +61,11 @@ internal static class Suite
                 await Step("sandbox cost", () => SandboxMeasure.RunAsync(settings, report, folder));
             }
 
+            if (settings.Runs("recovery"))
+            {
+                await Step("recovery after a SIGKILL", () => RecoveryMeasure.RunAsync(settings, report, folder));
+            }
+
             if (settings.Runs("host"))
             {
                 await Step("file-transfer host", () => HostMeasure.RunAsync(settings, report, folder));

@@ -33,6 +33,12 @@ internal sealed record SuiteSettings
     /// <summary>Extra host settings (--Key=Value) for a second file-transfer host, ft-b, interleaved with ft: an A/B tuning run.</summary>
     public IReadOnlyList<string> HostVariant { get; init; } = [];
 
+    /// <summary>How many times the recovery measure SIGKILLs the storage plugin (each on a fresh plugin).</summary>
+    public int RecoveryRounds { get; init; } = 5;
+
+    /// <summary>How many clients store through the storage plugin while the recovery measure kills it.</summary>
+    public int RecoveryClients { get; init; } = 200;
+
     public bool GoPeer { get; init; } = true;
 
     /// <summary>Whether to publish the test plugin with NativeAOT and measure its cold start too.</summary>
@@ -64,6 +70,8 @@ internal sealed record SuiteSettings
         FanOutEvents = 300,
         HostTransfers = 4,
         Replaces = 1,
+        RecoveryRounds = 1,
+        RecoveryClients = 8,
         HostTransferBytes = 1L << 20,
         HostRounds = 1,
         GoPeer = false,

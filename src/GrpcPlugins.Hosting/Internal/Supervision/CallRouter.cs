@@ -60,14 +60,14 @@ internal sealed class CallRouter : IDisposable
         try
         {
             // Only an idempotent call waits for a restart, so only it needs a budget beyond the caller's token.
-            using var budget = idempotentMethod is null ? null : Budget(idempotentMethod, cancellationToken);
+            using var budget = idempotentMethod is null ? null : new CallBudget(_options.TimeoutOf(idempotentMethod) ?? _options.CallTimeout, cancellationToken);
             lease = await EnterAsync(cancellationToken).ConfigureAwait(false);
 
             while (true)
             {
                 // A call that has not reached the plugin yet (it queued in the bulkhead, or waits to be retried) goes
                 // to the successor once there is one, rather than to a plugin about to stop.
-                if (await ReadyInstanceAsync(waitForRestart: budget is not null, budget?.Token ?? cancellationToken, cancellationToken).ConfigureAwait(false) is not { } instance)
+                if (await ReadyInstanceAsync(budget, cancellationToken).ConfigureAwait(false) is not { } instance)
                 {
                     forwardTo = Volatile.Read(ref _successor)!;
                     break;
@@ -90,7 +90,7 @@ internal sealed class CallRouter : IDisposable
                 {
                     var error = await instance.TranslateAsync(ex).ConfigureAwait(false);
                     var pluginWentAway = error.Code == PluginErrorCode.Unavailable && (instance.Exited.IsCompleted || instance != _status.Instance);
-                    if (budget is null || !pluginWentAway || budget.IsCancellationRequested)
+                    if (budget is null || !pluginWentAway || budget.IsSpent)
                     {
                         throw error;
                     }
@@ -164,14 +164,6 @@ internal sealed class CallRouter : IDisposable
 
     private void LeaveCall() => Interlocked.Decrement(ref _inFlight);
 
-    // The time an idempotent call may spend waiting for a restart and trying again: its method's deadline.
-    private CancellationTokenSource Budget(string method, CancellationToken cancellationToken)
-    {
-        var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_options.TimeoutOf(method) ?? _options.CallTimeout);
-        return budget;
-    }
-
     private async Task<RateLimitLease?> EnterAsync(CancellationToken cancellationToken)
     {
         var lease = await _bulkhead.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
@@ -187,8 +179,8 @@ internal sealed class CallRouter : IDisposable
             Name);
     }
 
-    // The instance to call, or null once the plugin has a successor to call instead.
-    private async Task<PluginInstance?> ReadyInstanceAsync(bool waitForRestart, CancellationToken budget, CancellationToken callerToken)
+    // The instance to call, or null once the plugin has a successor to call instead. Only a call with a budget waits for a restart.
+    private async Task<PluginInstance?> ReadyInstanceAsync(CallBudget? budget, CancellationToken callerToken)
     {
         while (true)
         {
@@ -204,14 +196,14 @@ internal sealed class CallRouter : IDisposable
                 return _status.Instance;
             }
 
-            if (!waitForRestart || state != PluginState.Starting)
+            if (budget is null || state != PluginState.Starting)
             {
                 throw NotRunning(state);
             }
 
             try
             {
-                await changed.WaitAsync(budget).ConfigureAwait(false);
+                await changed.WaitAsync(budget.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
             {

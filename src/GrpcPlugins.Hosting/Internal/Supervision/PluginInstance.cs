@@ -432,12 +432,20 @@ internal sealed class PluginInstance : IAsyncDisposable
     {
         try
         {
-            await WaitForHealthAsync(startToken).ConfigureAwait(false);
             var lifecycle = new PluginService.PluginServiceClient(Invoker);
+
+            // Health and metadata in one exchange: GetMetadata goes out beside the first health check, on the same new
+            // connection, rather than a round trip later. Its answer counts only if that first check said SERVING;
+            // otherwise (or if it failed) the host asks again once the plugin is healthy, as the protocol orders it.
+            // A go-plugin plugin may serve no lifecycle at all, so it is asked in order.
+            using var early = _options.GoPlugin ? null : lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken);
+            var earlyAnswer = early is null ? null : AnswerOrNullAsync(early.ResponseAsync);
+            var servingAtOnce = await WaitForHealthAsync(startToken).ConfigureAwait(false);
             PluginMetadata? metadata;
             try
             {
-                metadata = (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
+                metadata = (servingAtOnce && earlyAnswer is not null ? await earlyAnswer.ConfigureAwait(false) : null)?.Metadata
+                    ?? (await lifecycle.GetMetadataAsync(new GetMetadataRequest(), cancellationToken: startToken).ConfigureAwait(false)).Metadata;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented && _options.GoPlugin)
             {
@@ -548,7 +556,21 @@ internal sealed class PluginInstance : IAsyncDisposable
         return path;
     }
 
-    private async Task WaitForHealthAsync(CancellationToken cancellationToken)
+    // The early GetMetadata's answer, or null when it failed (the host then asks again in order); never throws.
+    private static async Task<GetMetadataResponse?> AnswerOrNullAsync(Task<GetMetadataResponse> answer)
+    {
+        try
+        {
+            return await answer.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    // True when the first check already said SERVING.
+    private async Task<bool> WaitForHealthAsync(CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(10);
         // A plugin not listening yet fails a check at once; one that is listening but slow to answer its first call (its
@@ -556,7 +578,7 @@ internal sealed class PluginInstance : IAsyncDisposable
         // cancel every check of such a plugin, and each cancelled call costs it more of the CPU it lacks, so it would
         // never pass within StartTimeout; the deadline that bounds the whole wait is the caller's (StartTimeout).
         var attempt = TimeSpan.FromSeconds(2);
-        while (true)
+        for (var first = true; ; first = false)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_process.Exited.IsCompleted)
@@ -566,7 +588,7 @@ internal sealed class PluginInstance : IAsyncDisposable
 
             if (await IsHealthyAsync(attempt, cancellationToken, throwOnCertificateRejection: true, throwOnTlsFailure: _process.RemoteAddress is not null).ConfigureAwait(false))
             {
-                return;
+                return first;
             }
 
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
