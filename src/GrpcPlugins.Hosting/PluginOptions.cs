@@ -46,7 +46,7 @@ public sealed class PluginOptions
 
     /// <summary>
     /// The executable to start, or a <c>.dll</c> that is run with <c>dotnet</c>. A relative path is resolved
-    /// against <see cref="GrpcPluginsOptions.BaseDirectory"/>. Required.
+    /// against <see cref="GrpcPluginsOptions.BaseDirectory"/>. Required, unless <see cref="Remote"/> is set (then it must be empty).
     /// </summary>
     public string Command { get; set; } = string.Empty;
 
