@@ -38,7 +38,7 @@ internal sealed class MinimalHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<MinimalHost> StartAsync(string trustedKeyFile, string prefix = "/v1/plugins", string? pluginsDir = null)
+    public static async Task<MinimalHost> StartAsync(string trustedKeyFile, string prefix = "/v1/plugins", string? pluginsDir = null, string nodeName = NodeName, string? clusterConnectionString = null)
     {
         pluginsDir ??= Path.Combine(Directory.CreateTempSubdirectory("mgmt-host-").FullName, "plugins");
         var builder = WebApplication.CreateBuilder();
@@ -51,7 +51,8 @@ internal sealed class MinimalHost : IAsyncDisposable
             ["Plugins:memory:Args:0"] = "storage",
             ["PluginManagement:PluginsPath"] = pluginsDir,
             ["PluginManagement:TrustedKeys:0"] = trustedKeyFile,
-            ["PluginManagement:NodeName"] = NodeName,
+            ["PluginManagement:NodeName"] = nodeName,
+            ["PluginManagement:Cluster:ConnectionString"] = clusterConnectionString,
         });
 
         // What the brief promises a host: a few lines.
@@ -61,6 +62,7 @@ internal sealed class MinimalHost : IAsyncDisposable
         builder.Services.AddAuthorization(o => o.AddPolicy("plugin-admins", p => p.RequireRole("admin")));
         var app = builder.Build();
         app.MapGrpcPluginsManagement(prefix).RequireAuthorization("plugin-admins");
+        app.MapGrpcPluginsNodes().RequireAuthorization("plugin-admins");
 
         await app.StartAsync().WaitAsync(TestPackages.Timeout);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
