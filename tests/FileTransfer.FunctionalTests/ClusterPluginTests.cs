@@ -30,10 +30,10 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-install", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
 
         // Asked of node c, which did not get the upload: every node runs it, each in its own process.
-        var running = await cluster.UntilAsync(cluster.C, "cl-install", s => s.Count == 3 && s.Values.All(n => n.Status == "running"));
+        var running = await cluster.UntilAsync(cluster.C, "cl-install", s => AllRunning(s));
         Assert.Equal(["a", "b", "c"], running.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(3, running.Values.Select(n => n.Pid).Distinct().Count());
-        Assert.All(running.Values, n => Assert.True(IsAlive(n.Pid!.Value)));
+        Assert.Equal(3, Abc(running).Select(n => n.Pid).Distinct().Count());
+        Assert.All(Abc(running), n => Assert.True(IsAlive(n.Pid!.Value)));
         var nodes = await cluster.GetAsync(cluster.B, "/v1/nodes");
         Assert.Equal(["a", "b", "c"], nodes.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("alive").GetBoolean()).Select(n => n.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
 
@@ -56,7 +56,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         var v2 = await cluster.PackAsync("cl-roll", "1.1.0");
         await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
         await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-roll", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
-        var before = await cluster.UntilAsync(cluster.A, "cl-roll", s => s.Count == 3 && s.Values.All(n => n.Status == "running"));
+        var before = await cluster.UntilAsync(cluster.A, "cl-roll", s => AllRunning(s));
 
         // On node b only, the audit log's path is taken by a folder: a new process cannot open it (the running one keeps its open file).
         var log = Path.Combine(cluster.B.DataDir, "cl-roll.log");
@@ -66,7 +66,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         using var upgrade = await cluster.SendRawAsync(cluster.A, new HttpRequestMessage(HttpMethod.Post, "/v1/plugins/upload") { Content = PluginPackageTests.ZipContent(v2) });
         var problem = await upgrade.Content.ReadFromJsonAsync<JsonElement>();
         var roll = await cluster.GetAsync(cluster.C, "/v1/plugins/cl-roll/roll");
-        var after = await cluster.UntilAsync(cluster.C, "cl-roll", s => s.Values.All(n => n.Status == "running"));
+        var after = await cluster.UntilAsync(cluster.C, "cl-roll", s => AllRunning(s));
 
         Assert.Equal(HttpStatusCode.Conflict, upgrade.StatusCode);
         Assert.Equal("failed_precondition", problem.GetProperty("code").GetString());
@@ -93,7 +93,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         var v2 = await cluster.PackAsync("cl-tamper", "1.1.0");
         await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
         await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-tamper", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
-        await cluster.UntilAsync(cluster.A, "cl-tamper", s => s.Count == 3 && s.Values.All(n => n.Status == "running"));
+        await cluster.UntilAsync(cluster.A, "cl-tamper", s => AllRunning(s));
 
         // Someone with write access to the database puts a signed 1.1.0 whose manifest was changed after signing.
         var tampered = Tamper(v2);
@@ -105,11 +105,11 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
             await update.ExecuteNonQueryAsync().WaitAsync(Bound);
         }
 
-        var refused = await cluster.UntilAsync(cluster.B, "cl-tamper", s => s.Values.All(n => n.LastError?.Contains("signature", StringComparison.Ordinal) == true));
+        var refused = await cluster.UntilAsync(cluster.B, "cl-tamper", s => Abc(s).All(n => n.LastError?.Contains("signature", StringComparison.Ordinal) == true));
 
-        Assert.All(refused.Values, n => Assert.Equal("running", n.Status));
-        Assert.All(refused.Values, n => Assert.Equal("1.0.0", n.Version));
-        Assert.All(refused.Values, n => Assert.Contains("Refused 1.1.0", n.LastError));
+        Assert.All(Abc(refused), n => Assert.Equal("running", n.Status));
+        Assert.All(Abc(refused), n => Assert.Equal("1.0.0", n.Version));
+        Assert.All(Abc(refused), n => Assert.Contains("Refused 1.1.0", n.LastError));
     }
 
     [Fact]
@@ -210,6 +210,13 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
 
     /// <summary>A plugin's status on each node, from nodeStatus.</summary>
     public sealed record NodeState(string Status, string? Version, int? Pid, string? LastError);
+
+    // The fixture's nodes a, b and c. A node that a test started and stopped (the catch-up test's d) stays listed as
+    // dead, as EMQX lists a stopped node, so the other tests look at these three.
+    private static IEnumerable<NodeState> Abc(Dictionary<string, NodeState> states) =>
+        new[] { "a", "b", "c" }.Select(n => states.TryGetValue(n, out var state) ? state : new NodeState("absent", null, null, null));
+
+    private static bool AllRunning(Dictionary<string, NodeState> states) => Abc(states).All(n => n.Status == "running");
 
     /// <summary>Three nodes, a, b and c, on one database of the test PostgreSQL, trusting one signing key.</summary>
     public sealed class Nodes(PostgresServer postgres) : IAsyncLifetime

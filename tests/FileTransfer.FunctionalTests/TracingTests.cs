@@ -14,7 +14,8 @@ public sealed class TracingTests
     {
         // Arrange
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var host = await HostProcess.StartAsync(receiver.ExportEnvironment);
+        // The storage plugin is confined with no network by default (appsettings.json); exporting its spans needs network.
+        await using var host = await HostProcess.StartAsync(receiver.ExportEnvironment, null, null, "--Plugins:files:Sandbox:Network=Any");
         using var client = host.Client(await host.LoginAsync());
 
         // Act

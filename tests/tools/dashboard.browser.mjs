@@ -96,7 +96,7 @@ try {
   await signIn(page, 'admin', adminPassword);
   const plugins = page.getByRole('region', { name: /Plugins/ });
   for (const name of builtIn) {
-    await plugins.locator(`tr[data-plugin="${name}"] .state-running`).waitFor(wait);
+    await plugins.locator(`tr[data-plugin="${name}"] td.state-cell .state-running`).waitFor(wait);
   }
   ok(`admin sees the plugins ${builtIn.join(', ')} running`);
   // The content scanner is the file-transfer host's own plugin type, not a built-in one.
@@ -225,9 +225,9 @@ try {
   const route = await apiJson('/v1/plugins/audit', { headers: { Authorization: `Bearer ${token}` } });
   if (route.status === 200) {
     await auditRow.getByRole('button', { name: 'Stop audit' }).click();
-    await auditRow.locator('.state-stopped').waitFor(wait);
+    await auditRow.locator('td.state-cell .state-stopped').waitFor(wait);
     await auditRow.getByRole('button', { name: 'Start audit' }).click();
-    await auditRow.locator('.state-running').waitFor(wait);
+    await auditRow.locator('td.state-cell .state-running').waitFor(wait);
     ok('stopping and starting the audit plugin from the page shows stopped, then running');
   } else {
     await auditRow.getByRole('button', { name: 'Stop audit' }).click();
@@ -244,9 +244,9 @@ try {
     await plugins.getByRole('button', { name: 'Install package' }).click();
     // Installing unpacks and verifies a whole plugin build; on a busy machine that takes longer than a click's answer.
     await page.getByRole('status').getByText(`Installed ${name}`).waitFor({ timeout: 90_000 });
-    await row.locator('.state-stopped').waitFor(wait);
+    await row.locator('td.state-cell .state-stopped').waitFor(wait);
     await row.getByRole('button', { name: `Start ${name}` }).click();
-    await row.locator('.state-running').waitFor(wait);
+    await row.locator('td.state-cell .state-running').waitFor(wait);
     assert.match(await row.locator('td').nth(6).innerText(), /^\d+$/, 'a running plugin shows its process id');
     await page.screenshot({ path: screenshot.replace(/\.png$/, '-package-running.png'), fullPage: true });
 
@@ -258,7 +258,7 @@ try {
       await plugins.getByRole('button', { name: 'Install package' }).click();
       const notice = await page.getByRole('status').getByText(new RegExp(`Upgraded ${name} from \\S+ to \\S+; it is running`)).textContent(wait);
       await row.locator('td').nth(6).filter({ hasNotText: oldPid }).waitFor(wait);
-      await row.locator('.state-running').waitFor(wait);
+      await row.locator('td.state-cell .state-running').waitFor(wait);
       const version = await row.locator('td').nth(2).innerText();
       assert.ok(notice.includes(`to ${version}`), `the notice "${notice}" does not name the version the row shows (${version})`);
       ok(`uploading ${name} ${version} upgraded the running plugin in place: running, new version, new process`);
@@ -302,7 +302,7 @@ try {
     await page.getByRole('link', { name: /All plugins, files and transfers/ }).click();
     await plugins.waitFor(wait);
     await row.getByRole('button', { name: `Disable ${name}` }).click();
-    await row.locator('.state-disabled').waitFor(wait);
+    await row.locator('td.state-cell .state-disabled').waitFor(wait);
     page.once('dialog', (dialog) => dialog.accept());
     await row.getByRole('button', { name: `Uninstall ${name}` }).click();
     await row.waitFor({ ...wait, state: 'detached' });
@@ -323,7 +323,7 @@ try {
   const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(await background(), 'rgb(13, 17, 23)');
   await page.reload();
-  await plugins.locator('tr[data-plugin="files"] .state-running').waitFor(wait);
+  await plugins.locator('tr[data-plugin="files"] td.state-cell .state-running').waitFor(wait);
   assert.equal(await background(), 'rgb(13, 17, 23)');
   await shot('dark');
   await page.getByRole('button', { name: 'Dark theme' }).click();

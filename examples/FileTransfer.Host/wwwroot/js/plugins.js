@@ -84,7 +84,7 @@ function render(list, extensions) {
 function createRow(name) {
   const cells = {};
   for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'nodes', 'pid', 'restarts', 'extends', 'lastError']) {
-    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : key === 'extends' ? { class: 'extends' } : {});
+    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : key === 'extends' ? { class: 'extends' } : key === 'state' ? { class: 'state-cell' } : {});
   }
   const row = { tr: null, cells, busy: false, plugin: null };
   const action = (label, handler) => el('button', {
