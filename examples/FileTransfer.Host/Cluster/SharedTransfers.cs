@@ -15,10 +15,19 @@ namespace FileTransfer.Host.Cluster;
 public sealed class SharedTransfers : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private const string Tables = """
+        CREATE TABLE IF NOT EXISTS ft_transfers (
+            id text PRIMARY KEY,
+            node text NOT NULL,
+            latest jsonb NOT NULL,
+            cancel_requested boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now());
+        """;
+
     private readonly NpgsqlDataSource _dataSource;
-    private readonly SemaphoreSlim _migrated = new(1, 1);
+    private readonly LazySchema _schema;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
-    private volatile bool _ready;
 
     /// <summary>Creates the store on a connection string; the table is made on first use.</summary>
     /// <param name="connectionString">The shared database.</param>
@@ -27,6 +36,7 @@ public sealed class SharedTransfers : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);
+        _schema = new LazySchema(_dataSource, Tables);
         Node = node;
     }
 
@@ -164,42 +174,5 @@ public sealed class SharedTransfers : IAsyncDisposable
     /// <returns>A task that completes when the pool is closed.</returns>
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    // Made on first use rather than at start, so a database that is down at start delays transfers, not the host.
-    private async Task ReadyAsync(CancellationToken cancellationToken)
-    {
-        if (_ready)
-        {
-            return;
-        }
-
-        await _migrated.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_ready)
-            {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await using (var command = new NpgsqlCommand("""
-                    SELECT pg_advisory_xact_lock(7019);
-                    CREATE TABLE IF NOT EXISTS ft_transfers (
-                        id text PRIMARY KEY,
-                        node text NOT NULL,
-                        latest jsonb NOT NULL,
-                        cancel_requested boolean NOT NULL DEFAULT false,
-                        created_at timestamptz NOT NULL DEFAULT now(),
-                        updated_at timestamptz NOT NULL DEFAULT now());
-                    """, connection, transaction))
-                {
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                await transaction.CommitAsync(cancellationToken);
-                _ready = true;
-            }
-        }
-        finally
-        {
-            _migrated.Release();
-        }
-    }
+    private Task ReadyAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 }

@@ -18,9 +18,26 @@ public sealed class SharedUploads
     /// <summary>The largest piece stored as one row.</summary>
     public const int PartBytes = 1 << 20;
 
+    private const string Tables = """
+        CREATE TABLE IF NOT EXISTS ft_uploads (
+            id text PRIMARY KEY,
+            info jsonb NOT NULL,
+            size bigint NOT NULL,
+            received bigint NOT NULL DEFAULT 0,
+            created_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE IF NOT EXISTS ft_upload_parts (
+            upload_id text NOT NULL REFERENCES ft_uploads (id) ON DELETE CASCADE,
+            start bigint NOT NULL,
+            data bytea NOT NULL,
+            PRIMARY KEY (upload_id, start));
+        CREATE TABLE IF NOT EXISTS ft_uploads_done (
+            id text PRIMARY KEY,
+            outcome jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now());
+        """;
+
     private readonly NpgsqlDataSource _dataSource;
-    private readonly SemaphoreSlim _migrated = new(1, 1);
-    private volatile bool _ready;
+    private readonly LazySchema _schema;
 
     /// <summary>Creates the store on the shared transfer records' connection pool; the tables are made on first use.</summary>
     /// <param name="transfers">The shared transfer records, whose pool this uses.</param>
@@ -28,6 +45,7 @@ public sealed class SharedUploads
     {
         ArgumentNullException.ThrowIfNull(transfers);
         _dataSource = transfers.DataSource;
+        _schema = new LazySchema(_dataSource, Tables);
     }
 
     /// <summary>Records a new upload.</summary>
@@ -172,51 +190,7 @@ public sealed class SharedUploads
     /// <returns>The 404 problem.</returns>
     public static ApiException UploadNotFound(string id) => ApiException.NotFound($"No upload has id '{id}'. Start one with POST /v1/uploads.");
 
-    private async Task ReadyAsync(CancellationToken cancellationToken)
-    {
-        if (_ready)
-        {
-            return;
-        }
-
-        await _migrated.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_ready)
-            {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await using (var command = new NpgsqlCommand("""
-                    SELECT pg_advisory_xact_lock(7019);
-                    CREATE TABLE IF NOT EXISTS ft_uploads (
-                        id text PRIMARY KEY,
-                        info jsonb NOT NULL,
-                        size bigint NOT NULL,
-                        received bigint NOT NULL DEFAULT 0,
-                        created_at timestamptz NOT NULL DEFAULT now());
-                    CREATE TABLE IF NOT EXISTS ft_upload_parts (
-                        upload_id text NOT NULL REFERENCES ft_uploads (id) ON DELETE CASCADE,
-                        start bigint NOT NULL,
-                        data bytea NOT NULL,
-                        PRIMARY KEY (upload_id, start));
-                    CREATE TABLE IF NOT EXISTS ft_uploads_done (
-                        id text PRIMARY KEY,
-                        outcome jsonb NOT NULL,
-                        created_at timestamptz NOT NULL DEFAULT now());
-                    """, connection, transaction))
-                {
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                await transaction.CommitAsync(cancellationToken);
-                _ready = true;
-            }
-        }
-        finally
-        {
-            _migrated.Release();
-        }
-    }
+    private Task ReadyAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
     // Reads one piece per query, in order, so a large upload never sits whole in memory.
     private sealed class PartsStream(NpgsqlDataSource dataSource, string id) : Stream
