@@ -33,6 +33,14 @@ builder.Services.AddGrpcPlugins(builder.Configuration).Configure(plugins =>
             plugin.Config[key] = plugin.Config[key].Replace("{DataDir}", settings.DataPath, StringComparison.Ordinal);
         }
 
+        // appsettings.json confines every example plugin; one configured as a remote service (Plugins:<name>:Remote)
+        // runs elsewhere and is confined where it runs, so the host's default confinement does not apply to it.
+        if (plugin.Remote is not null)
+        {
+            plugin.Sandbox = new();
+            continue;
+        }
+
         // So are the folders their sandbox lets them read and write (appsettings.json: each plugin's Sandbox), which
         // may also name one of the plugin's settings as {Config:key}: the storage may write its root, wherever it is.
         string Expand(string path) => plugin.Config.Aggregate(
