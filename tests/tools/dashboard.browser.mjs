@@ -247,17 +247,17 @@ try {
     await row.locator('td.state-cell .state-stopped').waitFor(wait);
     await row.getByRole('button', { name: `Start ${name}` }).click();
     await row.locator('td.state-cell .state-running').waitFor(wait);
-    assert.match(await row.locator('td').nth(6).innerText(), /^\d+$/, 'a running plugin shows its process id');
+    assert.match(await row.locator('td.pid-cell').innerText(), /^\d+$/, 'a running plugin shows its process id');
     await page.screenshot({ path: screenshot.replace(/\.png$/, '-package-running.png'), fullPage: true });
 
     // A newer version of the running plugin: uploading it upgrades in place, and the row shows it running again.
     const upgradePath = process.env.FT_PACKAGE_UPGRADE;
     if (upgradePath) {
-      const oldPid = await row.locator('td').nth(6).innerText();
+      const oldPid = await row.locator('td.pid-cell').innerText();
       await plugins.getByLabel('Plugin package (.zip)').setInputFiles(upgradePath);
       await plugins.getByRole('button', { name: 'Install package' }).click();
       const notice = await page.getByRole('status').getByText(new RegExp(`Upgraded ${name} from \\S+ to \\S+; it is running`)).textContent(wait);
-      await row.locator('td').nth(6).filter({ hasNotText: oldPid }).waitFor(wait);
+      await row.locator('td.pid-cell').filter({ hasNotText: oldPid }).waitFor(wait);
       await row.locator('td.state-cell .state-running').waitFor(wait);
       const version = await row.locator('td').nth(2).innerText();
       assert.ok(notice.includes(`to ${version}`), `the notice "${notice}" does not name the version the row shows (${version})`);

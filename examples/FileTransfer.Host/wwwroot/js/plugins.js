@@ -83,8 +83,10 @@ function render(list, extensions) {
 
 function createRow(name) {
   const cells = {};
+  // The classes name the cells that styles and the browser tests look for, whatever columns come before them.
+  const classes = { state: 'state-cell', pid: 'pid-cell', extends: 'extends', lastError: 'error-text' };
   for (const key of ['name', 'type', 'version', 'source', 'priority', 'state', 'nodes', 'pid', 'restarts', 'extends', 'lastError']) {
-    cells[key] = el('td', key === 'lastError' ? { class: 'error-text' } : key === 'extends' ? { class: 'extends' } : key === 'state' ? { class: 'state-cell' } : {});
+    cells[key] = el('td', classes[key] ? { class: classes[key] } : {});
   }
   const row = { tr: null, cells, busy: false, plugin: null };
   const action = (label, handler) => el('button', {
