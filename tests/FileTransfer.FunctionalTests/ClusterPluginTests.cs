@@ -31,7 +31,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
 
         // Asked of node c, which did not get the upload: every node runs it, each in its own process.
         var running = await cluster.UntilAsync(cluster.C, "cl-install", s => AllRunning(s));
-        Assert.Equal(["a", "b", "c"], running.Keys.Order(StringComparer.Ordinal));
+        Assert.Subset(running.Keys.ToHashSet(), new HashSet<string> { "a", "b", "c" });
         Assert.Equal(3, Abc(running).Select(n => n.Pid).Distinct().Count());
         Assert.All(Abc(running), n => Assert.True(IsAlive(n.Pid!.Value)));
         var nodes = await cluster.GetAsync(cluster.B, "/v1/nodes");
