@@ -25,7 +25,9 @@ public sealed class DashboardTests
     {
         // Arrange
         RequireBrowserTools();
-        // With the share-links route plugin, so that the detail view has routes to show.
+        // With the share-links route plugin, so that the detail view has routes to show; its Python code is generated
+        // first, since the plugin runs confined and cannot write its own folder.
+        await PythonPlugins.BuildAsync("PythonShareLinks");
         await using var host = await HostProcess.StartAsync(settings: ["--FileTransfer:Packages:AllowUnsigned=true", .. ShareLinksPluginTests.Settings]);
         await AuthApiTests.AddUserAsync(host, "rita", "reader", "ritas-password");
         var package = PackAuditMonitorCopy(host.DataDir);
