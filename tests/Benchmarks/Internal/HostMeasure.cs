@@ -60,6 +60,17 @@ internal static class HostMeasure
                 servers.Add(nginx);
             }
 
+            // A server's first gigabytes run while its JIT still compiles and re-tiers the hot paths (on 2 busy cores
+            // the tiering thread lags by tens of seconds); what a user runs for hours is the warm server.
+            for (var round = 0; round < settings.HostWarmupRounds; round++)
+            {
+                foreach (var server in servers)
+                {
+                    Console.Error.WriteLine($"   warm-up {round + 1}: {server.Name}");
+                    await MeasureAsync(server, new ServerResults(), $"w{round}", count, each);
+                }
+            }
+
             var results = servers.ToDictionary(s => s.Name, _ => new ServerResults());
             for (var round = 0; round < settings.HostRounds; round++)
             {

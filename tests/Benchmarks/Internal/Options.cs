@@ -18,6 +18,7 @@ internal static class Options
                 "--stream-mib" => settings with { StreamBytes = long.Parse(Value()) << 20 },
                 "--test-plugin" => settings with { TestPlugin = Path.GetFullPath(Value()) },
                 "--monitors" => settings with { MonitorPlugins = int.Parse(Value()) },
+                "--warmup-rounds" => settings with { HostWarmupRounds = int.Parse(Value()) },
                 "--rounds" => settings with { HostRounds = int.Parse(Value()) },
                 "--transfers" => settings with { HostTransfers = int.Parse(Value()) },
                 "--servers" => settings with { HostServers = Value().Split(',').ToHashSet() },

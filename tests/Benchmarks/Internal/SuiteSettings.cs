@@ -27,6 +27,9 @@ internal sealed record SuiteSettings
     /// <summary>How many interleaved rounds the file-transfer comparison runs; medians are reported.</summary>
     public int HostRounds { get; init; } = 3;
 
+    /// <summary>Untimed rounds each server gets first, so that every one is measured warm, as after minutes of service.</summary>
+    public int HostWarmupRounds { get; init; } = 1;
+
     /// <summary>The servers of the file-transfer comparison: ft (the host, scanning off), ft-scan (as shipped), plain, nginx.</summary>
     public IReadOnlySet<string> HostServers { get; init; } = new HashSet<string> { "ft", "ft-scan", "plain", "nginx" };
 
@@ -74,6 +77,7 @@ internal sealed record SuiteSettings
         RecoveryClients = 8,
         HostTransferBytes = 1L << 20,
         HostRounds = 1,
+        HostWarmupRounds = 0,
         GoPeer = false,
         NativeAot = false,
         Output = Path.Combine(Path.GetTempPath(), "grpcplugins-benchmarks-smoke.md"),
