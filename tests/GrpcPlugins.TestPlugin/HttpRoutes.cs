@@ -65,7 +65,7 @@ public sealed class HttpRoutes : HttpRouteService
             case "/me":
             case "/admin":
                 response.Headers.Add(new("Content-Type", "application/json"));
-                await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new { userId = request.UserId, roles = request.Roles, requestId = request.Head.RequestId }), cancellationToken);
+                await response.Body.WriteAsync(Identity(request), cancellationToken);
                 break;
             case "/hang":
                 // Tells the test it has the call, then waits until the host cancels it.
@@ -89,6 +89,28 @@ public sealed class HttpRoutes : HttpRouteService
     /// <param name="index">The byte's offset.</param>
     /// <returns>The byte.</returns>
     public static byte Pattern(long index) => (byte)((index * 7) ^ (index >> 11));
+
+    // Written with Utf8JsonWriter rather than a serializer, so that the plugin stays trimmable and NativeAOT-compatible.
+    private static byte[] Identity(HttpPluginRequest request)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("userId", request.UserId);
+            json.WriteStartArray("roles");
+            foreach (var role in request.Roles)
+            {
+                json.WriteStringValue(role);
+            }
+
+            json.WriteEndArray();
+            json.WriteString("requestId", request.Head.RequestId);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     private static async Task WriteTextAsync(HttpPluginResponse response, string text, CancellationToken cancellationToken)
     {
