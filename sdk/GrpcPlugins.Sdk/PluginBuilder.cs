@@ -302,22 +302,10 @@ public sealed class PluginBuilder
         }
     }
 
-    // The fully-qualified name of the service a generated base class binds, read from its [BindServiceMethod] attribute:
-    // the generated static class beside the base has a Descriptor property.
-    internal static string ServiceNameOf(Type serviceType)
-    {
-        for (var type = serviceType; type is not null; type = type.BaseType)
-        {
-            if (type.GetCustomAttribute<Grpc.Core.BindServiceMethodAttribute>(inherit: false) is { } bind
-                && bind.BindType.GetMethod("get_Descriptor", BindingFlags.Public | BindingFlags.Static)?.Invoke(null, null) is Google.Protobuf.Reflection.ServiceDescriptor descriptor)
-            {
-                return descriptor.FullName;
-            }
-        }
-
-        throw new InvalidOperationException(
+    // The fully-qualified name of the service a generated base class binds (Internal/ServiceNames).
+    internal static string ServiceNameOf(Type serviceType) =>
+        ServiceNames.Of(serviceType) ?? throw new InvalidOperationException(
             $"{serviceType.FullName} is not a gRPC service: AddService takes a class derived from a service base class that Grpc.Tools generates from a .proto (such as MyService.MyServiceBase), with the .proto in a <Protobuf Include=\"...\" GrpcServices=\"Server\" /> item.");
-    }
 
     // Auth, storage and protocol contracts are the same in every API version, so those plugins speak them all.
     private PluginBuilder Add<[DynamicallyAccessedMembers(ServiceMembers)] TService>(PluginType type, IEnumerable<int>? apiVersions = null)
