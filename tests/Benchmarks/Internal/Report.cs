@@ -81,6 +81,7 @@ internal sealed class Report(string command, Machine machine, DateTimeOffset sta
         }
 
         md.AppendLine();
+        md.Append(Goals.ToMarkdown(_rows)).AppendLine();
         foreach (var note in _notes)
         {
             md.AppendLine($"- {note}");

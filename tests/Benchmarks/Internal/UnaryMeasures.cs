@@ -74,7 +74,7 @@ internal static class UnaryMeasures
         }
 
         var (wall, cpu) = await MeasureColdStartsAsync(settings with { TestPlugin = executable });
-        report.Add(new Row("Cold start, NativeAOT plugin, spawn to Init returned, median", "ms", wall, new("target", 150), Peer(go, "go-plugin", r => r.ColdStartMs)));
+        report.Add(new Row("Cold start, NativeAOT plugin, spawn to Init returned, median", "ms", wall, new("target", 20), Peer(go, "go-plugin", r => r.ColdStartMs)));
         report.Add(new Row("Cold start, NativeAOT plugin CPU time until Init returned, median", "ms", cpu, null, null));
         report.Note($"NativeAOT cold start: the same {settings.ColdStarts} starts of the test plugin published by `{NativeAotPlugin.Command}` and started as its native executable.");
     }
