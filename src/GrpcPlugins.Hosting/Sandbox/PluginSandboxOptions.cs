@@ -15,7 +15,11 @@ public sealed class PluginSandboxOptions
 
     /// <summary>
     /// The most memory the plugin's processes may use together, in MiB; past it the kernel kills the plugin, which is then
-    /// restarted like any crash, its error saying "memory limit of N MiB exceeded". Defaults to null: no limit.
+    /// restarted like any crash, its error saying "memory limit of N MiB exceeded". The page cache of the files the plugin
+    /// writes counts too (the kernel charges a cached page to the control group that first brought it in): it never gets
+    /// the plugin killed, but the kernel evicts it to stay under the limit, so a storage plugin keeps at most about the
+    /// limit less its own memory of recently written files in the cache; size it for that, or downloads of files just
+    /// uploaded are read back from disk. Defaults to null: no limit.
     /// </summary>
     public int? MemoryMiB { get; set; }
 

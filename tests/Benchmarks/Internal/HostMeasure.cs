@@ -130,6 +130,7 @@ internal static class HostMeasure
         var afterUpload = ProcessTreeCpu.Snapshot(server.Root.Id);
         results.UploadCpu.Add(PerGiB(ProcessTreeCpu.Between(before, afterUpload), count * each));
 
+        var readBefore = DiskReads.MiB();
         results.Download.Add(await StreamMeasures.TimeAsync(count * each, () => Task.WhenAll(ids.Select(async id =>
         {
             using var get = await http.GetAsync($"/v1/files/{id}", HttpCompletionOption.ResponseHeadersRead);
@@ -137,6 +138,7 @@ internal static class HostMeasure
             await StreamMeasures.DrainAsync(await get.Content.ReadAsStreamAsync(), each);
         }))));
         results.DownloadCpu.Add(PerGiB(ProcessTreeCpu.Between(afterUpload, ProcessTreeCpu.Snapshot(server.Root.Id)), count * each));
+        results.DownloadDiskReads.Add(DiskReads.MiB() - readBefore);
     }
 
     private static Dictionary<string, double> PerGiB(Dictionary<string, double> ms, long bytes) =>
@@ -189,7 +191,7 @@ internal static class HostMeasure
         foreach (var (name, r) in results)
         {
             report.Note($"File-transfer comparison, {name}: uploads {Rounds(r.Upload)} MiB/s, CPU s/GiB by process {Breakdown(r.UploadCpu)}; " +
-                $"downloads {Rounds(r.Download)} MiB/s, CPU s/GiB by process {Breakdown(r.DownloadCpu)}.");
+                $"downloads {Rounds(r.Download)} MiB/s, CPU s/GiB by process {Breakdown(r.DownloadCpu)}, read from disk meanwhile {Rounds(r.DownloadDiskReads)} MiB.");
         }
 
         report.Note($"File-transfer comparison: {what} uploads (HTTP/1.1 PUT /v1/files/{{name}}, one connection each), then downloads of them (GET /v1/files/{{id}}), on loopback from this process; " +
@@ -199,7 +201,8 @@ internal static class HostMeasure
             "plain is this program's serve-plain mode: ASP.NET Core with the host's Kestrel settings and GC, an in-process token check, the upload hashed with SHA-256 into a temp file, fsync and rename, the download sent from disk; " +
             "nginx is Debian's nginx with its own config (token checked in the config, PUT by the dav module: a temp file renamed, no fsync, no hash; GET with sendfile). " +
             "The hosts let their quota middleware fail open (FileTransfer:MiddlewareFailOpen), so that a middleware call slowed past its 2 s limit by other work on the machine does not fail an upload; the call is still made on every request. " +
-            "CPU is user+system time from /proc of the server's process and every descendant, per GiB moved; the client's own CPU is not counted.");
+            "CPU is user+system time from /proc of the server's process and every descendant, per GiB moved; the client's own CPU is not counted. " +
+            "Read from disk is the machine's pgpgin (/proc/vmstat) during the downloads: near 0 when the files just uploaded were still in the page cache, near their size when the kernel had evicted them (a download from disk costs the server about twice the CPU per GiB), plus what other work on the machine read.");
     }
 
     private static double Median(IEnumerable<double> values) => Stats.Percentile(values.Where(v => !double.IsNaN(v)).ToList(), 0.5);
@@ -219,5 +222,7 @@ internal static class HostMeasure
         public List<Dictionary<string, double>> UploadCpu { get; } = [];
 
         public List<Dictionary<string, double>> DownloadCpu { get; } = [];
+
+        public List<double> DownloadDiskReads { get; } = [];
     }
 }

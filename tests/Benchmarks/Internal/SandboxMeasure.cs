@@ -18,17 +18,20 @@ internal static class SandboxMeasure
     {
         var enforced = await ColdStartsAsync(settings, report);
         await StreamsAsync(settings, report, folder);
-        report.Note($"Sandbox: the confined plugins declare what the file-transfer host's example plugins declare (appsettings.json: MemoryMiB 512, MaxProcesses 256, MaxOpenFiles 4096, ConfineFiles, Network None; the storage writes only its root); enforced here as `{enforced}`. " +
+        report.Note($"Sandbox: the confined plugins declare what the file-transfer host's example plugins declare (appsettings.json: MemoryMiB 512, the storage 4096 for the page cache of what it writes, MaxProcesses 256, MaxOpenFiles 4096, ConfineFiles, Network None; the storage writes only its root); enforced here as `{enforced}`. " +
             $"Cold starts interleaved ({settings.ColdStarts} of each, unconfined, confined, confined with CpuPercent 100: a CPU quota of one core); Store/Retrieve alternating unconfined and confined, median of {Rounds(settings)} each. " +
             "A confined plugin is bubblewrap's child, so its CPU time is that of the whole process tree under the launched pid.");
     }
 
     private static int Rounds(SuiteSettings settings) => settings.Smoke ? 1 : 3;
 
-    /// <summary>The sandbox of the file-transfer host's example plugins (examples/FileTransfer.Host/appsettings.json).</summary>
+    /// <summary>
+    /// The sandbox of the file-transfer host's example plugins (examples/FileTransfer.Host/appsettings.json); the storage,
+    /// the one given a folder to write, has the larger memory limit it has there, which leaves room for its page cache.
+    /// </summary>
     private static PluginSandboxOptions Confined(string? write = null, int? cpuPercent = null) => new()
     {
-        MemoryMiB = 512,
+        MemoryMiB = write is null ? 512 : 4096,
         MaxProcesses = 256,
         MaxOpenFiles = 4096,
         CpuPercent = cpuPercent,
