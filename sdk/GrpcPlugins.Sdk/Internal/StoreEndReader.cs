@@ -10,6 +10,8 @@ namespace GrpcPlugins.Sdk.Internal;
 /// it tallies the content (chunk messages, or data-channel bytes reported through <see cref="Count"/>) and ends only
 /// after a StoreEnd whose size and SHA-256 match the tally. A stream that ends without the marker was cut off; one whose
 /// marker disagrees was damaged. Either fails the read, so the author's code, still reading the content, commits nothing.
+/// When the host writes the content into a file the plugin passed, nothing is tallied: the marker is read with
+/// <see cref="ReadPassedFileEndAsync"/> and checked against the file with <see cref="AcceptPassedFile"/>.
 /// </summary>
 internal sealed class StoreEndReader(IAsyncStreamReader<StoreRequest> call) : IAsyncStreamReader<StoreRequest>, IDisposable
 {
