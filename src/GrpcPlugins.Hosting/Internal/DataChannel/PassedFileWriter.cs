@@ -12,6 +12,7 @@ namespace GrpcPlugins.Hosting.Internal;
 /// </summary>
 internal static class PassedFileWriter
 {
+    private const int BadDescriptor = 9; // EBADF: not open for writing
     private const int DiskFull = 28; // ENOSPC
     private const int QuotaExceeded = 122; // EDQUOT
 
@@ -52,6 +53,11 @@ internal static class PassedFileWriter
                 {
                     throw WriteFailed(pluginName, ex);
                 }
+                catch (NotSupportedException ex)
+                {
+                    // A pipe, a socket or another descriptor without offsets: the contract asks for a file.
+                    throw PluginReplies.Broken(pluginName, $"passed a descriptor for a Store that cannot be written at an offset ({ex.Message}), where the contract asks for an empty file open for writing.");
+                }
 
                 written += read;
             }
@@ -64,7 +70,9 @@ internal static class PassedFileWriter
 
     // The same error a plugin writing the file itself gives for a full disk (FileSystemStorage's), so callers see no difference.
     private static PluginException WriteFailed(string pluginName, IOException failure) =>
-        (failure.HResult & 0xFFFF) is DiskFull or QuotaExceeded
+        (failure.HResult & 0xFFFF) is BadDescriptor
+            ? PluginReplies.Broken(pluginName, $"passed a descriptor for a Store that is not open for writing ({failure.Message}), where the contract asks for an empty file open for writing.")
+        : (failure.HResult & 0xFFFF) is DiskFull or QuotaExceeded
             ? new(PluginErrorCode.ResourceExhausted, $"The disk under plugin '{pluginName}''s storage is full ({failure.Message}); free space or move its storage root.", failure)
             {
                 PluginName = pluginName,
