@@ -203,7 +203,9 @@ public sealed class PluginBuilder
     /// <see cref="StorageStreams.ReadStoreAsync"/> checks, so a cut-off upload fails instead of being committed. On
     /// 64-bit Linux it also declares <see cref="Capability.DataChannelFiles"/>: a Retrieve whose content is a
     /// <see cref="FileStream"/> given to <see cref="StorageStreams.WriteRetrieveAsync"/> then passes the open file to the
-    /// host, which reads it itself, instead of sending its bytes over the data channel.
+    /// host, which reads it itself, instead of sending its bytes over the data channel; and
+    /// <see cref="Capability.DataChannelStoreFiles"/>: a Store received with <see cref="StoreUpload.ReceiveIntoAsync"/>
+    /// then passes the plugin's file to the host, which writes the content into it.
     /// </summary>
     /// <typeparam name="TService">The service implementation.</typeparam>
     /// <returns>This builder.</returns>
@@ -216,6 +218,7 @@ public sealed class PluginBuilder
         if (GrpcPlugins.Internal.UnixRights.IsSupported)
         {
             Metadata.Capabilities.Add(Capability.DataChannelFiles);
+            Metadata.Capabilities.Add(Capability.DataChannelStoreFiles);
         }
 
         return this;

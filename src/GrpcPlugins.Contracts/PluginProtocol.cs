@@ -125,10 +125,12 @@ public static class PluginProtocol
     public const string StoreEndHeader = "grpcplugins-store-end";
 
     /// <summary>
-    /// The metadata key of a Retrieve call over the data channel whose host accepts the content as an open file
-    /// (value <c>1</c>). A host sends it only to a storage plugin that declares <c>CAPABILITY_DATA_CHANNEL_FILES</c>; such
-    /// a plugin then begins the data channel with a mode byte: 0 and the bytes follow, or 1 carrying the file's descriptor
-    /// (SCM_RIGHTS) followed by the content's offset and length in it (docs/protocol.md, "Passing the file").
+    /// The metadata key of a Retrieve or Store call over the data channel whose host accepts an open file instead of the
+    /// content's bytes (value <c>1</c>). A host sends it on a Retrieve only to a storage plugin that declares
+    /// <c>CAPABILITY_DATA_CHANNEL_FILES</c>, and on a Store only to one that declares <c>CAPABILITY_DATA_CHANNEL_STORE_FILES</c>;
+    /// such a plugin then begins the data channel with a mode byte: 0 and the bytes flow as usual, or 1 carrying a file
+    /// descriptor (SCM_RIGHTS). On a Retrieve the host reads the content from that file (docs/protocol.md, "Passing the
+    /// file"); on a Store it writes the content into it (docs/protocol.md, "Writing into the plugin's file").
     /// </summary>
     public const string DataChannelFilesHeader = "grpcplugins-data-channel-files";
 

@@ -115,8 +115,10 @@ public sealed class PluginOptions
     /// Whether a Retrieve over the data channel asks the plugin to pass its open file instead of its bytes, when the
     /// plugin declares <c>CAPABILITY_DATA_CHANNEL_FILES</c> (storage plugins built on the GrpcPlugins SDK do on 64-bit
     /// Linux): the host then reads the content straight from the file, which saves the plugin's read and both sides'
-    /// socket copies. The plugin still chooses the file and opens it (read-only); a plugin whose content is not a file
-    /// sends its bytes as before. Defaults to true; false always takes the bytes.
+    /// socket copies. Likewise a Store asks a plugin that declares <c>CAPABILITY_DATA_CHANNEL_STORE_FILES</c> for a file
+    /// to write the content into (pwrite), which saves both sides' socket copies and the plugin's receive loop and hash.
+    /// The plugin still chooses the file, opens it, and decides what it commits; a plugin whose content is not a file
+    /// takes or sends its bytes as before. Defaults to true; false always sends and takes the bytes.
     /// </summary>
     public bool DataChannelFiles { get; set; } = true;
 

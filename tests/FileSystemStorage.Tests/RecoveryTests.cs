@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using GrpcPlugins;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
-using GrpcPlugins.TestSupport;
 
 namespace FileSystemStorage.Tests;
 
@@ -122,8 +121,10 @@ public sealed class RecoveryTests
         await using (var first = await StoragePlugin.StartAsync(sandbox.Root))
         {
             keptId = (await first.Storage.StoreAsync("kept.bin", kept)).Id;
-            var upload = first.Storage.StoreAsync(new ObjectMetadata { Name = "half.bin" }, new GatedStream(1024 * 1024, gate.Task));
-            await WaitForAsync(() => Directory.GetFiles(sandbox.Temp).Length > 0);
+            var upload = first.Storage.StoreAsync(new ObjectMetadata { Name = "half.bin" }, new GatedStream(new byte[1024 * 1024], gate.Task));
+            await StoragePlugin.WaitForAsync(() => Directory.GetFiles(sandbox.Temp).Length > 0);
+            // The host holds the plugin's temp file, where it writes the content itself (docs/protocol.md, "Writing into the plugin's file").
+            await StoragePlugin.WaitForAsync(() => StoragePlugin.DescriptorsUnder(sandbox.Temp).Length > 0);
 
             using (var process = Process.GetProcessById(first.ProcessId))
             {
@@ -145,45 +146,5 @@ public sealed class RecoveryTests
         Assert.Empty(Directory.GetFiles(sandbox.Temp));
         Assert.Equal([keptId], Directory.GetFiles(sandbox.Objects).Select(Path.GetFileName));
         Assert.Equal(kept, (await second.Storage.ReadAsync(keptId)).Content);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(StoragePlugin.Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    /// <summary>Gives some bytes, then blocks until the gate opens, then ends: an upload caught mid-way.</summary>
-    private sealed class GatedStream(int before, Task gate) : ReadOnlyTestStream
-    {
-        private long _position;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_position >= before)
-            {
-                await gate.WaitAsync(cancellationToken);
-                return 0;
-            }
-
-            var count = (int)Math.Min(buffer.Length, before - _position);
-            buffer.Span[..count].Fill(7);
-            _position += count;
-            return count;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

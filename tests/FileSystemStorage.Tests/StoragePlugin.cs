@@ -3,6 +3,7 @@ using GrpcPlugins;
 using GrpcPlugins.Hosting;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Storage.V1;
+using GrpcPlugins.TestSupport;
 
 namespace FileSystemStorage.Tests;
 
@@ -62,6 +63,24 @@ internal static class StoragePlugin
     public static string[] FilesUnder(string folder) =>
         Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal).ToArray();
 
+    /// <summary>The files this test process (the host) has open under a folder, from /proc/self/fd.</summary>
+    public static string[] DescriptorsUnder(string folder) =>
+        [.. Directory.EnumerateFileSystemEntries("/proc/self/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .OfType<string>()
+            .Where(target => target.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .Distinct()];
+
+    /// <summary>Waits until <paramref name="condition"/> holds, failing after <see cref="Timeout"/>.</summary>
+    public static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -103,4 +122,35 @@ internal sealed class Sandbox : IDisposable
         {
         }
     }
+}
+
+/// <summary>Gives its content, then blocks until the gate opens, then ends: an upload caught mid-way.</summary>
+internal sealed class GatedStream(byte[] content, Task gate) : ReadOnlyTestStream
+{
+    private int _position;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position >= content.Length)
+        {
+            await gate.WaitAsync(cancellationToken);
+            return 0;
+        }
+
+        var count = Math.Min(buffer.Length, content.Length - _position);
+        content.AsSpan(_position, count).CopyTo(buffer.Span);
+        _position += count;
+        return count;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 }

@@ -60,6 +60,23 @@ public sealed class DataChannelTests(DataChannelFixture plugins) : IClassFixture
     }
 
     [Fact]
+    public async Task StoreThenRetrieve_PluginWithoutFileCapabilities_HostAsksForNoFileAndTheBytesRoundTrip()
+    {
+        // This plugin refuses any call that asks for a file, as one that never learnt the mode byte could not answer it.
+        await using var plugin = await TestPlugins.StartAsync(TestPlugins.TestPlugin("storage-no-files", PluginType.Storage, "no-files"));
+        var content = RandomNumberGenerator.GetBytes(3_000_007);
+
+        var stored = await plugin.Storage.StoreAsync(new ObjectMetadata { Name = "no-files" }, new MemoryStream(content)).WaitAsync(TestPlugins.Timeout);
+        var back = await ReadAllAsync(plugin, stored.Id);
+
+        Assert.False(string.IsNullOrEmpty(plugin.Metadata.DataChannel));
+        Assert.DoesNotContain(Capability.DataChannelFiles, plugin.Metadata.Capabilities);
+        Assert.DoesNotContain(Capability.DataChannelStoreFiles, plugin.Metadata.Capabilities);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), stored.Metadata.Sha256);
+        Assert.Equal(content, back);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void Start_SdkStoragePlugin_OffersAPrivateDataChannelBesideItsSocket()
     {

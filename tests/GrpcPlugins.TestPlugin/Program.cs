@@ -159,6 +159,15 @@ switch (mode)
     case "storage-messages":
         await PluginServer.RunAsync(rest, p => p.AddStorage<MessageStorage>());
         break;
+    case "storage-no-files":
+        // Declares no file capability, as a plugin from before them or in another language (FilelessStorage).
+        await PluginServer.RunAsync(rest, p =>
+        {
+            p.AddStorage<FilelessStorage>();
+            p.Metadata.Capabilities.Remove(GrpcPlugins.Plugin.V1.Capability.DataChannelFiles);
+            p.Metadata.Capabilities.Remove(GrpcPlugins.Plugin.V1.Capability.DataChannelStoreFiles);
+        });
+        break;
     case "storage-no-stat":
         await PluginServer.RunAsync(rest, p => p.AddStorage<StatlessStorage>());
         break;

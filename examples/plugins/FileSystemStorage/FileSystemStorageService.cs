@@ -78,8 +78,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
         }
 
         var id = ObjectIds.New();
-        var (size, sha256) = await storage.Files.WriteAsync(
-            id, upload.Content, storage.MaxBytes, upload.ContentChecked ? () => upload.ContentSha256 : null, context.CancellationToken);
+        var (size, sha256) = await storage.Files.WriteAsync(id, upload, storage.MaxBytes, context.CancellationToken);
         var metadata = upload.Metadata.Clone();
         metadata.Size = size;
         metadata.Sha256 = sha256;

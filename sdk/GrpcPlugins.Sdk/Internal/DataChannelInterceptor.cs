@@ -36,7 +36,9 @@ internal sealed class DataChannelInterceptor(DataChannelListener listener) : Int
         }
 
         using var connection = await listener.TakeAsync(token, context.CancellationToken).ConfigureAwait(false);
-        var reader = new DataChannelStoreReader(store, connection);
+        // A file is passed only to a host that asked and promised the StoreEnd its size is checked against, on a platform
+        // where this SDK declared it can (PluginBuilder.AddStorage).
+        var reader = new DataChannelStoreReader(store, connection, storeEnd is not null && FilesAccepted(context));
         return await continuation((IAsyncStreamReader<TRequest>)(object)reader, context).ConfigureAwait(false);
     }
 
@@ -57,11 +59,13 @@ internal sealed class DataChannelInterceptor(DataChannelListener listener) : Int
         // Closed without a clean end when the author's code fails: the host then reads this call's status for the reason.
         using var connection = await listener.TakeAsync(token, context.CancellationToken).ConfigureAwait(false);
         // Files are passed only to a host that asked, on a platform where this SDK declared it can (PluginBuilder.AddStorage).
-        var filesAccepted = UnixRights.IsSupported && context.RequestHeaders.GetValue(PluginProtocol.DataChannelFilesHeader) == "1";
-        var writer = new DataChannelRetrieveWriter(retrieve, connection, filesAccepted);
+        var writer = new DataChannelRetrieveWriter(retrieve, connection, FilesAccepted(context));
         await continuation(request, (IServerStreamWriter<TResponse>)(object)writer, context).ConfigureAwait(false);
         connection.Shutdown(SocketShutdown.Send);
     }
+
+    private static bool FilesAccepted(ServerCallContext context) =>
+        UnixRights.IsSupported && context.RequestHeaders.GetValue(PluginProtocol.DataChannelFilesHeader) == "1";
 
     private string? TokenOf(ServerCallContext context)
     {

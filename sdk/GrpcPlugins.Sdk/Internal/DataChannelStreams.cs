@@ -3,17 +3,21 @@ using Google.Protobuf;
 using Grpc.Core;
 using GrpcPlugins.Internal;
 using GrpcPlugins.Storage.V1;
+using Microsoft.Win32.SafeHandles;
 
 namespace GrpcPlugins.Sdk.Internal;
 
 /// <summary>
 /// A Store call's request stream whose chunks come from a data-channel connection: the first message (the metadata)
 /// from gRPC, then one chunk message per read of the connection. <see cref="Content"/> reads the same bytes as a stream
-/// without making messages, which is what <see cref="StorageStreams.ReadStoreAsync"/> hands to the author.
+/// without making messages, which is what <see cref="StorageStreams.ReadStoreAsync"/> hands to the author. When the host
+/// accepts files (<see cref="PluginProtocol.DataChannelFilesHeader"/>), the connection begins with a mode byte: the first
+/// read of <see cref="Content"/> sends the bytes mode, and <see cref="PassFileAsync"/> the file mode instead.
 /// </summary>
-internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> call, Socket connection) : IAsyncStreamReader<StoreRequest>
+internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> call, Socket connection, bool filesAccepted) : IAsyncStreamReader<StoreRequest>
 {
     private bool _firstRead;
+    private bool _modeSent = !filesAccepted;
     private Stream? _content;
 
     public StoreRequest Current { get; private set; } = null!;
@@ -21,10 +25,37 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
     /// <summary>The end-marker check under this reader, when the host promised a StoreEnd.</summary>
     public StoreEndReader? EndCheck => call as StoreEndReader;
 
+    /// <summary>Whether the host accepts a file to write the content into, and the content was not read as bytes yet.</summary>
+    public bool CanPassFile => !_modeSent && EndCheck is not null;
+
     /// <summary>The content after the first message; it ends only when the host has completed the call cleanly.</summary>
-    public Stream Content => _content ??= call is StoreEndReader tally
+    public Stream Content => _content ??= new BytesModeFirst(this, call is StoreEndReader tally
         ? tally.Tally(new DataChannelStream(connection, new StoreCallEnd(call)))
-        : new DataChannelStream(connection, new StoreCallEnd(call));
+        : new DataChannelStream(connection, new StoreCallEnd(call)));
+
+    /// <summary>
+    /// Passes <paramref name="file"/> (writable, empty) to the host, which writes the content into it, and returns the
+    /// call's StoreEnd once the host has closed its descriptor; the caller checks the file against it.
+    /// </summary>
+    public async Task<StoreEnd> PassFileAsync(SafeFileHandle file, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (!CanPassFile)
+        {
+            throw new InvalidOperationException("The host did not ask for a file, or the content was already read as bytes.");
+        }
+
+        _modeSent = true;
+        try
+        {
+            DataChannelFiles.SendWritableFile(connection, file, maxBytes);
+        }
+        catch (SocketException ex)
+        {
+            throw HostWentAway("Store", ex);
+        }
+
+        return await EndCheck!.ReadPassedFileEndAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
@@ -60,6 +91,44 @@ internal sealed class DataChannelStoreReader(IAsyncStreamReader<StoreRequest> ca
         {
             ErrorSource = PluginErrorSource.Host,
         };
+
+    private async ValueTask SendBytesModeAsync(CancellationToken cancellationToken)
+    {
+        if (_modeSent)
+        {
+            return;
+        }
+
+        _modeSent = true;
+        try
+        {
+            await DataChannelFiles.SendBytesModeAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw HostWentAway("Store", ex);
+        }
+    }
+
+    // Sends the bytes mode, when the host awaits a mode, before the first read of the content.
+    private sealed class BytesModeFirst(DataChannelStoreReader reader, Stream inner) : ReadOnlyStream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await reader.SendBytesModeAsync(cancellationToken).ConfigureAwait(false);
+            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     private sealed class StoreCallEnd(IAsyncStreamReader<StoreRequest> call) : DataChannelEnd
     {

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using GrpcPlugins;
+using GrpcPlugins.Sdk;
 
 namespace FileSystemStorage.Internal;
 
@@ -25,50 +25,34 @@ internal sealed class ObjectStore
 
     private string TempPath => Path.Combine(Root, ".tmp");
 
-    /// <summary>Writes content to a new object file and returns its size and SHA-256; on any failure nothing is left behind.</summary>
+    /// <summary>
+    /// Receives an upload into a new object file and returns its size and SHA-256; on any failure nothing is left behind.
+    /// The SDK lets the host write the content straight into the temp file when it can; either way the file is checked
+    /// against the host's end marker before it is flushed to disk and moved into place here.
+    /// </summary>
     /// <param name="id">The new object's id.</param>
-    /// <param name="content">The content, read to its end.</param>
+    /// <param name="upload">The Store's content.</param>
     /// <param name="maxBytes">The most bytes allowed; 0 for no limit.</param>
-    /// <param name="checkedSha256">
-    /// When the content checks its own digest as it ends (the SDK's StoreEnd check), what gives that digest once read: the
-    /// bytes are then not hashed a second time here. Null: they are hashed here.
-    /// </param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    public async Task<(long Size, string Sha256)> WriteAsync(string id, Stream content, long maxBytes, Func<string?>? checkedSha256, CancellationToken cancellationToken)
+    public async Task<(long Size, string Sha256)> WriteAsync(string id, StoreUpload upload, long maxBytes, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(TempPath, id + ".part");
         try
         {
-            long size = 0;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size;
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
-                var buffer = new byte[BufferSize];
-                int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    size += read;
-                    if (maxBytes > 0 && size > maxBytes)
-                    {
-                        throw new PluginException(PluginErrorCode.ResourceExhausted, $"The content is larger than this storage's limit of {maxBytes} bytes (max_object_bytes).");
-                    }
-
-                    if (checkedSha256 is null)
-                    {
-                        hash.AppendData(buffer, 0, read);
-                    }
-
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-
+                size = await upload.ReceiveIntoAsync(file, maxBytes, cancellationToken);
                 file.Flush(flushToDisk: true);
             }
 
-            // The content ended, so its end check (when it has one) has passed and given the digest of exactly these bytes.
-            var sha256 = checkedSha256 is null ? Convert.ToHexStringLower(hash.GetHashAndReset())
-                : checkedSha256() ?? throw new InvalidOperationException("The content ended without the digest its end check promised.");
             File.Move(temp, PathOf(id));
-            return (size, sha256);
+            return (size, upload.ContentSha256!);
+        }
+        catch (PluginException ex) when (ex.Code == PluginErrorCode.ResourceExhausted && ex.Metadata.ContainsKey(StoreUpload.MaxBytesKey))
+        {
+            TryDelete(temp);
+            throw new PluginException(PluginErrorCode.ResourceExhausted, $"The content is larger than this storage's limit of {maxBytes} bytes (max_object_bytes).", ex);
         }
         catch (IOException ex) when ((ex.HResult & 0xFFFF) == DiskFull)
         {

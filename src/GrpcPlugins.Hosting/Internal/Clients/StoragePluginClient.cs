@@ -21,17 +21,10 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
             using var source = new ContentSource(content);
             using var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
             var sendEnd = instance.Metadata.Capabilities.Contains(Capability.StoreEnd);
-            var headers = dataChannel?.Headers;
-            if (sendEnd)
-            {
-                // Promised in a header, so that the plugin knows before the content that a stream without the marker was cut off.
-                headers = new Metadata { { PluginProtocol.StoreEndHeader, "1" } };
-                foreach (var entry in dataChannel?.Headers ?? [])
-                {
-                    headers.Add(entry);
-                }
-            }
-
+            // The plugin checks a file the host wrote against the StoreEnd, so files need the end marker too.
+            var files = sendEnd && FilesWanted(instance, dataChannel, Capability.DataChannelStoreFiles);
+            // StoreEnd is promised in a header, so that the plugin knows before the content that a stream without the marker was cut off.
+            var headers = WithFlags(dataChannel, sendEnd ? PluginProtocol.StoreEndHeader : null, files ? PluginProtocol.DataChannelFilesHeader : null);
             using var call = Client(instance.Invoker).Store(headers, cancellationToken: ct);
             try
             {
@@ -42,8 +35,21 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
                 }
                 else
                 {
+                    // The plugin's first byte says whether it passed a file to write the content into or takes the bytes.
+                    if (files && await ReceiveStoreFileAsync(dataChannel, ct).ConfigureAwait(false) is { } passed)
+                    {
+                        // Closed before the StoreEnd goes, so the plugin that reads it finds every byte in its file.
+                        using (passed.File)
+                        {
+                            await PassedFileWriter.CopyAsync(source, passed.File, passed.MaxBytes, dataChannel.Socket, plugin.Name, ct).ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        await DataChannel.SendAsync(source, dataChannel.Socket, null, ct).ConfigureAwait(false);
+                    }
+
                     // The bytes end with the connection; the call's completion then says they ended on purpose.
-                    await DataChannel.SendAsync(source, dataChannel.Socket, null, ct).ConfigureAwait(false);
                     dataChannel.Socket.Shutdown(SocketShutdown.Send);
                 }
 
@@ -77,23 +83,54 @@ internal sealed class StoragePluginClient(PluginClient plugin) : IStoragePlugin
         }, cancellationToken);
     }
 
+    // Whether to ask for files on a call over the data channel, of a plugin that declares it can pass them for it.
+    private bool FilesWanted(PluginInstance instance, DataChannelConnection? dataChannel, Capability capability) =>
+        dataChannel is not null && plugin.Options.DataChannelFiles && UnixRights.IsSupported && instance.Metadata.Capabilities.Contains(capability);
+
+    // The data channel's headers (if any) and a header set to "1" for each flag that is not null.
+    private static Metadata? WithFlags(DataChannelConnection? dataChannel, params string?[] flags)
+    {
+        if (flags.All(f => f is null))
+        {
+            return dataChannel?.Headers;
+        }
+
+        var headers = new Metadata();
+        foreach (var flag in flags.OfType<string>())
+        {
+            headers.Add(flag, "1");
+        }
+
+        foreach (var entry in dataChannel?.Headers ?? [])
+        {
+            headers.Add(entry);
+        }
+
+        return headers;
+    }
+
+    // A file mode that breaks the protocol is the plugin's failure; a failed connection is left to the caller, which
+    // then reads the call's status for the reason.
+    private async Task<(Microsoft.Win32.SafeHandles.SafeFileHandle File, long MaxBytes)?> ReceiveStoreFileAsync(DataChannelConnection dataChannel, CancellationToken ct)
+    {
+        try
+        {
+            return await DataChannelFiles.ReceiveStoreModeAsync(dataChannel.Socket, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw PluginReplies.Broken(plugin.Name, $"broke the data channel's file mode in Store: {ex.Message}");
+        }
+    }
+
     public Task<PluginDownload> RetrieveAsync(string id, long offset = 0, long length = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
         return plugin.CallAsync(async (instance, ct) =>
         {
             var dataChannel = await instance.ConnectDataChannelAsync(ct).ConfigureAwait(false);
-            var files = dataChannel is not null && plugin.Options.DataChannelFiles && UnixRights.IsSupported
-                && instance.Metadata.Capabilities.Contains(Capability.DataChannelFiles);
-            var headers = dataChannel?.Headers;
-            if (files)
-            {
-                headers = new Metadata { { PluginProtocol.DataChannelFilesHeader, "1" } };
-                foreach (var entry in dataChannel!.Headers)
-                {
-                    headers.Add(entry);
-                }
-            }
+            var files = FilesWanted(instance, dataChannel, Capability.DataChannelFiles);
+            var headers = WithFlags(dataChannel, files ? PluginProtocol.DataChannelFilesHeader : null);
 
             var call = Client(instance.Invoker).Retrieve(new RetrieveRequest { Id = id, Offset = offset, Length = length }, headers, cancellationToken: ct);
             try
