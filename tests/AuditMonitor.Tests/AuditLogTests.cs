@@ -15,6 +15,7 @@ public sealed class AuditLogTests : IDisposable
     private readonly TempFolder _folder = new();
     private readonly CollectingLogger<AuditMonitorService> _logger = new();
     private readonly ManualClock _clock = new(Noon);
+    private readonly DirectSettings _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -340,7 +341,7 @@ public sealed class AuditLogTests : IDisposable
         StartedAt = Timestamp.FromDateTimeOffset(Noon.AddSeconds(-30)),
     };
 
-    private static Task InitAsync(AuditMonitorService monitor, string path, params (string Key, string Value)[] extra)
+    private Task InitAsync(AuditMonitorService monitor, string path, params (string Key, string Value)[] extra)
     {
         var config = new Dictionary<string, string> { ["audit_log"] = path };
         foreach (var (key, value) in extra)
@@ -348,8 +349,8 @@ public sealed class AuditLogTests : IDisposable
             config[key] = value;
         }
 
-        return monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
+        return _settings.InitAsync(monitor, config);
     }
 
-    private AuditMonitorService NewMonitor() => new(_logger, _clock);
+    private AuditMonitorService NewMonitor() => new(_settings, _logger, _clock);
 }

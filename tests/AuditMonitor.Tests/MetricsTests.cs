@@ -18,6 +18,7 @@ public sealed class MetricsTests : IDisposable
 
     private readonly TempFolder _folder = new();
     private readonly ManualClock _clock = new(Noon);
+    private readonly DirectSettings _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -113,9 +114,9 @@ public sealed class MetricsTests : IDisposable
     {
         // Arrange: nothing listens on this port, so every export fails.
         var path = _folder.File("audit.jsonl");
-        await using var monitor = new AuditMonitorService(NullLogger<AuditMonitorService>.Instance, _clock);
+        await using var monitor = new AuditMonitorService(_settings, NullLogger<AuditMonitorService>.Instance, _clock);
         var config = new Dictionary<string, string> { ["audit_log"] = path, ["otlp_endpoint"] = $"http://127.0.0.1:{FakeCollector.FreePort()}" };
-        await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
+        await _settings.InitAsync(monitor, config);
 
         // Act
         await monitor.TransferCompleted(new TransferCompletedRequest { Transfer = Transfer("t-1", bytes: 10) }, TestCallContext.With()).WaitAsync(Bounded.Timeout);
@@ -127,14 +128,14 @@ public sealed class MetricsTests : IDisposable
 
     private async Task<AuditMonitorService> StartMonitorAsync(params (string Key, string Value)[] extra)
     {
-        var monitor = new AuditMonitorService(NullLogger<AuditMonitorService>.Instance, _clock);
+        var monitor = new AuditMonitorService(_settings, NullLogger<AuditMonitorService>.Instance, _clock);
         var config = new Dictionary<string, string> { ["audit_log"] = _folder.File("audit.jsonl") };
         foreach (var (key, value) in extra)
         {
             config[key] = value;
         }
 
-        await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
+        await _settings.InitAsync(monitor, config);
         return monitor;
     }
 
