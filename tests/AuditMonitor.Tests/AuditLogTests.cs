@@ -4,6 +4,7 @@ using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
@@ -15,7 +16,7 @@ public sealed class AuditLogTests : IDisposable
     private readonly TempFolder _folder = new();
     private readonly CollectingLogger<AuditMonitorService> _logger = new();
     private readonly ManualClock _clock = new(Noon);
-    private readonly DirectSettings _settings = new();
+    private readonly BoundSettings<AuditMonitorSettings> _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -349,7 +350,8 @@ public sealed class AuditLogTests : IDisposable
             config[key] = value;
         }
 
-        return _settings.InitAsync(monitor, config);
+        _settings.Bind(config);
+        return monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
     }
 
     private AuditMonitorService NewMonitor() => new(_settings, _logger, _clock);

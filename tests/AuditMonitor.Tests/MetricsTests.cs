@@ -8,6 +8,7 @@ using GrpcPlugins.Examples.AuditMonitor.Internal;
 using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
@@ -18,7 +19,7 @@ public sealed class MetricsTests : IDisposable
 
     private readonly TempFolder _folder = new();
     private readonly ManualClock _clock = new(Noon);
-    private readonly DirectSettings _settings = new();
+    private readonly BoundSettings<AuditMonitorSettings> _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -116,7 +117,8 @@ public sealed class MetricsTests : IDisposable
         var path = _folder.File("audit.jsonl");
         await using var monitor = new AuditMonitorService(_settings, NullLogger<AuditMonitorService>.Instance, _clock);
         var config = new Dictionary<string, string> { ["audit_log"] = path, ["otlp_endpoint"] = $"http://127.0.0.1:{FakeCollector.FreePort()}" };
-        await _settings.InitAsync(monitor, config);
+        _settings.Bind(config);
+        await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
 
         // Act
         await monitor.TransferCompleted(new TransferCompletedRequest { Transfer = Transfer("t-1", bytes: 10) }, TestCallContext.With()).WaitAsync(Bounded.Timeout);
@@ -135,7 +137,8 @@ public sealed class MetricsTests : IDisposable
             config[key] = value;
         }
 
-        await _settings.InitAsync(monitor, config);
+        _settings.Bind(config);
+        await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
         return monitor;
     }
 

@@ -2,9 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
 
@@ -143,27 +141,4 @@ internal sealed class CollectingLogger<T> : ILogger<T>
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Entries.Enqueue((logLevel, formatter(state, exception)));
-}
-
-/// <summary>
-/// The settings of a monitor built directly rather than served by the SDK: <see cref="InitAsync"/> binds the Init map
-/// as the SDK does, then calls the monitor's Init. The SDK's own checks of the map are tested through PluginTestServer
-/// (<see cref="InitTests"/>).
-/// </summary>
-internal sealed class DirectSettings : IOptionsMonitor<AuditMonitorSettings>
-{
-    public AuditMonitorSettings CurrentValue { get; private set; } = new();
-
-    public AuditMonitorSettings Get(string? name) => CurrentValue;
-
-    public IDisposable? OnChange(Action<AuditMonitorSettings, string?> listener) => null;
-
-    public Task InitAsync(AuditMonitorService monitor, IReadOnlyDictionary<string, string> config)
-    {
-        CurrentValue = new ConfigurationBuilder()
-            .AddInMemoryCollection(config.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)))
-            .Build()
-            .Get<AuditMonitorSettings>() ?? new();
-        return monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
-    }
 }
