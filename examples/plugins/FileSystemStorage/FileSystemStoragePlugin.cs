@@ -1,5 +1,6 @@
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Sdk;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FileSystemStorage;
 
