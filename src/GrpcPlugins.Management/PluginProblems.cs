@@ -118,8 +118,6 @@ public static class PluginProblems
 
         public ProblemDetails Value => problem;
 
-        object? IValueHttpResult.Value => problem;
-
         public Task ExecuteAsync(HttpContext httpContext)
         {
             ArgumentNullException.ThrowIfNull(httpContext);
