@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FileSystemStorage;
 using Microsoft.Extensions.Configuration;
 
 namespace PostgresStorage;
@@ -6,13 +7,10 @@ namespace PostgresStorage;
 /// <summary>
 /// The storage plugin's settings, bound from the host's Init config and validated by the SDK
 /// (<see cref="PostgresStoragePlugin.Configure"/>): a missing connection string, or a number that is not a whole number
-/// in its range, fails Init with InvalidArgument naming the key, the value and what is expected.
+/// in its range (<see cref="StorageLimits"/>), fails Init with InvalidArgument naming the key, the value and what is expected.
 /// </summary>
-public sealed class PostgresStorageSettings
+public sealed class PostgresStorageSettings : StorageLimits
 {
-    /// <summary>The most items a List page may hold, and the largest <see cref="ListDefaultLimit"/>.</summary>
-    public const int MaxListLimit = 1000;
-
     /// <summary>
     /// An Npgsql connection string; the user must be allowed to create tables in the database (Init creates them).
     /// Config <c>connectionString</c>, required.
@@ -28,14 +26,4 @@ public sealed class PostgresStorageSettings
     [ConfigurationKeyName("chunk_bytes")]
     [Range(1024, 64 * 1024 * 1024, ErrorMessage = "The field {0} must be between {1} and {2} (64 MiB)")]
     public int ChunkBytes { get; set; } = 256 * 1024;
-
-    /// <summary>The largest object, in bytes; 0 for no limit. Config <c>max_object_bytes</c>, defaults to 0.</summary>
-    [ConfigurationKeyName("max_object_bytes")]
-    [Range(0d, double.MaxValue, ErrorMessage = "The field {0} must be 0 (no limit) or a number of bytes")]
-    public long MaxObjectBytes { get; set; }
-
-    /// <summary>The page size of a List that asks for none, from 1 to 1000. Config <c>list_default_limit</c>, defaults to 100.</summary>
-    [ConfigurationKeyName("list_default_limit")]
-    [Range(1d, MaxListLimit)]
-    public long ListDefaultLimit { get; set; } = 100;
 }
