@@ -60,7 +60,7 @@ builder.Services.AddSingleton<GrpcPlugins.Hosting.Callbacks.IHostEventSink, File
 builder.Services.AddGrpcPluginsHostCallbacks(builder.Configuration, o => o.DataDirectory = Path.Combine(settings.DataPath, "plugin-state"));
 // Every error answer is problem JSON: exceptions through ProblemExceptionHandler, and a body that is not the JSON a route
 // expects reaches it as an exception too, so it gets a problem answer, not a bare 400.
-builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiErrors.Complete);
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = GrpcPlugins.Management.PluginProblems.Complete);
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 // The session gate: the auth plugin validates bearer tokens (scheme "Session"), the policies "session" and "admin" gate routes.

@@ -4,6 +4,7 @@ using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
@@ -15,6 +16,7 @@ public sealed class AuditLogTests : IDisposable
     private readonly TempFolder _folder = new();
     private readonly CollectingLogger<AuditMonitorService> _logger = new();
     private readonly ManualClock _clock = new(Noon);
+    private readonly BoundSettings<AuditMonitorSettings> _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -340,7 +342,7 @@ public sealed class AuditLogTests : IDisposable
         StartedAt = Timestamp.FromDateTimeOffset(Noon.AddSeconds(-30)),
     };
 
-    private static Task InitAsync(AuditMonitorService monitor, string path, params (string Key, string Value)[] extra)
+    private Task InitAsync(AuditMonitorService monitor, string path, params (string Key, string Value)[] extra)
     {
         var config = new Dictionary<string, string> { ["audit_log"] = path };
         foreach (var (key, value) in extra)
@@ -348,8 +350,9 @@ public sealed class AuditLogTests : IDisposable
             config[key] = value;
         }
 
+        _settings.Bind(config);
         return monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
     }
 
-    private AuditMonitorService NewMonitor() => new(_logger, _clock);
+    private AuditMonitorService NewMonitor() => new(_settings, _logger, _clock);
 }

@@ -1,7 +1,13 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using Grpc.Core;
+using GrpcPlugins.Testing;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
 
+/// <summary>
+/// Init through real gRPC, as a host sends it: the settings bound and validated by the SDK
+/// (<see cref="AuditMonitorSettings"/>), then the audit log opened (<see cref="PluginTestServer"/>, configured as
+/// Program.cs configures the plugin).
+/// </summary>
 public sealed class InitTests : IDisposable
 {
     private readonly TempFolder _folder = new();
@@ -9,30 +15,30 @@ public sealed class InitTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
-    public async Task InitAsync_NoAuditLog_ThrowsInvalidArgumentNamingTheKey()
+    public async Task Init_NoAuditLog_InvalidArgumentNamingTheKeyAndWhatToSet()
     {
         // Arrange
-        await using var monitor = NewMonitor();
+        await using var plugin = await StartAsync();
 
         // Act
-        var error = await InitFailsAsync(monitor, new Dictionary<string, string> { ["flush_interval_ms"] = "100" });
+        var error = await InitFailsAsync(plugin, new Dictionary<string, string> { ["flush_interval_ms"] = "100" });
 
         // Assert
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
-        Assert.Contains("audit_log", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The 'audit_log' setting is missing: The audit_log field is required: set it to the path of the JSON-lines file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task InitAsync_AuditLogBelowAFile_ThrowsInvalidArgumentNamingThePath()
+    public async Task Init_AuditLogBelowAFile_InvalidArgumentNamingThePath()
     {
         // Arrange: a file where the folder should be cannot be made into a folder, even by root.
         var blocker = _folder.File("not-a-folder");
         await File.WriteAllTextAsync(blocker, "x");
         var path = Path.Combine(blocker, "audit.jsonl");
-        await using var monitor = NewMonitor();
+        await using var plugin = await StartAsync();
 
         // Act
-        var error = await InitFailsAsync(monitor, new Dictionary<string, string> { ["audit_log"] = path });
+        var error = await InitFailsAsync(plugin, new Dictionary<string, string> { ["audit_log"] = path });
 
         // Assert
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
@@ -41,13 +47,13 @@ public sealed class InitTests : IDisposable
     }
 
     [Fact]
-    public async Task InitAsync_AuditLogIsAFolder_ThrowsInvalidArgument()
+    public async Task Init_AuditLogIsAFolder_InvalidArgument()
     {
         // Arrange
-        await using var monitor = NewMonitor();
+        await using var plugin = await StartAsync();
 
         // Act
-        var error = await InitFailsAsync(monitor, new Dictionary<string, string> { ["audit_log"] = _folder.Path });
+        var error = await InitFailsAsync(plugin, new Dictionary<string, string> { ["audit_log"] = _folder.Path });
 
         // Assert
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
@@ -55,42 +61,47 @@ public sealed class InitTests : IDisposable
     }
 
     [Theory]
-    [InlineData("flush_interval_ms", "0")]
-    [InlineData("flush_interval_ms", "-5")]
-    [InlineData("flush_interval_ms", "soon")]
-    [InlineData("otlp_endpoint", "localhost:4317")]
-    [InlineData("otlp_endpoint", "ftp://collector:4317")]
-    [InlineData("otlp_protocol", "thrift")]
-    public async Task InitAsync_BadOptionalValue_ThrowsInvalidArgumentNamingTheKey(string key, string value)
+    [InlineData("flush_interval_ms", "0", "which is not valid: The field flush_interval_ms must be a whole number of milliseconds of 1 or more.")]
+    [InlineData("flush_interval_ms", "-5", "which is not valid: The field flush_interval_ms must be a whole number of milliseconds of 1 or more.")]
+    [InlineData("flush_interval_ms", "soon", "which is not a whole number.")]
+    [InlineData("otlp_endpoint", "localhost:4317", "which is not an http or https URL")]
+    [InlineData("otlp_endpoint", "ftp://collector:4317", "which is not an http or https URL")]
+    [InlineData("otlp_protocol", "thrift", "which is not a protocol the exporter speaks: use 'grpc' (the default) or 'http/protobuf'.")]
+    public async Task Init_BadOptionalValue_InvalidArgumentNamingTheKeyAndValue(string key, string value, string expected)
     {
         // Arrange
-        await using var monitor = NewMonitor();
+        await using var plugin = await StartAsync();
         var config = new Dictionary<string, string> { ["audit_log"] = _folder.File("audit.jsonl"), [key] = value };
 
         // Act
-        var error = await InitFailsAsync(monitor, config);
+        var error = await InitFailsAsync(plugin, config);
 
         // Assert
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
-        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"The '{key}' setting is '{value}', {expected}", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_folder.File("audit.jsonl")));
     }
 
     [Fact]
-    public async Task InitAsync_NoOptionalValues_CreatesTheAuditFile()
+    public async Task Init_NoOptionalValues_CreatesTheAuditFile()
     {
         // Arrange
         var path = _folder.File("a", "b", "audit.jsonl");
-        await using var monitor = NewMonitor();
+        await using var plugin = await StartAsync();
 
         // Act
-        await monitor.InitAsync(new Dictionary<string, string> { ["audit_log"] = path }, CancellationToken.None).WaitAsync(Bounded.Timeout);
+        await plugin.InitAsync(new Dictionary<string, string> { ["audit_log"] = path }).WaitAsync(Bounded.Timeout);
 
         // Assert
         Assert.True(File.Exists(path));
     }
 
-    private static async Task<PluginException> InitFailsAsync(AuditMonitorService monitor, Dictionary<string, string> config) =>
-        await Assert.ThrowsAsync<PluginException>(() => monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout));
+    private static Task<PluginTestServer> StartAsync() =>
+        PluginTestServer.StartAsync(AuditMonitorPlugin.Configure, new PluginTestServerOptions { Initialize = false }).WaitAsync(Bounded.Timeout);
 
-    private static AuditMonitorService NewMonitor() => new(NullLogger<AuditMonitorService>.Instance, TimeProvider.System);
+    private static async Task<PluginException> InitFailsAsync(PluginTestServer plugin, Dictionary<string, string> config)
+    {
+        var rpc = await Assert.ThrowsAsync<RpcException>(() => plugin.InitAsync(config).WaitAsync(Bounded.Timeout));
+        return PluginErrors.FromRpcException(rpc);
+    }
 }

@@ -8,6 +8,7 @@ using GrpcPlugins.Examples.AuditMonitor.Internal;
 using GrpcPlugins.Monitor.V1;
 using GrpcPlugins.Plugin.V1;
 using GrpcPlugins.Protocol.V1;
+using GrpcPlugins.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrpcPlugins.Examples.AuditMonitor.Tests;
@@ -18,6 +19,7 @@ public sealed class MetricsTests : IDisposable
 
     private readonly TempFolder _folder = new();
     private readonly ManualClock _clock = new(Noon);
+    private readonly BoundSettings<AuditMonitorSettings> _settings = new();
 
     public void Dispose() => _folder.Dispose();
 
@@ -113,8 +115,9 @@ public sealed class MetricsTests : IDisposable
     {
         // Arrange: nothing listens on this port, so every export fails.
         var path = _folder.File("audit.jsonl");
-        await using var monitor = new AuditMonitorService(NullLogger<AuditMonitorService>.Instance, _clock);
+        await using var monitor = new AuditMonitorService(_settings, NullLogger<AuditMonitorService>.Instance, _clock);
         var config = new Dictionary<string, string> { ["audit_log"] = path, ["otlp_endpoint"] = $"http://127.0.0.1:{FakeCollector.FreePort()}" };
+        _settings.Bind(config);
         await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
 
         // Act
@@ -127,13 +130,14 @@ public sealed class MetricsTests : IDisposable
 
     private async Task<AuditMonitorService> StartMonitorAsync(params (string Key, string Value)[] extra)
     {
-        var monitor = new AuditMonitorService(NullLogger<AuditMonitorService>.Instance, _clock);
+        var monitor = new AuditMonitorService(_settings, NullLogger<AuditMonitorService>.Instance, _clock);
         var config = new Dictionary<string, string> { ["audit_log"] = _folder.File("audit.jsonl") };
         foreach (var (key, value) in extra)
         {
             config[key] = value;
         }
 
+        _settings.Bind(config);
         await monitor.InitAsync(config, CancellationToken.None).WaitAsync(Bounded.Timeout);
         return monitor;
     }

@@ -33,20 +33,20 @@ public sealed class RecoveryTests
     }
 
     [Theory]
-    [InlineData("max_object_bytes", "-5")]
-    [InlineData("max_object_bytes", "lots")]
-    [InlineData("list_default_limit", "0")]
-    [InlineData("list_default_limit", "5000")]
+    [InlineData("max_object_bytes", "-5", "which is not valid: The field max_object_bytes must be 0 (no limit) or a number of bytes.")]
+    [InlineData("max_object_bytes", "lots", "which is not a whole number.")]
+    [InlineData("list_default_limit", "0", "which is not valid: The field list_default_limit must be between 1 and 1000.")]
+    [InlineData("list_default_limit", "5000", "which is not valid: The field list_default_limit must be between 1 and 1000.")]
     // 2^32 + 1: must not wrap around to a limit of 1.
-    [InlineData("list_default_limit", "4294967297")]
-    public async Task Start_BadNumberSetting_FailsWithInvalidArgumentNamingTheSetting(string key, string value)
+    [InlineData("list_default_limit", "4294967297", "which is not valid: The field list_default_limit must be between 1 and 1000.")]
+    public async Task Start_BadNumberSetting_FailsWithInvalidArgumentNamingTheSettingAndValue(string key, string value, string expected)
     {
         using var sandbox = new Sandbox();
 
         var error = await StoragePlugin.FailsAsync(() => StoragePlugin.StartAsync(sandbox.Root, new() { [key] = value }));
 
         Assert.Equal(PluginErrorCode.InvalidArgument, error.Code);
-        Assert.Contains($"'{key}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"The '{key}' setting is '{value}', {expected}", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -228,6 +228,16 @@ public sealed class ClusterDataTests(PostgresServer postgres)
         Assert.Equal("cancelled", last.GetProperty("status").GetString());
         // And the stream ends there.
         Assert.DoesNotContain("data:", await eventReader.ReadToEndAsync().WaitAsync(Bound), StringComparison.Ordinal);
+
+        // Another user of the cluster neither lists nor sees the admin's transfer on B (ft_transfers filtered by owner).
+        var (exitCode, stdout, stderr) = await ProcessRunner.RunAsync("dotnet",
+            [HostProcess.PluginDll("UsersFileAuth"), "add-user", "--connection-string", database, "--username", "dave", "--role", "writer", "--password", "daves-secret"], Bound);
+        Assert.True(exitCode == 0, stdout + stderr);
+        using var daveOnB = b.Client(await b.LoginAsync("dave", "daves-secret").WaitAsync(Bound));
+        var davesList = await daveOnB.GetFromJsonAsync<JsonElement>("/v1/transfers").WaitAsync(Bound);
+        using var daveGets = await daveOnB.GetAsync($"/v1/transfers/{transferId}").WaitAsync(Bound);
+        Assert.Empty(davesList.GetProperty("transfers").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, daveGets.StatusCode);
     }
 
     private const string Banner = "First run: created user 'admin' with password";

@@ -151,6 +151,74 @@ public sealed class FilesApiTests(SharedHost shared) : IClassFixture<SharedHost>
         Assert.Matches("^[0-9a-f]{32}$", made.Headers.GetValues("X-Request-Id").Single());
     }
 
+    [Fact]
+    public async Task TransfersAndStats_TwoUsers_EachSeesOnlyTheirOwnAndAdminSeesBoth()
+    {
+        // Arrange: two users each store a file and send it (to a closed port: the transfer is recorded, then fails).
+        var host = shared.Host;
+        var timeout = HostProcess.Timeout;
+        await AuthApiTests.AddUserAsync(host, "sender-alice", "writer", "alices-password").WaitAsync(timeout);
+        await AuthApiTests.AddUserAsync(host, "sender-bob", "writer", "bobs-password").WaitAsync(timeout);
+        using var alice = host.Client(await host.LoginAsync("sender-alice", "alices-password").WaitAsync(timeout));
+        using var bob = host.Client(await host.LoginAsync("sender-bob", "bobs-password").WaitAsync(timeout));
+        using var admin = host.Client(await host.LoginAsync().WaitAsync(timeout));
+        var aliceFile = await PutAsync(alice, "alice-sends.bin", 1234);
+        var bobFile = await PutAsync(bob, "bob-sends.bin", 4321);
+        var aliceTransfer = await SendAsync(alice, aliceFile.GetProperty("id").GetString()!);
+        var bobTransfer = await SendAsync(bob, bobFile.GetProperty("id").GetString()!);
+
+        // Act
+        var aliceList = await TransferIdsAsync(alice);
+        var bobList = await TransferIdsAsync(bob);
+        var adminList = await TransferIdsAsync(admin);
+        var aliceOwn = await alice.GetFromJsonAsync<JsonElement>($"/v1/transfers/{aliceTransfer}").WaitAsync(timeout);
+        var adminSeesBobs = await admin.GetFromJsonAsync<JsonElement>($"/v1/transfers/{bobTransfer}").WaitAsync(timeout);
+        using var aliceGetsBobs = await alice.GetAsync($"/v1/transfers/{bobTransfer}").WaitAsync(timeout);
+        using var aliceFollowsBobs = await alice.GetAsync($"/v1/transfers/{bobTransfer}/events", HttpCompletionOption.ResponseHeadersRead).WaitAsync(timeout);
+        using var bobCancelsAlices = await bob.PostAsync($"/v1/transfers/{aliceTransfer}/cancel", null).WaitAsync(timeout);
+        var problem = await aliceGetsBobs.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(timeout);
+        var aliceStats = await alice.GetFromJsonAsync<JsonElement>("/v1/stats").WaitAsync(timeout);
+        var bobStats = await bob.GetFromJsonAsync<JsonElement>("/v1/stats").WaitAsync(timeout);
+        var adminStats = await admin.GetFromJsonAsync<JsonElement>("/v1/stats").WaitAsync(timeout);
+        var adminFiles = await admin.GetFromJsonAsync<JsonElement>("/v1/files?limit=1000").WaitAsync(timeout);
+
+        // Assert
+        Assert.Equal([aliceTransfer], aliceList);
+        Assert.Equal([bobTransfer], bobList);
+        Assert.Contains(aliceTransfer, adminList);
+        Assert.Contains(bobTransfer, adminList);
+        Assert.Equal(aliceFile.GetProperty("owner").GetString(), aliceOwn.GetProperty("owner").GetString());
+        Assert.Equal(bobFile.GetProperty("owner").GetString(), adminSeesBobs.GetProperty("owner").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, aliceGetsBobs.StatusCode);
+        Assert.Equal("not_found", problem.GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, aliceFollowsBobs.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, bobCancelsAlices.StatusCode);
+        Assert.Equal(1, aliceStats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(1234, aliceStats.GetProperty("totalSize").GetInt64());
+        Assert.Equal(1, bobStats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(4321, bobStats.GetProperty("totalSize").GetInt64());
+        Assert.False(adminFiles.TryGetProperty("nextPageToken", out var next) && next.GetString() is { Length: > 0 }, "The admin's files fit one page.");
+        Assert.Equal(adminFiles.GetProperty("items").GetArrayLength(), adminStats.GetProperty("totalItems").GetInt64());
+        Assert.Equal(adminFiles.GetProperty("items").EnumerateArray().Sum(f => f.GetProperty("size").GetInt64()), adminStats.GetProperty("totalSize").GetInt64());
+
+        static async Task<JsonElement> PutAsync(HttpClient client, string name, int size)
+        {
+            using var put = await client.PutAsync($"/v1/files/{name}", new ByteArrayContent(new byte[size])).WaitAsync(HostProcess.Timeout);
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            return await put.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(HostProcess.Timeout);
+        }
+
+        static async Task<string> SendAsync(HttpClient client, string fileId)
+        {
+            using var start = await client.PostAsJsonAsync("/v1/transfers", new { fileId, destination = "http://127.0.0.1:9" }).WaitAsync(HostProcess.Timeout);
+            Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+            return (await start.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(HostProcess.Timeout)).GetProperty("id").GetString()!;
+        }
+
+        static async Task<string[]> TransferIdsAsync(HttpClient client) =>
+            [.. (await client.GetFromJsonAsync<JsonElement>("/v1/transfers").WaitAsync(HostProcess.Timeout)).GetProperty("transfers").EnumerateArray().Select(t => t.GetProperty("id").GetString()!)];
+    }
+
     private static async Task<long> StoredCountAsync(HttpClient client) =>
         (await client.GetFromJsonAsync<JsonElement>("/v1/stats")).GetProperty("totalItems").GetInt64();
 }

@@ -341,5 +341,18 @@ public sealed class ManagementApiTests
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.Equal(code, problem.GetProperty("code").GetString());
         Assert.Contains(messagePart, problem.GetProperty("message").GetString());
+
+        // RFC 9457's fields beside code and message, as the file-transfer host's own problems carry them.
+        var (type, title) = status switch
+        {
+            HttpStatusCode.BadRequest => ("https://tools.ietf.org/html/rfc9110#section-15.5.1", "Bad Request"),
+            HttpStatusCode.NotFound => ("https://tools.ietf.org/html/rfc9110#section-15.5.5", "Not Found"),
+            HttpStatusCode.Conflict => ("https://tools.ietf.org/html/rfc9110#section-15.5.10", "Conflict"),
+            _ => throw new ArgumentOutOfRangeException(nameof(status), status, "No RFC 9110 type known to this test."),
+        };
+        Assert.Equal(type, problem.GetProperty("type").GetString());
+        Assert.Equal(title, problem.GetProperty("title").GetString());
+        Assert.Equal(problem.GetProperty("message").GetString(), problem.GetProperty("detail").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()), body);
     }
 }

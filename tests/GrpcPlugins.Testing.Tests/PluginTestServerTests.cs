@@ -115,7 +115,7 @@ public sealed class PluginTestServerTests
         try
         {
             await using var plugin = await PluginTestServer.StartAsync(
-                p => p.AddStorage<FileSystemStorage.FileSystemStorageService>(),
+                FileSystemStorage.FileSystemStoragePlugin.Configure,
                 new PluginTestServerOptions { Config = { ["root"] = root.FullName } }).WaitAsync(Timeout);
             var client = plugin.CreateClient<StorageService.StorageServiceClient>();
             var content = RandomNumberGenerator.GetBytes(300_000);

@@ -23,7 +23,7 @@ public sealed class SharedAccountsTests(PostgresServer postgres)
     {
         // Arrange
         var database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
-        var plugins = Enumerable.Range(0, 4).Select(_ => NewPlugin()).ToArray();
+        var plugins = Enumerable.Range(0, 4).Select(i => NewPlugin(Config(database, $"password-{i}"))).ToArray();
 
         // Act: every host offers its own first admin password at the same time.
         await Task.WhenAll(plugins.Select((p, i) => p.InitAsync(Config(database, $"password-{i}"), CancellationToken.None))).WaitAsync(Timeout);
@@ -50,8 +50,8 @@ public sealed class SharedAccountsTests(PostgresServer postgres)
     {
         // Arrange
         var database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
-        var a = NewPlugin();
-        var b = NewPlugin();
+        var a = NewPlugin(Config(database, "secret"));
+        var b = NewPlugin(Config(database, "secret"));
         await a.InitAsync(Config(database, "secret"), CancellationToken.None).WaitAsync(Timeout);
         await b.InitAsync(Config(database, "secret"), CancellationToken.None).WaitAsync(Timeout);
 
@@ -77,8 +77,8 @@ public sealed class SharedAccountsTests(PostgresServer postgres)
     {
         // Arrange
         var database = await postgres.CreateDatabaseAsync().WaitAsync(Timeout);
-        var a = NewPlugin();
-        var b = NewPlugin();
+        var a = NewPlugin(Config(database, "secret"));
+        var b = NewPlugin(Config(database, "secret"));
         await a.InitAsync(Config(database, "secret"), CancellationToken.None).WaitAsync(Timeout);
         await b.InitAsync(Config(database, "secret"), CancellationToken.None).WaitAsync(Timeout);
         var issued = (await a.Authenticate(Password("admin", "secret"), Call).WaitAsync(Timeout)).Result;
@@ -111,16 +111,17 @@ public sealed class SharedAccountsTests(PostgresServer postgres)
         listener.Stop();
 
         // Act
-        var error = await Assert.ThrowsAsync<PluginException>(() => NewPlugin().InitAsync(
-            new Dictionary<string, string> { ["connection_string"] = $"Host=127.0.0.1;Port={port};Username=postgres;Database=none;Timeout=5" },
-            CancellationToken.None).WaitAsync(Timeout));
+        var config = new Dictionary<string, string> { ["connection_string"] = $"Host=127.0.0.1;Port={port};Username=postgres;Database=none;Timeout=5" };
+        var error = await Assert.ThrowsAsync<PluginException>(() => NewPlugin(config).InitAsync(config, CancellationToken.None).WaitAsync(Timeout));
 
         // Assert
         Assert.Equal(PluginErrorCode.Unavailable, error.Code);
         Assert.Contains("PostgreSQL could not be reached", error.Message, StringComparison.Ordinal);
     }
 
-    private static UsersFileAuthService NewPlugin() => new(NullLogger<UsersFileAuthService>.Instance, TimeProvider.System);
+    // A plugin whose Init will bring this map, bound as the SDK binds it before the service's Init.
+    private static UsersFileAuthService NewPlugin(Dictionary<string, string> config) =>
+        new(BoundSettings<UsersFileAuthSettings>.Of(config), NullLogger<UsersFileAuthService>.Instance, TimeProvider.System);
 
     private static Dictionary<string, string> Config(string connectionString, string adminPassword) => new()
     {

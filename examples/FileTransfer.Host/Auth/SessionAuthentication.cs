@@ -68,6 +68,26 @@ public static class SessionAuthentication
     public static User SessionUser(this HttpContext context) =>
         context.Features.Get<SessionDecision>()?.User ?? throw new InvalidOperationException("The route reads the session user but has no session policy: add RequireAuthorization(SessionAuthentication.SessionPolicy) to its group.");
 
+    /// <summary>
+    /// Whether the signed-in user of a request that passed the session gate may do what admins do (the auth plugin allows
+    /// the admin action, as the <see cref="AdminPolicy"/> policy asks): an admin sees every user's files and transfers,
+    /// anyone else only their own. Asks the plugin unless the gate already asked it about the admin action.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <returns>Whether the user is an admin.</returns>
+    public static async Task<bool> IsAdminAsync(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var decision = context.Features.Get<SessionDecision>() ?? throw new InvalidOperationException("The route asks whether the user is an admin but has no session policy: add RequireAuthorization(SessionAuthentication.SessionPolicy) to its group.");
+        if (decision.Action == Action.Admin)
+        {
+            return decision.Answer.Allowed;
+        }
+
+        var validator = context.RequestServices.GetRequiredService<SessionValidator>();
+        return (await validator.ValidateAsync(decision.Token, context.Request.Path, Action.Admin, context.RequestAborted)).Allowed;
+    }
+
     /// <summary>The request's bearer token, or null.</summary>
     /// <param name="context">The request.</param>
     /// <returns>The token.</returns>

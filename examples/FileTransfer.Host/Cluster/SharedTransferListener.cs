@@ -84,7 +84,7 @@ public sealed partial class SharedTransferListener(SharedTransfers shared, Trans
         {
             try
             {
-                await tracker.CancelAsync(id, stoppingToken);
+                await tracker.CancelAsync(id, viewer: null, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

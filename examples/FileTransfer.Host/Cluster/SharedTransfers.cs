@@ -108,13 +108,17 @@ public sealed class SharedTransfers : IAsyncDisposable
 
     /// <summary>The transfers of every node, newest first, each as its node last saw it.</summary>
     /// <param name="limit">The most to return.</param>
+    /// <param name="owner">Only the transfers this user started (<see cref="TransferDto.Owner"/>); null for everyone's.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The transfers.</returns>
-    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, string? owner, CancellationToken cancellationToken)
     {
         await ReadyAsync(cancellationToken);
-        await using var command = _dataSource.CreateCommand("SELECT latest::text FROM ft_transfers ORDER BY created_at DESC, id LIMIT $1");
+        // The owner is in the saved state (latest->>'owner'); a row saved before owners has none and is the admins'.
+        await using var command = _dataSource.CreateCommand(
+            "SELECT latest::text FROM ft_transfers WHERE $2::text IS NULL OR latest->>'owner' = $2 ORDER BY created_at DESC, id LIMIT $1");
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)owner ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         var transfers = new List<TransferDto>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

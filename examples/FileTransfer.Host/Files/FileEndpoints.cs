@@ -16,6 +16,9 @@ namespace FileTransfer.Host.Files;
 /// <summary>Upload, download, list and delete files through the storage plugin.</summary>
 public static class FileEndpoints
 {
+    // The largest page a listing asks of the storage plugin (and a client may ask for).
+    private const int MaxPage = 1000;
+
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     /// <summary>Maps the file routes.</summary>
@@ -31,11 +34,7 @@ public static class FileEndpoints
             await plugins.Storage.DeleteAsync(id, ct);
             return Results.NoContent();
         });
-        session.MapGet("/stats", async (PluginSelector plugins, CancellationToken ct) =>
-        {
-            var stats = await plugins.Storage.StatsAsync(ct);
-            return Results.Ok(new StatsDto(stats.TotalItems, stats.TotalSize));
-        });
+        session.MapGet("/stats", StatsAsync);
     }
 
     /// <summary>A content type for a name: the one sent, else one guessed from the extension.</summary>
@@ -163,12 +162,40 @@ public static class FileEndpoints
         }
     }
 
+    // An admin gets the storage plugin's totals; anyone else the totals of the files GET /v1/files shows them, their own.
+    private static async Task<IResult> StatsAsync(HttpContext http, PluginSelector plugins, CancellationToken ct)
+    {
+        if (await http.IsAdminAsync())
+        {
+            var stats = await plugins.Storage.StatsAsync(ct);
+            return Results.Ok(new StatsDto(stats.TotalItems, stats.TotalSize));
+        }
+
+        long items = 0;
+        long size = 0;
+        var pageToken = string.Empty;
+        do
+        {
+            var page = await plugins.Storage.ListAsync(new ListRequest { Limit = MaxPage, PageToken = pageToken }, ct);
+            foreach (var item in await FileOwnership.VisibleAsync(http, page.Items))
+            {
+                items++;
+                size += item.Metadata?.Size ?? 0;
+            }
+
+            pageToken = page.NextPageToken;
+        }
+        while (pageToken.Length > 0);
+
+        return Results.Ok(new StatsDto(items, size));
+    }
+
     // A page holds only the files the user may read, so it may be shorter than limit (even empty) while a next page exists.
     private static async Task<IResult> ListAsync(string? prefix, int? limit, string? pageToken, HttpContext http, PluginSelector plugins, CancellationToken ct)
     {
-        if (limit is < 0 or > 1000)
+        if (limit is < 0 or > MaxPage)
         {
-            throw ApiErrors.BadRequest("limit must be between 0 and 1000.");
+            throw ApiErrors.BadRequest($"limit must be between 0 and {MaxPage}.");
         }
 
         var page = await plugins.Storage.ListAsync(new ListRequest { Prefix = prefix ?? string.Empty, Limit = limit ?? 0, PageToken = pageToken ?? string.Empty }, ct);

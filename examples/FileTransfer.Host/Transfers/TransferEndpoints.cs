@@ -30,21 +30,26 @@ public static class TransferEndpoints
                 await FileOwnership.RequireAsync(http, body.FileId, file, GrpcPlugins.Auth.V1.Action.Read);
             }
 
-            return Results.Accepted(null, await transfers.StartAsync(body, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted));
+            return Results.Accepted(null, await transfers.StartAsync(body, http.SessionUser().Id, http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted));
         });
-        session.MapGet("/transfers", async (TransferTracker transfers, int? limit, CancellationToken ct) =>
-            Results.Ok(new TransferListDto(await transfers.ListAsync(limit is > 0 and <= MaxListed ? limit.Value : MaxListed, ct))));
-        session.MapGet("/transfers/{id}", async (string id, TransferTracker transfers, CancellationToken ct) =>
-            Results.Ok(await transfers.StatusAsync(id, ct)));
-        session.MapPost("/transfers/{id}/cancel", async (string id, TransferTracker transfers, CancellationToken ct) =>
-            Results.Ok(await transfers.CancelAsync(id, ct)));
+
+        // A user sees, follows, cancels and resumes only the transfers they started; an admin, everyone's.
+        session.MapGet("/transfers", async (HttpContext http, TransferTracker transfers, int? limit, CancellationToken ct) =>
+            Results.Ok(new TransferListDto(await transfers.ListAsync(limit is > 0 and <= MaxListed ? limit.Value : MaxListed, await ViewerAsync(http), ct))));
+        session.MapGet("/transfers/{id}", async (string id, HttpContext http, TransferTracker transfers, CancellationToken ct) =>
+            Results.Ok(await transfers.StatusAsync(id, await ViewerAsync(http), ct)));
+        session.MapPost("/transfers/{id}/cancel", async (string id, HttpContext http, TransferTracker transfers, CancellationToken ct) =>
+            Results.Ok(await transfers.CancelAsync(id, await ViewerAsync(http), ct)));
         session.MapPost("/transfers/{id}/resume", async (string id, HttpContext http, TransferTracker transfers, IOptions<JsonOptions> json) =>
         {
             var body = await ReadOptionalBodyAsync<ResumeTransferRequest>(http, json.Value.SerializerOptions);
-            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, http.BearerToken(), http.RequestAborted));
+            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, await ViewerAsync(http), http.BearerToken(), http.RequestAborted));
         });
         session.MapGet("/transfers/{id}/events", StreamEventsAsync);
     }
+
+    // Whose transfers the signed-in user sees: their own (their id), or everyone's for an admin (null).
+    private static async Task<string?> ViewerAsync(HttpContext http) => await http.IsAdminAsync() ? null : http.SessionUser().Id;
 
     // A body-bound parameter would make the route refuse a request without a JSON body, and this body is optional.
     private static async Task<T?> ReadOptionalBodyAsync<T>(HttpContext http, JsonSerializerOptions options)
@@ -70,7 +75,7 @@ public static class TransferEndpoints
     private static async Task<IResult> StreamEventsAsync(string id, HttpContext http, TransferTracker transfers)
     {
         var ct = http.RequestAborted;
-        var updates = transfers.WatchAsync(id, ct).GetAsyncEnumerator(ct);
+        var updates = transfers.WatchAsync(id, await ViewerAsync(http), ct).GetAsyncEnumerator(ct);
         // The first update is awaited before any byte is sent, so an unknown id still gets a 404 problem answer.
         if (!await updates.MoveNextAsync())
         {

@@ -15,7 +15,9 @@ namespace FileTransfer.Host.Transfers;
 /// Starts transfers through protocol plugins, remembers which plugin runs each one, and follows each transfer to
 /// send its events to the monitors. With <see cref="SharedTransfers"/> (nodes on one PostgreSQL database), each state
 /// it sees is also written there, so every node lists this node's transfers, and one this node does not run is
-/// answered from there and cancelled through the node that runs it.
+/// answered from there and cancelled through the node that runs it. Each transfer belongs to the user who started it:
+/// the methods that take a <c>viewer</c> (the asking user's id, or null for an admin) show a user only their own,
+/// and answer another user's id as if it did not exist, as files are answered.
 /// </summary>
 public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue monitors, IOptions<FileTransferOptions> options, ILogger<TransferTracker> logger, SharedTransfers? shared = null)
 {
@@ -26,11 +28,12 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     /// <summary>Starts sending a stored file.</summary>
     /// <param name="request">The file, destination and protocol.</param>
+    /// <param name="owner">The id of the user who starts it, who owns it.</param>
     /// <param name="callerToken">The caller's token on this host, with which the protocol plugin reads the file.</param>
     /// <param name="requestBase">This host's address as the caller reached it; <see cref="FileTransferOptions.PublicUrl"/> wins when set.</param>
     /// <param name="ct">Cancels the start.</param>
     /// <returns>The started transfer.</returns>
-    public async Task<TransferDto> StartAsync(TransferRequest request, string? callerToken, string requestBase, CancellationToken ct)
+    public async Task<TransferDto> StartAsync(TransferRequest request, string owner, string? callerToken, string requestBase, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(request.FileId) || string.IsNullOrEmpty(request.Destination))
         {
@@ -67,27 +70,29 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         using (PluginContext.Begin(new PluginContext(TransferId: id)))
         {
             var transfer = await protocol.SendAsync(send, ct);
-            var record = new TransferRecord(transfer.Id, protocolName, request.FileId, PluginContext.Current);
+            var record = new TransferRecord(transfer.Id, protocolName, request.FileId, owner, PluginContext.Current);
             _transfers[transfer.Id] = record;
-            Seen(record, transfer);
+            var started = Seen(record, transfer);
             monitors.Enqueue(MonitorEventKind.Started, transfer);
             Follow(record);
-            return TransferDto.From(transfer, record.FileId);
+            return started;
         }
     }
 
     /// <summary>Gets a transfer's current state.</summary>
     /// <param name="id">The transfer's id.</param>
+    /// <param name="viewer">The id of the user asking, who sees only their own transfers; null for an admin, who sees all.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The transfer.</returns>
-    public async Task<TransferDto> StatusAsync(string id, CancellationToken cancellationToken)
+    /// <exception cref="ApiException">404: no transfer has the id, or it is another user's.</exception>
+    public async Task<TransferDto> StatusAsync(string id, string? viewer, CancellationToken cancellationToken)
     {
         if (!_transfers.ContainsKey(id) && shared is not null)
         {
-            return await shared.FindAsync(id, cancellationToken) ?? throw NotFound(id);
+            return Visible(await shared.FindAsync(id, cancellationToken), viewer) ?? throw NotFound(id);
         }
 
-        var record = Find(id);
+        var record = Find(id, viewer);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
         return Seen(record, await plugins.Protocol(record.Protocol).Client.StatusAsync(id, cancellationToken));
     }
@@ -97,32 +102,36 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     /// each transfer keeps that current while it runs. It asks no plugin, so it is cheap to poll.
     /// </summary>
     /// <param name="limit">The most to return.</param>
+    /// <param name="viewer">The id of the user asking, who sees only their own transfers; null for an admin, who sees all.</param>
     /// <returns>The transfers.</returns>
-    public IReadOnlyList<TransferDto> List(int limit) =>
-        [.. _transfers.Values.OrderByDescending(r => r.StartedAt).Select(r => r.Latest).OfType<TransferDto>().Take(limit)];
+    public IReadOnlyList<TransferDto> List(int limit, string? viewer) =>
+        [.. _transfers.Values.Where(r => viewer is null || r.Owner == viewer).OrderByDescending(r => r.StartedAt).Select(r => r.Latest).OfType<TransferDto>().Take(limit)];
 
     /// <summary>
     /// The transfers to list: with <see cref="SharedTransfers"/>, those of every node, newest first, from the shared
     /// database; otherwise <see cref="List"/>.
     /// </summary>
     /// <param name="limit">The most to return.</param>
+    /// <param name="viewer">The id of the user asking, who sees only their own transfers; null for an admin, who sees all.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The transfers.</returns>
-    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, CancellationToken cancellationToken) =>
-        shared is null ? List(limit) : await shared.ListAsync(limit, cancellationToken);
+    public async Task<IReadOnlyList<TransferDto>> ListAsync(int limit, string? viewer, CancellationToken cancellationToken) =>
+        shared is null ? List(limit, viewer) : await shared.ListAsync(limit, viewer, cancellationToken);
 
     /// <summary>Cancels a transfer.</summary>
     /// <param name="id">The transfer's id.</param>
+    /// <param name="viewer">The id of the user asking, who may cancel only their own transfers; null for an admin.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The transfer after cancelling.</returns>
-    public async Task<TransferDto> CancelAsync(string id, CancellationToken cancellationToken)
+    /// <exception cref="ApiException">404: no transfer has the id, or it is another user's.</exception>
+    public async Task<TransferDto> CancelAsync(string id, string? viewer, CancellationToken cancellationToken)
     {
         if (!_transfers.ContainsKey(id) && shared is not null)
         {
-            return await CancelElsewhereAsync(shared, id, cancellationToken);
+            return await CancelElsewhereAsync(shared, id, viewer, cancellationToken);
         }
 
-        var record = Find(id);
+        var record = Find(id, viewer);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
         return Seen(record, await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken));
     }
@@ -130,12 +139,14 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="destinationToken">A fresh token for the destination, or null to keep the one the transfer started with.</param>
+    /// <param name="viewer">The id of the user asking, who may resume only their own transfers; null for an admin.</param>
     /// <param name="callerToken">The resuming caller's current token on this host.</param>
     /// <param name="ct">Cancels the resume.</param>
     /// <returns>The resumed transfer.</returns>
-    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, string? callerToken, CancellationToken ct)
+    /// <exception cref="ApiException">404: no transfer on this host has the id, or it is another user's.</exception>
+    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, string? viewer, string? callerToken, CancellationToken ct)
     {
-        var record = Find(id);
+        var record = Find(id, viewer);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
         var resume = new ResumeRequest { Id = id, Options = new TransferOptions() };
         // The resuming caller's token replaces the original one, which may have expired or been revoked since.
@@ -152,13 +163,15 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     /// <summary>Follows a transfer's changes until it ends.</summary>
     /// <param name="id">The transfer's id.</param>
+    /// <param name="viewer">The id of the user asking, who may follow only their own transfers; null for an admin.</param>
     /// <param name="cancellationToken">Stops following.</param>
     /// <returns>Each change.</returns>
-    public async IAsyncEnumerable<TransferDto> WatchAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <exception cref="ApiException">404 (before the first change): no transfer has the id, or it is another user's.</exception>
+    public async IAsyncEnumerable<TransferDto> WatchAsync(string id, string? viewer, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!_transfers.ContainsKey(id) && shared is not null)
         {
-            await foreach (var transfer in WatchElsewhereAsync(shared, id, cancellationToken))
+            await foreach (var transfer in WatchElsewhereAsync(shared, id, viewer, cancellationToken))
             {
                 yield return transfer;
             }
@@ -166,25 +179,31 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
             yield break;
         }
 
-        var record = Find(id);
+        var record = Find(id, viewer);
         await foreach (var transfer in plugins.Protocol(record.Protocol).Client.WatchTransferAsync(id, cancellationToken))
         {
-            yield return TransferDto.From(transfer, record.FileId);
+            yield return TransferDto.From(transfer, record.FileId, record.Owner);
         }
     }
 
-    private TransferRecord Find(string id) =>
-        _transfers.TryGetValue(id, out var record) ? record : throw NotFound(id);
+    // Another user's transfer is answered as one that does not exist, so that ids reveal nothing (as files are).
+    private TransferRecord Find(string id, string? viewer) =>
+        _transfers.TryGetValue(id, out var record) && (viewer is null || record.Owner == viewer) ? record : throw NotFound(id);
 
-    private ApiException NotFound(string id) =>
-        ApiException.NotFound(shared is null ? $"No transfer has id '{id}' on this host." : $"No transfer has id '{id}' on any node.");
+    private static TransferDto? Visible(TransferDto? transfer, string? viewer) =>
+        transfer is not null && (viewer is null || transfer.Owner == viewer) ? transfer : null;
+
+    private ApiException NotFound(string id) => NotFound(id, shared is not null);
+
+    private static ApiException NotFound(string id, bool cluster) =>
+        ApiException.NotFound($"No transfer with id '{id}' is yours to see {(cluster ? "on any node" : "on this host")}; list your transfers with GET /v1/transfers (an admin sees everyone's).");
 
     // Another node runs it: each state that node saves is announced (NOTIFY), so this node reads the record again on
     // each announcement, or after a few seconds should one be missed, until the transfer ends.
-    private static async IAsyncEnumerable<TransferDto> WatchElsewhereAsync(SharedTransfers shared, string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<TransferDto> WatchElsewhereAsync(SharedTransfers shared, string id, string? viewer, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var change = shared.NextChange(id);
-        var latest = await shared.FindAsync(id, cancellationToken) ?? throw ApiException.NotFound($"No transfer has id '{id}' on any node.");
+        var latest = Visible(await shared.FindAsync(id, cancellationToken), viewer) ?? throw NotFound(id, cluster: true);
         yield return latest;
         while (latest.Status is "pending" or "active")
         {
@@ -215,10 +234,10 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     private static readonly TimeSpan MissedChangePause = TimeSpan.FromSeconds(5);
 
     // Another node runs it: ask that node through the database, and wait (bounded) until it reports the transfer ended.
-    private static async Task<TransferDto> CancelElsewhereAsync(SharedTransfers shared, string id, CancellationToken cancellationToken)
+    private static async Task<TransferDto> CancelElsewhereAsync(SharedTransfers shared, string id, string? viewer, CancellationToken cancellationToken)
     {
         var change = shared.NextChange(id);
-        var latest = await shared.FindAsync(id, cancellationToken) ?? throw ApiException.NotFound($"No transfer has id '{id}' on any node.");
+        var latest = Visible(await shared.FindAsync(id, cancellationToken), viewer) ?? throw NotFound(id, cluster: true);
         if (latest.Status is not ("pending" or "active"))
         {
             return latest;
@@ -359,7 +378,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);
 
-    private sealed record TransferRecord(string Id, string Protocol, string FileId, PluginContext? Context)
+    private sealed record TransferRecord(string Id, string Protocol, string FileId, string Owner, PluginContext? Context)
     {
         private TransferDto? _latest;
         private DateTimeOffset? _finishedAt;
@@ -376,7 +395,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
             // and a resumed transfer is running again.
             var ended = transfer.Status is TransferStatus.Completed or TransferStatus.Failed or TransferStatus.Cancelled;
             _finishedAt = ended ? _finishedAt ?? DateTimeOffset.UtcNow : null;
-            var dto = TransferDto.From(transfer, FileId) with { FinishedAt = _finishedAt };
+            var dto = TransferDto.From(transfer, FileId, Owner) with { FinishedAt = _finishedAt };
             Volatile.Write(ref _latest, dto);
             return dto;
         }

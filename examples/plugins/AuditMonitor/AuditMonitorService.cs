@@ -4,28 +4,34 @@ using GrpcPlugins.Monitor.V2;
 using GrpcPlugins.Protocol.V1;
 using GrpcPlugins.Sdk;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GrpcPlugins.Examples.AuditMonitor;
 
 /// <summary>
 /// A monitor plugin that appends every transfer event and custom metric to a JSON-lines audit log and records
 /// them as .NET metrics (meter "GrpcPlugins.Examples.AuditMonitor"), exported over OTLP when configured.
-/// Configuration keys: <c>audit_log</c> (required), <c>flush_interval_ms</c>, <c>otlp_endpoint</c>, <c>otlp_protocol</c>.
+/// Configuration: <see cref="AuditMonitorSettings"/> (<c>audit_log</c>, required, <c>flush_interval_ms</c>,
+/// <c>otlp_endpoint</c>, <c>otlp_protocol</c>).
 /// </summary>
 public sealed class AuditMonitorService : MonitorService.MonitorServiceBase, IPluginLifecycle, IAsyncDisposable
 {
+    private readonly IOptionsMonitor<AuditMonitorSettings> _settings;
     private readonly ILogger<AuditMonitorService> _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _configure = new(1, 1);
     private volatile MonitorSession? _session;
 
     /// <summary>Creates the monitor; it writes nothing until Init gives it an audit log.</summary>
+    /// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
     /// <param name="logger">Receives warnings about dropped audit lines and the monitor's lifecycle.</param>
     /// <param name="timeProvider">The clock for audit timestamps, transfer durations and flushes.</param>
-    public AuditMonitorService(ILogger<AuditMonitorService> logger, TimeProvider timeProvider)
+    public AuditMonitorService(IOptionsMonitor<AuditMonitorSettings> settings, ILogger<AuditMonitorService> logger, TimeProvider timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        _settings = settings;
         _logger = logger;
         _time = timeProvider;
     }
@@ -39,13 +45,13 @@ public sealed class AuditMonitorService : MonitorService.MonitorServiceBase, IPl
     /// closes the current log (writing everything queued) and applies the new configuration; if that fails,
     /// the previous configuration stays in force.
     /// </summary>
-    /// <param name="config">The configuration; see the plugin's README for the keys.</param>
+    /// <param name="config">The configuration, already bound to <see cref="AuditMonitorSettings"/> and validated.</param>
     /// <param name="cancellationToken">Cancelled when the host gives up on Init.</param>
     /// <returns>A task that completes when the audit log is open.</returns>
-    /// <exception cref="PluginException">InvalidArgument: a key is missing or wrong, or the audit log cannot be written.</exception>
+    /// <exception cref="PluginException">InvalidArgument: the audit log cannot be written.</exception>
     public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        var options = MonitorOptions.Parse(config);
+        var options = MonitorOptions.From(_settings.CurrentValue);
         await _configure.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

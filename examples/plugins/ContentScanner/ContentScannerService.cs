@@ -4,6 +4,7 @@ using Grpc.Core;
 using GrpcPlugins;
 using GrpcPlugins.Sdk;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ContentScanner;
 
@@ -13,20 +14,27 @@ namespace ContentScanner;
 /// in <c>refused_media_types</c>, including executables recognised by their first bytes when
 /// <c>application/x-dosexec</c> is refused.
 /// </summary>
-public sealed partial class ContentScannerService(ILogger<ContentScannerService> logger) : ScannerService.ScannerServiceBase, IPluginLifecycle
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
+/// <param name="logger">Logs the settings in force and each refusal.</param>
+public sealed partial class ContentScannerService(IOptionsMonitor<ContentScannerSettings> settings, ILogger<ContentScannerService> logger) : ScannerService.ScannerServiceBase, IPluginLifecycle
 {
-    private volatile ScannerSettings _settings = ScannerSettings.Default;
+    private volatile ScanRules _rules = ScanRules.Default;
 
-    /// <summary>Reads <c>max_size_bytes</c> and <c>refused_media_types</c>; both are optional.</summary>
-    /// <param name="config">The Init map.</param>
+    /// <summary>The rules in force: those of the last Init that succeeded.</summary>
+    internal ScanRules Rules => _rules;
+
+    /// <summary>
+    /// Takes the settings of this Init (<see cref="ContentScannerSettings"/>, both optional); a later Init (a config
+    /// changed through the management API) replaces them for the scans that start after it.
+    /// </summary>
+    /// <param name="config">The Init map, already bound to <see cref="ContentScannerSettings"/>.</param>
     /// <param name="cancellationToken">Not used: Init does no I/O.</param>
     /// <returns>A completed task.</returns>
-    /// <exception cref="PluginException">InvalidArgument: a setting is not valid; the message says which and how to fix it.</exception>
     public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        var settings = ScannerSettings.Parse(config);
-        _settings = settings;
-        LogSettings(logger, settings.MaxSizeBytes, string.Join(',', settings.RefusedMediaTypes.Order(StringComparer.Ordinal)));
+        var rules = ScanRules.From(settings.CurrentValue);
+        _rules = rules;
+        LogSettings(logger, rules.MaxSizeBytes, string.Join(',', rules.RefusedMediaTypes.Order(StringComparer.Ordinal)));
         return Task.CompletedTask;
     }
 
@@ -45,7 +53,7 @@ public sealed partial class ContentScannerService(ILogger<ContentScannerService>
         }
 
         var header = requestStream.Current.Header;
-        var inspector = new ContentInspector(_settings);
+        var inspector = new ContentInspector(_rules);
         var verdict = inspector.Begin(header);
         while (verdict is null && await requestStream.MoveNext(ct))
         {

@@ -5,34 +5,27 @@ using GrpcPlugins;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FileSystemStorage;
 
 /// <summary>
 /// A storage plugin over a local folder. Content lives in <c>root/objects/&lt;id&gt;</c>, metadata in
-/// <c>root/metadata.db</c> (SQLite). Config: <c>root</c> (required), <c>max_object_bytes</c>, <c>list_default_limit</c>.
+/// <c>root/metadata.db</c> (SQLite). Config: <see cref="FileSystemStorageSettings"/>.
 /// </summary>
-public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
+/// <param name="logger">Logs the storage's state.</param>
+public sealed partial class FileSystemStorageService(IOptionsMonitor<FileSystemStorageSettings> settings, ILogger<FileSystemStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle
 {
-    private const int MaxListLimit = 1000;
+    private const int MaxListLimit = FileSystemStorageSettings.MaxListLimit;
     private const int MaxIdempotencyKeyLength = 1024;
     private volatile Storage? _storage;
 
     /// <inheritdoc />
     public Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        if (!config.TryGetValue("root", out var root) || string.IsNullOrWhiteSpace(root))
-        {
-            throw new PluginException(PluginErrorCode.InvalidArgument, "The 'root' setting is missing: set it to the folder where files are stored.");
-        }
-
-        var maxBytes = StorageRules.Number(config, "max_object_bytes", 0);
-        var listLimit = StorageRules.Number(config, "list_default_limit", 100);
-        if (listLimit is < 1 or > MaxListLimit)
-        {
-            throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
-        }
-
+        var current = settings.CurrentValue;
+        var root = current.Root!;
         try
         {
             var store = new ObjectStore(root);
@@ -46,7 +39,7 @@ public sealed partial class FileSystemStorageService(ILogger<FileSystemStorageSe
 
             var removed = store.RemoveLeftovers(known);
             LogReady(logger, store.Root, known.Count, removed);
-            _storage = new Storage(store, index, maxBytes, (int)listLimit);
+            _storage = new Storage(store, index, current.MaxObjectBytes, (int)current.ListDefaultLimit);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {

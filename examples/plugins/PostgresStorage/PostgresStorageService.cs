@@ -4,6 +4,7 @@ using GrpcPlugins;
 using GrpcPlugins.Sdk;
 using GrpcPlugins.Storage.V1;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PostgresStorage.Internal;
 
@@ -12,41 +13,27 @@ namespace PostgresStorage;
 /// <summary>
 /// A storage plugin on PostgreSQL, so every host of a cluster sees the same files. Content lives in chunk rows
 /// (<c>storage_chunks</c>), metadata in <c>storage_objects</c>; a Store is one transaction. Config:
-/// <c>connectionString</c> (required), <c>chunk_bytes</c>, <c>max_object_bytes</c>, <c>list_default_limit</c>.
+/// <see cref="PostgresStorageSettings"/>.
 /// </summary>
-public sealed partial class PostgresStorageService(ILogger<PostgresStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle, IAsyncDisposable
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
+/// <param name="logger">Logs the storage's state.</param>
+public sealed partial class PostgresStorageService(IOptionsMonitor<PostgresStorageSettings> settings, ILogger<PostgresStorageService> logger) : StorageService.StorageServiceBase, IPluginLifecycle, IAsyncDisposable
 {
-    private const int MaxListLimit = 1000;
+    private const int MaxListLimit = PostgresStorageSettings.MaxListLimit;
     private const int MaxIdempotencyKeyLength = 1024;
     private volatile Storage? _storage;
 
     /// <inheritdoc />
     public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        if (!config.TryGetValue("connectionString", out var connectionString) || string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new PluginException(PluginErrorCode.InvalidArgument,
-                "The 'connectionString' setting is missing: set it to the PostgreSQL database to store files in, e.g. 'Host=db;Database=files;Username=ft;Password=...'.");
-        }
-
-        var maxBytes = StorageRules.Number(config, "max_object_bytes", 0);
-        var listLimit = StorageRules.Number(config, "list_default_limit", 100);
-        if (listLimit is < 1 or > MaxListLimit)
-        {
-            throw new PluginException(PluginErrorCode.InvalidArgument, $"'list_default_limit' must be between 1 and {MaxListLimit}.");
-        }
-
-        var chunkBytes = StorageRules.Number(config, "chunk_bytes", 256 * 1024);
-        if (chunkBytes is < 1024 or > 64 * 1024 * 1024)
-        {
-            throw new PluginException(PluginErrorCode.InvalidArgument, "'chunk_bytes' must be between 1024 and 67108864 (64 MiB).");
-        }
-
+        var current = settings.CurrentValue;
+        var connectionString = current.ConnectionString!;
         NpgsqlDataSource dataSource;
-        NpgsqlConnectionStringBuilder settings;
+        NpgsqlConnectionStringBuilder database;
         try
         {
-            settings = new NpgsqlConnectionStringBuilder(connectionString);
+            // Not echoed: a connection string usually holds a password.
+            database = new NpgsqlConnectionStringBuilder(connectionString);
             dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
         }
         catch (ArgumentException ex)
@@ -57,11 +44,11 @@ public sealed partial class PostgresStorageService(ILogger<PostgresStorageServic
         try
         {
             await Schema.MigrateAsync(dataSource, cancellationToken);
-            var table = new ObjectTable(dataSource, (int)chunkBytes);
+            var table = new ObjectTable(dataSource, current.ChunkBytes);
             var (count, _) = await table.StatsAsync(cancellationToken);
-            LogReady(logger, settings.Host ?? "?", settings.Database ?? "?", count);
+            LogReady(logger, database.Host ?? "?", database.Database ?? "?", count);
             var previous = _storage;
-            _storage = new Storage(dataSource, table, maxBytes, (int)listLimit);
+            _storage = new Storage(dataSource, table, current.MaxObjectBytes, (int)current.ListDefaultLimit);
             if (previous is not null)
             {
                 await previous.DataSource.DisposeAsync();

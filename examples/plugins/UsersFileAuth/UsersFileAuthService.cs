@@ -4,6 +4,7 @@ using GrpcPlugins;
 using GrpcPlugins.Auth.V1;
 using GrpcPlugins.Sdk;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using UsersFileAuth.Internal;
 using AuthAction = GrpcPlugins.Auth.V1.Action;
 
@@ -15,9 +16,10 @@ namespace UsersFileAuth;
 /// (reader, writer, admin). The users file is read at Init and again whenever it changes on disk. With
 /// connection_string, users and sessions live in PostgreSQL instead, shared by every host on that database.
 /// </summary>
+/// <param name="settings">The Init config, bound and validated by the SDK before <see cref="InitAsync"/> runs.</param>
 /// <param name="logger">Receives sign-in failures and users file events; never passwords or tokens.</param>
 /// <param name="time">The clock for token expiry.</param>
-public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, TimeProvider time)
+public sealed class UsersFileAuthService(IOptionsMonitor<UsersFileAuthSettings> settings, ILogger<UsersFileAuthService> logger, TimeProvider time)
     : AuthService.AuthServiceBase, IPluginLifecycle
 {
     private readonly TokenStore _tokens = new(time);
@@ -28,52 +30,52 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
     /// Reads the configuration and the users file, creates the configured admin if it does not exist,
     /// and loads the OIDC keys. Tokens already issued survive a new Init, and with sessions_file a restart.
     /// </summary>
-    /// <param name="config">The keys described in the plugin's README: users_file is required.</param>
+    /// <param name="config">The Init map, already bound to <see cref="UsersFileAuthSettings"/> and validated.</param>
     /// <param name="cancellationToken">Not observed: Init does only local file work.</param>
     /// <returns>A task that completes when the plugin is ready.</returns>
     public async Task InitAsync(IReadOnlyDictionary<string, string> config, CancellationToken cancellationToken)
     {
-        var settings = AuthSettings.Parse(config);
-        var oidc = settings.OidcConfigured
-            ? OidcValidator.Create(settings.OidcIssuer!, settings.OidcAudience!, settings.OidcJwksFile!, settings.OidcRoleClaim, time)
+        var current = AuthSettings.From(settings.CurrentValue);
+        var oidc = current.OidcConfigured
+            ? OidcValidator.Create(current.OidcIssuer!, current.OidcAudience!, current.OidcJwksFile!, current.OidcRoleClaim, time)
             : null;
-        if (settings.ConnectionString is { } connectionString)
+        if (current.ConnectionString is { } connectionString)
         {
-            await InitSharedAsync(settings, connectionString, oidc, cancellationToken).ConfigureAwait(false);
+            await InitSharedAsync(current, connectionString, oidc, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var stamp = FileStamp.Of(settings.UsersFile);
-        var users = LoadUsers(settings.UsersFile);
+        var stamp = FileStamp.Of(current.UsersFile);
+        var users = LoadUsers(current.UsersFile);
         if (users is null)
         {
             // On a first run with admin_password the file is about to be created with that admin: nothing to warn about.
-            if (settings.AdminPassword is null)
+            if (current.AdminPassword is null)
             {
-                UsersFileAuthLog.UsersFileMissing(logger, settings.UsersFile);
+                UsersFileAuthLog.UsersFileMissing(logger, current.UsersFile);
             }
 
             users = new UsersFile([]);
         }
 
-        if (settings.AdminPassword is not null && users.Find(settings.AdminUsername) is null)
+        if (current.AdminPassword is not null && users.Find(current.AdminUsername) is null)
         {
-            users.Upsert(settings.AdminUsername, [RolePolicy.Admin], PasswordHasher.Hash(settings.AdminPassword), displayName: null);
+            users.Upsert(current.AdminUsername, [RolePolicy.Admin], PasswordHasher.Hash(current.AdminPassword), displayName: null);
             try
             {
-                users.Save(settings.UsersFile);
+                users.Save(current.UsersFile);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new PluginException(PluginErrorCode.FailedPrecondition,
-                    $"Could not write the users file '{settings.UsersFile}' to create admin '{settings.AdminUsername}' ({ex.Message}). Make its folder writable by the plugin.");
+                    $"Could not write the users file '{current.UsersFile}' to create admin '{current.AdminUsername}' ({ex.Message}). Make its folder writable by the plugin.");
             }
 
-            stamp = FileStamp.Of(settings.UsersFile);
-            UsersFileAuthLog.AdminCreated(logger, settings.AdminUsername, settings.UsersFile);
+            stamp = FileStamp.Of(current.UsersFile);
+            UsersFileAuthLog.AdminCreated(logger, current.AdminUsername, current.UsersFile);
         }
 
-        if (settings.SessionsFile is { } sessionsFile)
+        if (current.SessionsFile is { } sessionsFile)
         {
             UsersFileAuthLog.SessionsLoaded(logger, _tokens.UseSessionsFile(new SessionsFile(sessionsFile, logger, time)), sessionsFile);
         }
@@ -83,8 +85,8 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
         }
 
         var previous = _state?.Shared;
-        _state = new State(settings, users, stamp, oidc, null);
-        UsersFileAuthLog.UsersLoaded(logger, users.Users.Count, settings.UsersFile, oidc is null ? "not configured" : $"for issuer {settings.OidcIssuer}");
+        _state = new State(current, users, stamp, oidc, null);
+        UsersFileAuthLog.UsersLoaded(logger, users.Users.Count, current.UsersFile, oidc is null ? "not configured" : $"for issuer {current.OidcIssuer}");
         if (previous is not null)
         {
             await previous.DisposeAsync().ConfigureAwait(false);
@@ -92,15 +94,15 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
     }
 
     // Users and sessions in PostgreSQL (connection_string): shared by every host on that database.
-    private async Task InitSharedAsync(AuthSettings settings, string connectionString, OidcValidator? oidc, CancellationToken cancellationToken)
+    private async Task InitSharedAsync(AuthSettings current, string connectionString, OidcValidator? oidc, CancellationToken cancellationToken)
     {
         var accounts = await PostgresAccounts.OpenAsync(connectionString, time, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (settings.AdminPassword is not null
-                && await accounts.Users.CreateIfMissingAsync(settings.AdminUsername, [RolePolicy.Admin], settings.AdminPassword, cancellationToken).ConfigureAwait(false))
+            if (current.AdminPassword is not null
+                && await accounts.Users.CreateIfMissingAsync(current.AdminUsername, [RolePolicy.Admin], current.AdminPassword, cancellationToken).ConfigureAwait(false))
             {
-                UsersFileAuthLog.AdminCreated(logger, settings.AdminUsername, "PostgreSQL table ft_users");
+                UsersFileAuthLog.AdminCreated(logger, current.AdminUsername, "PostgreSQL table ft_users");
             }
         }
         catch
@@ -111,7 +113,7 @@ public sealed class UsersFileAuthService(ILogger<UsersFileAuthService> logger, T
 
         var previous = _state?.Shared;
         _tokens.UseSessionsFile(null);
-        _state = new State(settings, new UsersFile([]), default, oidc, accounts);
+        _state = new State(current, new UsersFile([]), default, oidc, accounts);
         UsersFileAuthLog.SharedUsers(logger, accounts.Where);
         if (previous is not null)
         {

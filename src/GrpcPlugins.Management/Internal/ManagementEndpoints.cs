@@ -90,7 +90,7 @@ internal static class ManagementEndpoints
     private static IResult? NotJson(HttpContext http, string expected) =>
         string.IsNullOrEmpty(http.Request.ContentType) || http.Request.HasJsonContentType()
             ? null
-            : ManagementProblems.Problem(
+            : PluginProblems.For(
                 StatusCodes.Status415UnsupportedMediaType,
                 PluginErrorCode.InvalidArgument,
                 $"The body is sent as '{http.Request.ContentType}'; send {expected} with Content-Type: application/json.");

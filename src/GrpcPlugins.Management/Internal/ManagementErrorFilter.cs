@@ -22,13 +22,13 @@ internal static class ManagementErrorFilter
         catch (PluginException ex)
         {
             ManagementLog.RequestFailed(Logger(http), http.Request.Method, http.Request.Path, ex.Code, ex.Message);
-            return ManagementProblems.Problem(ex);
+            return PluginProblems.For(ex);
         }
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
         {
             // (A request whose client went away has nobody to answer: its cancellation goes on up.)
             ManagementLog.RequestFailedUnexpectedly(Logger(http), http.Request.Method, http.Request.Path, ex);
-            return ManagementProblems.Problem(
+            return PluginProblems.For(
                 PluginErrorCode.Internal,
                 $"The host failed unexpectedly; the request id {http.TraceIdentifier} finds the details in its log.");
         }

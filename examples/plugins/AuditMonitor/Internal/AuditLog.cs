@@ -92,7 +92,7 @@ internal sealed class AuditLog : IAsyncDisposable
         {
             throw new PluginException(
                 PluginErrorCode.InvalidArgument,
-                $"The audit log '{path}' ({MonitorOptions.AuditLogKey}) cannot be written: {ex.Message} Set {MonitorOptions.AuditLogKey} to a file in a folder the plugin's user can create and write to.",
+                $"The audit log '{path}' ({AuditMonitorSettings.AuditLogKey}) cannot be written: {ex.Message} Set {AuditMonitorSettings.AuditLogKey} to a file in a folder the plugin's user can create and write to.",
                 ex);
         }
 

@@ -8,7 +8,7 @@ namespace ContentScanner.Internal;
 /// <see cref="Add"/> answer a refusal as soon as one is certain (a refused type, a size past the limit, an executable's
 /// first bytes), so the caller can stop reading; <see cref="Finish"/> gives the verdict once the content has ended.
 /// </summary>
-internal sealed class ContentInspector(ScannerSettings settings)
+internal sealed class ContentInspector(ScanRules settings)
 {
     private readonly byte[] _head = new byte[Eicar.MaxFileLength];
     private int _headLength;
@@ -25,7 +25,7 @@ internal sealed class ContentInspector(ScannerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(header);
         _name = header.Name;
-        var mediaType = ScannerSettings.Normalize(header.MediaType);
+        var mediaType = ScanRules.Normalize(header.MediaType);
         if (mediaType.Length > 0 && settings.RefusedMediaTypes.Contains(mediaType))
         {
             return Refuse(

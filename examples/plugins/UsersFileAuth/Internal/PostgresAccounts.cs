@@ -51,7 +51,7 @@ internal sealed class PostgresAccounts : IAsyncDisposable
         catch (ArgumentException ex)
         {
             throw new PluginException(PluginErrorCode.InvalidArgument,
-                $"Invalid configuration: '{AuthSettings.ConnectionStringKey}' is not a valid PostgreSQL connection string ({ex.Message}). Use the form 'Host=...;Database=...;Username=...'.");
+                $"Invalid configuration: '{UsersFileAuthSettings.ConnectionStringKey}' is not a valid PostgreSQL connection string ({ex.Message}). Use the form 'Host=...;Database=...;Username=...'.");
         }
 
         var accounts = new PostgresAccounts(dataSource, where, time);
