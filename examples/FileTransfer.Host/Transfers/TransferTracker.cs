@@ -50,7 +50,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         var send = new SendRequest
         {
             File = $"{PublicBase(requestBase)}/v1/files/{Uri.EscapeDataString(request.FileId!)}",
-            Destination = request.Destination,
+            Destination = request.Destination!,
             TransferId = id,
             Options = new TransferOptions(),
         };

@@ -566,12 +566,16 @@ public sealed class PluginCluster : BackgroundService
     {
         foreach (var (id, previous) in await store.OrphanedRollsAsync(NodeName, own, DeadAfter, cancellationToken))
         {
-            var roll = await store.RollAsync(id, cancellationToken);
-            var where = roll?.CurrentNode is { } at ? $"at node '{at}'" : $"after {(roll?.NodesDone.Count > 0 ? string.Join(", ", roll.NodesDone) : "no node")}";
+            if (await store.RollAsync(id, cancellationToken) is not { } roll)
+            {
+                continue;
+            }
+
+            var where = roll.CurrentNode is { } at ? $"at node '{at}'" : $"after {(roll.NodesDone.Count > 0 ? string.Join(", ", roll.NodesDone) : "no node")}";
             var reason = previous == NodeName
                 ? $"coordinator node '{NodeName}' restarted {where}; it took the roll over again and finished it"
                 : $"coordinator node '{previous ?? "unknown"}' died {where}; node '{NodeName}' took the roll over and finished it";
-            if (roll is null || !await store.TakeOverRollAsync(id, previous, NodeName, reason, cancellationToken))
+            if (!await store.TakeOverRollAsync(id, previous, NodeName, reason, cancellationToken))
             {
                 continue;
             }

@@ -28,7 +28,7 @@ public sealed class TrustedKeyring
     internal TrustedKeyring(PackageVerifierOptions verifier, string pluginsPath, IEnumerable<string> configuredFiles, string configSetting, bool cluster = false)
     {
         _verifier = verifier;
-        _cluster = cluster ? [] : null;
+        _cluster = cluster ? Array.Empty<TrustedKey>() : null;
         _configSetting = configSetting;
         Folder = Path.Combine(pluginsPath, FolderName);
         _configured = [.. configuredFiles.Select(f => Read(Path.GetFullPath(f), "config", null))];
@@ -52,7 +52,7 @@ public sealed class TrustedKeyring
     /// this node last read them), oldest first.
     /// </summary>
     /// <returns>The keys.</returns>
-    public IReadOnlyList<TrustedKey> List() => [.. _configured, .. Volatile.Read(ref _cluster) is { } cluster ? cluster.Where(k => !IsConfigured(k.Fingerprint)) : Added()];
+    public IReadOnlyList<TrustedKey> List() => [.. _configured, .. (Volatile.Read(ref _cluster) is { } cluster ? cluster.Where(k => !IsConfigured(k.Fingerprint)) : Added())];
 
     /// <summary>The keys of this host's settings.</summary>
     internal IReadOnlyList<TrustedKey> Configured => _configured;
@@ -72,7 +72,7 @@ public sealed class TrustedKeyring
     {
         lock (_changes)
         {
-            var before = Volatile.Read(ref _cluster) ?? [];
+            var before = Volatile.Read(ref _cluster) ?? Array.Empty<TrustedKey>();
             Volatile.Write(ref _cluster, keys);
             Apply();
             return !before.Select(k => k.Fingerprint).Order(StringComparer.Ordinal).SequenceEqual(keys.Select(k => k.Fingerprint).Order(StringComparer.Ordinal));
