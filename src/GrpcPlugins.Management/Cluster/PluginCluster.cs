@@ -528,9 +528,11 @@ public sealed class PluginCluster : BackgroundService
             }
         }
 
-        if (roll is null)
+        // Every alive node runs it; unless the roll ended or changed hands meanwhile, the catalog takes the new version.
+        roll = await store.RollAsync(id, cancellationToken);
+        if (roll is not { State: "rolling" } || roll.Coordinator != NodeName)
         {
-            return null;
+            return roll;
         }
 
         await store.SetPackageAsync(roll.Name, roll.To, package, cancellationToken);
