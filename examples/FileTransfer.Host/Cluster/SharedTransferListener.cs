@@ -93,23 +93,27 @@ public sealed partial class SharedTransferListener(SharedTransfers shared, Trans
     {
         foreach (var id in (await shared.ResumesAskedAsync(stoppingToken)).Where(tracker.Runs))
         {
-            if (await shared.TakeResumeAsync(id, stoppingToken) is not { } request)
+            if (await shared.TakeResumeAsync(id, stoppingToken) is { } request)
             {
-                continue;
+                LogResuming(logger, id);
+                InBackground(() => ResumeAsync(id, request, stoppingToken));
             }
+        }
+    }
 
-            try
-            {
-                await tracker.ResumeHereAsync(id, request.DestinationToken, request.SourceToken, stoppingToken);
-            }
-            catch (Exception ex) when (ex is ApiException or PluginException)
-            {
-                LogResumeFailed(logger, id, ex.Message);
-                var failure = ex is ApiException api
-                    ? new TransferResumeFailure(api.Status, api.Code, api.Message)
-                    : new TransferResumeFailure(ApiErrors.StatusFor(((PluginException)ex).Code), ApiErrors.CodeName(((PluginException)ex).Code), ex.Message);
-                await shared.FailResumeAsync(id, failure, stoppingToken);
-            }
+    private async Task ResumeAsync(string id, TransferResumeRequest request, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await tracker.ResumeHereAsync(id, request.DestinationToken, request.SourceToken, stoppingToken);
+        }
+        catch (Exception ex) when (ex is ApiException or PluginException)
+        {
+            LogResumeFailed(logger, id, ex.Message);
+            var failure = ex is ApiException api
+                ? new TransferResumeFailure(api.Status, api.Code, api.Message)
+                : new TransferResumeFailure(ApiErrors.StatusFor(((PluginException)ex).Code), ApiErrors.CodeName(((PluginException)ex).Code), ex.Message);
+            await shared.FailResumeAsync(id, failure, stoppingToken);
         }
     }
 
@@ -117,20 +121,30 @@ public sealed partial class SharedTransferListener(SharedTransfers shared, Trans
     {
         foreach (var id in await shared.TakeCancelRequestsAsync(stoppingToken))
         {
-            try
-            {
-                await tracker.CancelAsync(id, stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Already ended, for one: the record shows how it ended.
-                LogCancelFailed(logger, id, ex.Message);
-            }
+            InBackground(() => tracker.CancelAsync(id, stoppingToken));
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "A cancel asked by another node for transfer {TransferId} failed: {Error}")]
-    private static partial void LogCancelFailed(ILogger logger, string transferId, string error);
+    // Taken requests run beside the listener: a plugin call that takes long (a cancel waits for the transfer's attempt
+    // to end) must not hold up the notifications and requests that follow. A failure is logged: for a cancel, the
+    // transfer has usually ended already, and its record shows how.
+    private void InBackground(Func<Task> work) => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await work();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRequestFailed(logger, ex.Message);
+        }
+    });
+
+    [LoggerMessage(1, LogLevel.Warning, "A cancel or resume asked by another node failed: {Error}")]
+    private static partial void LogRequestFailed(ILogger logger, string error);
+
+    [LoggerMessage(4, LogLevel.Information, "Resuming transfer {TransferId}, as another node asked")]
+    private static partial void LogResuming(ILogger logger, string transferId);
 
     [LoggerMessage(3, LogLevel.Warning, "A resume asked by another node for transfer {TransferId} failed: {Error}")]
     private static partial void LogResumeFailed(ILogger logger, string transferId, string error);

@@ -195,7 +195,20 @@ public sealed class SharedTransfers : IAsyncDisposable
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(request, Json) });
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        return await FirstAsync(command, cancellationToken);
+    }
+
+    // The first column of the first row (null when none), the rest read to the end.
+    private static async Task<string?> FirstAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        string? first = null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            first ??= reader.IsDBNull(0) ? null : reader.GetString(0);
+        }
+
+        return first;
     }
 
     /// <summary>Withdraws a resume no node took.</summary>
@@ -233,10 +246,16 @@ public sealed class SharedTransfers : IAsyncDisposable
     /// <returns>The request, or null when it is no longer this node's to take.</returns>
     internal async Task<TransferResumeRequest?> TakeResumeAsync(string id, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand("UPDATE ft_transfers SET resume_request = NULL WHERE id = $1 AND node = $2 AND resume_request IS NOT NULL RETURNING resume_request::text");
+        // RETURNING shows the row as updated, so the request is read (and locked) before it is cleared.
+        await using var command = _dataSource.CreateCommand("""
+            UPDATE ft_transfers t SET resume_request = NULL
+            FROM (SELECT id, resume_request FROM ft_transfers WHERE id = $1 AND node = $2 AND resume_request IS NOT NULL FOR UPDATE) taken
+            WHERE t.id = taken.id
+            RETURNING taken.resume_request::text
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = Node });
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize<TransferResumeRequest>(json, Json) : null;
+        return await FirstAsync(command, cancellationToken) is { } json ? JsonSerializer.Deserialize<TransferResumeRequest>(json, Json) : null;
     }
 
     /// <summary>Records why this node could not resume a transfer another node asked it to, and tells that node.</summary>

@@ -286,6 +286,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         }
 
         var owner = await shared.RequestResumeAsync(id, new TransferResumeRequest(destinationToken, callerToken), ct) ?? throw NotFound(id);
+        LogResumeAsked(logger, id, owner);
         if (owner != shared.Node)
         {
             using var handOver = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -447,6 +448,9 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     [LoggerMessage(3, LogLevel.Warning, "Could not write transfer {TransferId} to the shared database: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string transferId, string error);
+
+    [LoggerMessage(5, LogLevel.Information, "Asked node {Node} to resume transfer {TransferId}")]
+    private static partial void LogResumeAsked(ILogger logger, string transferId, string node);
 
     [LoggerMessage(4, LogLevel.Warning, "Took over transfer {TransferId}: node {Node}, which ran it, did not take the resume asked of it; sending it again from this node")]
     private static partial void LogTakenOver(ILogger logger, string transferId, string node);
