@@ -30,8 +30,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var package = await cluster.PackAsync("cl-install", "1.0.0");
 
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-install", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-install", package);
 
         // Asked of node c, which did not get the upload: every node runs it, each in its own process.
         var running = await cluster.UntilAsync(cluster.C, "cl-install", s => AllRunning(s));
@@ -61,8 +60,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var v1 = await cluster.PackAsync("cl-roll", "1.0.0");
         var v2 = await cluster.PackAsync("cl-roll", "1.1.0");
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-roll", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-roll", v1);
         var before = await cluster.UntilAsync(cluster.A, "cl-roll", s => AllRunning(s));
 
         // On node b only, the audit log's path is taken by a folder: a new process cannot open it (the running one keeps its open file).
@@ -98,8 +96,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var v1 = await cluster.PackAsync("cl-tamper", "1.0.0");
         var v2 = await cluster.PackAsync("cl-tamper", "1.1.0");
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-tamper", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-tamper", v1);
         await cluster.UntilAsync(cluster.A, "cl-tamper", s => AllRunning(s));
 
         // Someone with write access to the database puts a signed 1.1.0 whose manifest was changed after signing.
@@ -127,8 +124,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         await Until(async () => (await cluster.GetAsync(cluster.A, "/v1/nodes")).GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("name").GetString() == "d" && !n.GetProperty("alive").GetBoolean()));
 
         var package = await cluster.PackAsync("cl-late", "1.0.0");
-        await cluster.SendAsync(cluster.B, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.B, HttpMethod.Put, "/v1/plugins/cl-late", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.B, "cl-late", package);
         var whileDown = await cluster.UntilAsync(cluster.A, "cl-late", s => s.ContainsKey("d") && AllRunning(s));
         Assert.Equal("unknown", whileDown["d"].Status);
 
@@ -162,8 +158,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         var listedOnC = await cluster.GetAsync(cluster.C, "/v1/plugins/keys");
 
         // Installed through node b: nodes a and c take it from the catalog and verify it with the cluster's key.
-        await cluster.SendAsync(cluster.B, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.B, HttpMethod.Put, "/v1/plugins/cl-keyed", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.B, "cl-keyed", package);
         var running = await cluster.UntilAsync(cluster.A, "cl-keyed", s => AllRunning(s));
 
         // Removed through node c: no node installs a package signed by it any more; the installed one keeps running.
@@ -192,8 +187,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var v1 = await cluster.PackAsync("cl-failover", "1.0.0");
         var v2 = await cluster.PackAsync("cl-failover", "1.1.0");
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-failover", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-failover", v1);
 
         // Node e coordinates the roll; it watches each upgraded node for 30 s (PauseBetweenNodes), so it is killed mid-roll.
         var e = await cluster.StartNodeAsync("e", null, "--FileTransfer:Packages:Cluster:PauseBetweenNodes=00:00:30");
@@ -232,8 +226,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         DashboardTests.RequireBrowserTools();
         var package = await cluster.PackAsync("cl-dashboard", "1.0.0");
-        await cluster.SendAsync(cluster.B, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.B, HttpMethod.Put, "/v1/plugins/cl-dashboard", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.B, "cl-dashboard", package);
         var screenshot = Path.Combine(HostProcess.RepoRoot, "tests", "artifacts", "dashboard-cluster.png");
 
         var (exitCode, output) = await DashboardTests.RunNodeAsync(
@@ -388,6 +381,13 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
                 },
             };
             return await PluginPackageTests.PackAsync(work, source, manifest, sign: true);
+        }
+
+        /// <summary>Installs a package for the cluster through a node, and starts it on every node.</summary>
+        internal async Task InstallAndStartAsync(HostProcess node, string plugin, string package)
+        {
+            await SendAsync(node, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
+            await SendAsync(node, HttpMethod.Put, "/v1/plugins/" + plugin, JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
         }
 
         /// <summary>The plugin's latest rolling upgrade, as a node shows it, or null before its first one.</summary>

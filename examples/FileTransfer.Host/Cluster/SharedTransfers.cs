@@ -171,6 +171,12 @@ public sealed class SharedTransfers : IAsyncDisposable
         await ReadyAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand("UPDATE ft_transfers SET cancel_requested = false WHERE node = $1 AND cancel_requested RETURNING id");
         command.Parameters.Add(new NpgsqlParameter { Value = Node });
+        return await ColumnAsync(command, cancellationToken);
+    }
+
+    // The first column of every row (never null here).
+    private static async Task<IReadOnlyList<string>> ColumnAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         var ids = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -198,18 +204,9 @@ public sealed class SharedTransfers : IAsyncDisposable
         return await FirstAsync(command, cancellationToken);
     }
 
-    // The first column of the first row (null when none), the rest read to the end.
-    private static async Task<string?> FirstAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        string? first = null;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            first ??= reader.IsDBNull(0) ? null : reader.GetString(0);
-        }
-
-        return first;
-    }
+    // The first column of the first row (null when none).
+    private static async Task<string?> FirstAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        (await ColumnAsync(command, cancellationToken)).FirstOrDefault();
 
     /// <summary>Withdraws a resume no node took.</summary>
     /// <param name="id">The transfer's id.</param>
@@ -230,14 +227,7 @@ public sealed class SharedTransfers : IAsyncDisposable
         await ReadyAsync(cancellationToken);
         await using var command = _dataSource.CreateCommand("SELECT id FROM ft_transfers WHERE node = $1 AND resume_request IS NOT NULL");
         command.Parameters.Add(new NpgsqlParameter { Value = Node });
-        var ids = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
+        return await ColumnAsync(command, cancellationToken);
     }
 
     /// <summary>Takes a resume asked of this node (once: a node that claimed the transfer meanwhile has it instead).</summary>
