@@ -18,7 +18,7 @@ public static class PluginManagementEndpointRouteBuilderExtensions
     /// Maps the plugin management routes under <paramref name="prefix"/>: <c>GET</c> (every plugin), <c>GET {name}</c>,
     /// <c>POST upload</c> (install, or upgrade without downtime), <c>PUT {name}</c> (<c>{"status": "running"}</c>,
     /// <c>"stopped"</c> or <c>"disabled"</c>), <c>DELETE {name}</c> (uninstall), <c>PUT {name}/config</c>, and the trusted signing keys: <c>GET keys</c>,
-    /// <c>POST keys</c> (a public key's PEM; trusted at once and after restarts) and <c>DELETE keys/{fingerprint}</c>;
+    /// <c>POST keys</c> (a public key's PEM; trusted at once and after restarts) and <c>DELETE keys/{fingerprint}</c> (in cluster mode, the cluster's keys, trusted by every node);
     /// <c>PUT {name}/move</c> (<c>{"position": "front" | "rear" | "before:NAME" | "after:NAME"}</c>, a package plugin's
     /// place among the plugins of its type); <c>GET {name}/roll</c> (cluster mode: the plugin's latest rolling upgrade); and <c>GET {name}/activity?seconds=120</c>, the plugin's calls per second, errors and p50/p99 latency per method
     /// (from the host's own metrics), restarts, state changes, standard error tail, contracts and callback grants. Answers are
@@ -49,9 +49,9 @@ public static class PluginManagementEndpointRouteBuilderExtensions
         group.MapPut("/{name}/move", GrpcPlugins.Management.Priority.MoveEndpoints.MoveAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         group.MapGet("/{name}/activity", GrpcPlugins.Management.Metrics.ActivityEndpoints.Get).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         group.MapGet("/{name}/roll", GrpcPlugins.Management.Cluster.ClusterEndpoints.GetRollAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
-        group.MapGet("/keys", GrpcPlugins.Management.Keys.KeyEndpoints.List).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapGet("/keys", GrpcPlugins.Management.Keys.KeyEndpoints.ListAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         group.MapPost("/keys", GrpcPlugins.Management.Keys.KeyEndpoints.AddAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
-        group.MapDelete("/keys/{fingerprint}", GrpcPlugins.Management.Keys.KeyEndpoints.Remove).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
+        group.MapDelete("/keys/{fingerprint}", GrpcPlugins.Management.Keys.KeyEndpoints.RemoveAsync).AddEndpointFilter(ManagementErrorFilter.InvokeAsync);
         return group;
     }
 

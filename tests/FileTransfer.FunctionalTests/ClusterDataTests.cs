@@ -8,7 +8,7 @@ namespace FileTransfer.FunctionalTests;
 /// <summary>
 /// Two file-transfer hosts on one private PostgreSQL database (ConnectionStrings:FileTransfer), on their own loopback
 /// ports and data folders: one first admin for the cluster, sessions and users shared, files stored through one
-/// served by the other, transfers followed and cancelled from the other, an upload cut off by a killed node never
+/// served by the other, transfers followed, cancelled and resumed from the other (and taken over when their node is killed), an upload cut off by a killed node never
 /// seen while a resumable one goes on through the other node, and a database restart under load answered with typed
 /// 503s, then recovered from without losing an acknowledged file.
 /// </summary>
@@ -182,7 +182,7 @@ public sealed class ClusterDataTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task Transfer_StartedOnNodeA_IsListedAndCancelledFromNodeB()
+    public async Task Transfer_StartedOnNodeA_IsListedCancelledAndResumedFromNodeB_AndTakenOverByBOnceAIsKilled()
     {
         var database = await postgres.CreateDatabaseAsync();
         // Node A sends at 1 MiB/s, so the 16 MiB transfer is still running when node B cancels it.
@@ -191,11 +191,13 @@ public sealed class ClusterDataTests(PostgresServer postgres)
         await using var destination = await HostProcess.StartAsync();
         using var clientA = a.Client(await a.LoginAsync());
         using var clientB = b.Client(await b.LoginAsync());
+        var destinationToken = await destination.LoginAsync();
+        using var clientDestination = destination.Client(destinationToken);
         const long size = 16L * 1024 * 1024;
         using var put = await clientA.PutAsync("/v1/files/sent.bin", new StreamContent(new Payload(size, seed: 5))).WaitAsync(Bound);
         var fileId = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        using var start = await clientA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = destination.BaseUrl, destinationToken = await destination.LoginAsync() }).WaitAsync(Bound);
+        using var start = await clientA.PostAsJsonAsync("/v1/transfers", new { fileId, destination = destination.BaseUrl, destinationToken }).WaitAsync(Bound);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         var transferId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>($"/v1/transfers/{transferId}")).GetProperty("bytesTransferred").GetInt64() > 0);
@@ -238,6 +240,59 @@ public sealed class ClusterDataTests(PostgresServer postgres)
         using var daveGets = await daveOnB.GetAsync($"/v1/transfers/{transferId}").WaitAsync(Bound);
         Assert.Empty(davesList.GetProperty("transfers").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotFound, daveGets.StatusCode);
+
+        // Resumed through B: A, which runs it, takes the request and goes on from the receiver's offset.
+        using var resume = await clientB.PostAsync($"/v1/transfers/{transferId}/resume", null).WaitAsync(Bound);
+        var resumed = await resume.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(resume.StatusCode == HttpStatusCode.OK, $"{(int)resume.StatusCode} {resumed}\n{a.Output}\n----\n{b.Output}");
+        Assert.Contains(resumed.GetProperty("status").GetString(), (string[])["pending", "active", "completed"]);
+        Assert.True(resumed.GetProperty("bytesTransferred").GetInt64() >= cancelled.GetProperty("bytesTransferred").GetInt64(), $"A started over: {resumed}");
+        await TransferUntilAsync(clientA, transferId, "completed");
+        Assert.Equal(Payload.Sha256Of(size, seed: 5), (await ReceivedAsync(clientDestination, "sent.bin")).GetProperty("sha256").GetString());
+
+        // A second transfer from A, cancelled; then A is killed.
+        using var putSecond = await clientA.PutAsync("/v1/files/second.bin", new StreamContent(new Payload(size, seed: 6))).WaitAsync(Bound);
+        var secondFileId = (await putSecond.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        using var startSecond = await clientA.PostAsJsonAsync("/v1/transfers", new { fileId = secondFileId, destination = destination.BaseUrl, destinationToken }).WaitAsync(Bound);
+        var secondId = (await startSecond.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>($"/v1/transfers/{secondId}")).GetProperty("bytesTransferred").GetInt64() > 0);
+        using (var cancelSecond = await clientA.PostAsync($"/v1/transfers/{secondId}/cancel", null).WaitAsync(Bound))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancelSecond.StatusCode);
+        }
+
+        await TransferUntilAsync(clientB, secondId, "cancelled");
+        a.Kill();
+
+        // Asked of B, the resume is not taken by A: B needs the destination's token to take it over, then sends it itself.
+        using var withoutToken = await clientB.PostAsync($"/v1/transfers/{secondId}/resume", null).WaitAsync(Bound);
+        var refusal = await withoutToken.Content.ReadFromJsonAsync<JsonElement>();
+        using var takeOver = await clientB.PostAsJsonAsync($"/v1/transfers/{secondId}/resume", new { destinationToken }).WaitAsync(Bound);
+        var takenOver = await takeOver.Content.ReadFromJsonAsync<JsonElement>();
+        var completedOnB = await TransferUntilAsync(clientB, secondId, "completed");
+
+        Assert.True(withoutToken.StatusCode == HttpStatusCode.Conflict, $"{(int)withoutToken.StatusCode} {refusal}");
+        Assert.Equal("failed_precondition", refusal.GetProperty("code").GetString());
+        Assert.Contains("destinationToken", refusal.GetProperty("message").GetString());
+        Assert.True(takeOver.StatusCode == HttpStatusCode.OK, $"{(int)takeOver.StatusCode} {takenOver}\n{b.Output}");
+        Assert.Equal(secondId, takenOver.GetProperty("id").GetString());
+        Assert.Equal(size, completedOnB.GetProperty("bytesTransferred").GetInt64());
+        Assert.Equal(Payload.Sha256Of(size, seed: 6), (await ReceivedAsync(clientDestination, "second.bin")).GetProperty("sha256").GetString());
+    }
+
+    // Polls a transfer through one node until it has the status (bounded).
+    private static async Task<JsonElement> TransferUntilAsync(HttpClient client, string id, string status)
+    {
+        JsonElement transfer = default;
+        await UntilAsync(async () => (transfer = await client.GetFromJsonAsync<JsonElement>($"/v1/transfers/{id}")).GetProperty("status").GetString() == status, () => transfer.ToString());
+        return transfer;
+    }
+
+    // The file of that name the destination stored.
+    private static async Task<JsonElement> ReceivedAsync(HttpClient destination, string name)
+    {
+        var page = await destination.GetFromJsonAsync<JsonElement>($"/v1/files?prefix={name}").WaitAsync(Bound);
+        return page.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("name").GetString() == name);
     }
 
     private const string Banner = "First run: created user 'admin' with password";

@@ -3,7 +3,9 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
+using GrpcPlugins.Packaging;
 using GrpcPlugins.TestSupport;
 using Npgsql;
 
@@ -13,8 +15,10 @@ namespace FileTransfer.FunctionalTests;
 /// Cluster-wide plugin management (GrpcPlugins.Management's cluster mode) on three file-transfer nodes, a, b and c, on
 /// one private PostgreSQL database: a package installed through one node runs on all, a per-node stop stops it there
 /// only, a rolling upgrade stops and rolls back at a node where the new version cannot start, a package tampered with
-/// in the database is refused by every node, and a node that was down catches up when it returns. The nodes are shared
-/// by the tests (each uses its own plugin); the catch-up test adds a fourth node of its own.
+/// in the database is refused by every node, a node that was down catches up when it returns, a signing key added to
+/// the cluster through one node is trusted by all (and no longer once removed through another), and a roll whose
+/// coordinating node is killed is taken over and finished by another. The nodes are shared by the tests (each uses its
+/// own plugin); the catch-up and takeover tests add a node of their own (d, e), which stays listed dead.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClassFixture<ClusterPluginTests.Nodes>
@@ -26,8 +30,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var package = await cluster.PackAsync("cl-install", "1.0.0");
 
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-install", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-install", package);
 
         // Asked of node c, which did not get the upload: every node runs it, each in its own process.
         var running = await cluster.UntilAsync(cluster.C, "cl-install", s => AllRunning(s));
@@ -57,8 +60,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var v1 = await cluster.PackAsync("cl-roll", "1.0.0");
         var v2 = await cluster.PackAsync("cl-roll", "1.1.0");
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-roll", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-roll", v1);
         var before = await cluster.UntilAsync(cluster.A, "cl-roll", s => AllRunning(s));
 
         // On node b only, the audit log's path is taken by a folder: a new process cannot open it (the running one keeps its open file).
@@ -94,8 +96,7 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     {
         var v1 = await cluster.PackAsync("cl-tamper", "1.0.0");
         var v2 = await cluster.PackAsync("cl-tamper", "1.1.0");
-        await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(v1), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.A, HttpMethod.Put, "/v1/plugins/cl-tamper", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.A, "cl-tamper", v1);
         await cluster.UntilAsync(cluster.A, "cl-tamper", s => AllRunning(s));
 
         // Someone with write access to the database puts a signed 1.1.0 whose manifest was changed after signing.
@@ -123,9 +124,8 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         await Until(async () => (await cluster.GetAsync(cluster.A, "/v1/nodes")).GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("name").GetString() == "d" && !n.GetProperty("alive").GetBoolean()));
 
         var package = await cluster.PackAsync("cl-late", "1.0.0");
-        await cluster.SendAsync(cluster.B, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.B, HttpMethod.Put, "/v1/plugins/cl-late", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
-        var whileDown = await cluster.UntilAsync(cluster.A, "cl-late", s => s.Count == 4 && s.Where(n => n.Key != "d").All(n => n.Value.Status == "running"));
+        await cluster.InstallAndStartAsync(cluster.B, "cl-late", package);
+        var whileDown = await cluster.UntilAsync(cluster.A, "cl-late", s => s.ContainsKey("d") && AllRunning(s));
         Assert.Equal("unknown", whileDown["d"].Status);
 
         await using var d = await cluster.StartNodeAsync("d", dataDir);
@@ -137,12 +137,96 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
     }
 
     [Fact]
+    public async Task ClusterKey_AddedThroughA_PackageInstalledThroughB_RunsOnEveryNode_RemovedThroughC_NextInstallRefusedByEveryNode()
+    {
+        // A second builder, whose key no node's settings trust.
+        var builder = Directory.CreateTempSubdirectory("ft-cluster-builder2-").FullName;
+        var package = await cluster.PackAsync("cl-keyed", "1.0.0", builder);
+        var later = await cluster.PackAsync("cl-keyed-later", "1.0.0", builder);
+        var publicKey = await File.ReadAllTextAsync(Path.Combine(builder, "builder.pub.pem"));
+        var fingerprint = PackageSigner.KeyId(publicKey);
+
+        // Refused by every node: each checks the signature with the keys it trusts.
+        foreach (var node in cluster.Abc)
+        {
+            var refused = await cluster.SendAsync(node, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.BadRequest);
+            Assert.Contains(fingerprint, refused.GetProperty("message").GetString());
+        }
+
+        // Trusted through node a: the key joins the cluster's, listed by every node.
+        var added = await cluster.SendAsync(cluster.A, HttpMethod.Post, "/v1/plugins/keys", new StringContent(publicKey, Encoding.UTF8, "application/x-pem-file"), HttpStatusCode.Created);
+        var listedOnC = await cluster.GetAsync(cluster.C, "/v1/plugins/keys");
+
+        // Installed through node b: nodes a and c take it from the catalog and verify it with the cluster's key.
+        await cluster.InstallAndStartAsync(cluster.B, "cl-keyed", package);
+        var running = await cluster.UntilAsync(cluster.A, "cl-keyed", s => AllRunning(s));
+
+        // Removed through node c: no node installs a package signed by it any more; the installed one keeps running.
+        await cluster.SendAsync(cluster.C, HttpMethod.Delete, "/v1/plugins/keys/" + fingerprint, new StringContent(string.Empty), HttpStatusCode.OK);
+        var refusedAfter = new List<string?>();
+        foreach (var node in cluster.Abc)
+        {
+            refusedAfter.Add((await cluster.SendAsync(node, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(later), HttpStatusCode.BadRequest)).GetProperty("message").GetString());
+        }
+
+        var listedOnB = await cluster.GetAsync(cluster.B, "/v1/plugins/keys");
+        var afterRemove = await cluster.UntilAsync(cluster.C, "cl-keyed", _ => true);
+
+        Assert.Equal(fingerprint, added.GetProperty("fingerprint").GetString());
+        Assert.Equal("cluster", added.GetProperty("source").GetString());
+        Assert.Contains(listedOnC.GetProperty("keys").EnumerateArray(), k => k.GetProperty("fingerprint").GetString() == fingerprint && k.GetProperty("source").GetString() == "cluster");
+        Assert.All(Abc(running), n => Assert.Equal("1.0.0", n.Version));
+        Assert.All(refusedAfter, message => Assert.Contains($"signed with key {fingerprint}", message));
+        Assert.DoesNotContain(listedOnB.GetProperty("keys").EnumerateArray(), k => k.GetProperty("fingerprint").GetString() == fingerprint);
+        Assert.All(Abc(afterRemove), n => Assert.Equal("running", n.Status));
+        Assert.Equal(Abc(running).Select(n => n.Pid), Abc(afterRemove).Select(n => n.Pid));
+    }
+
+    [Fact]
+    public async Task RollingUpgrade_CoordinatorKilledMidRoll_AnotherNodeTakesItOverAndFinishes_EveryAliveNodeRunsTheNewVersion()
+    {
+        var v1 = await cluster.PackAsync("cl-failover", "1.0.0");
+        var v2 = await cluster.PackAsync("cl-failover", "1.1.0");
+        await cluster.InstallAndStartAsync(cluster.A, "cl-failover", v1);
+
+        // Node e coordinates the roll; it watches each upgraded node for 30 s (PauseBetweenNodes), so it is killed mid-roll.
+        var e = await cluster.StartNodeAsync("e", null, "--FileTransfer:Packages:Cluster:PauseBetweenNodes=00:00:30");
+        try
+        {
+            await cluster.UntilAsync(cluster.A, "cl-failover", s => AllRunning(s) && s.TryGetValue("e", out var onE) && onE.Status == "running");
+            var upload = cluster.SendRawAsync(e, new HttpRequestMessage(HttpMethod.Post, "/v1/plugins/upload") { Content = PluginPackageTests.ZipContent(v2) });
+            await Until(async () => (await cluster.RollAsync(cluster.C, "cl-failover")) is { } roll
+                && roll.GetProperty("to").GetString() == "1.1.0"
+                && roll.GetProperty("nodesDone").EnumerateArray().Any(n => n.GetString() == "a"));
+            e.Kill();
+            await Assert.ThrowsAnyAsync<Exception>(() => upload);
+        }
+        finally
+        {
+            await e.DisposeAsync();
+        }
+
+        // Once e misses its heartbeats, one of a, b and c takes the roll over and finishes it.
+        JsonElement? ended = null;
+        await Until(async () => (ended = await cluster.RollAsync(cluster.B, "cl-failover")) is { } roll && roll.GetProperty("state").GetString() != "rolling");
+        var finished = ended!.Value;
+        var after = await cluster.UntilAsync(cluster.C, "cl-failover", s => Abc(s).All(n => n.Status == "running" && n.Version == "1.1.0"));
+
+        Assert.Equal("done", finished.GetProperty("state").GetString());
+        Assert.Equal(["a", "b", "c"], finished.GetProperty("nodesDone").EnumerateArray().Select(n => n.GetString()));
+        Assert.Contains(finished.GetProperty("coordinator").GetString(), new[] { "a", "b", "c" });
+        Assert.Contains("coordinator node 'e' died", finished.GetProperty("reason").GetString());
+        Assert.Contains($"node '{finished.GetProperty("coordinator").GetString()}' took the roll over", finished.GetProperty("reason").GetString());
+        Assert.Equal("unknown", after["e"].Status);
+        Assert.Equal("1.1.0", (await cluster.GetAsync(cluster.A, "/v1/plugins/cl-failover")).GetProperty("metadata").GetProperty("version").GetString());
+    }
+
+    [Fact]
     public async Task Dashboard_InChromium_ShowsTheNodesAndEachPluginsStatePerNode()
     {
         DashboardTests.RequireBrowserTools();
         var package = await cluster.PackAsync("cl-dashboard", "1.0.0");
-        await cluster.SendAsync(cluster.B, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
-        await cluster.SendAsync(cluster.B, HttpMethod.Put, "/v1/plugins/cl-dashboard", JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        await cluster.InstallAndStartAsync(cluster.B, "cl-dashboard", package);
         var screenshot = Path.Combine(HostProcess.RepoRoot, "tests", "artifacts", "dashboard-cluster.png");
 
         var (exitCode, output) = await DashboardTests.RunNodeAsync(
@@ -211,9 +295,6 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
         return copy.ToArray();
     }
 
-    /// <summary>A plugin's status on each node, from nodeStatus.</summary>
-    public sealed record NodeState(string Status, string? Version, int? Pid, string? LastError);
-
     // The fixture's nodes a, b and c. A node that a test started and stopped (the catch-up test's d) stays listed as
     // dead, as EMQX lists a stopped node, so the other tests look at these three.
     private static IEnumerable<NodeState> Abc(Dictionary<string, NodeState> states) =>
@@ -257,18 +338,27 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
             await Task.WhenAll(new[] { A, B, C }.Where(n => n is not null).Select(n => n.DisposeAsync().AsTask()));
         }
 
-        internal Task<HostProcess> StartNodeAsync(string name, string? dataDir = null) =>
+        internal IEnumerable<HostProcess> Abc => [A, B, C];
+
+        internal Task<HostProcess> StartNodeAsync(string name, string? dataDir = null, params string[] settings) =>
             HostProcess.StartAsync(
                 dataDir,
                 null,
-                $"--ConnectionStrings:FileTransfer={Database}",
-                $"--FileTransfer:NodeName={name}",
-                $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(_work, "builder.pub.pem")}");
+                [
+                    $"--ConnectionStrings:FileTransfer={Database}",
+                    $"--FileTransfer:NodeName={name}",
+                    $"--FileTransfer:Packages:TrustedKeys:0={Path.Combine(_work, "builder.pub.pem")}",
+                    .. settings,
+                ]);
 
-        /// <summary>A signed package of the audit monitor under another name, writing to {DataDir}/NAME.log.</summary>
-        internal async Task<string> PackAsync(string name, string version)
+        /// <summary>
+        /// A signed package of the audit monitor under another name, writing to {DataDir}/NAME.log; signed by the key the
+        /// nodes trust, or by the key of another builder's folder <paramref name="work"/> (made on its first use).
+        /// </summary>
+        internal async Task<string> PackAsync(string name, string version, string? work = null)
         {
-            var source = Path.Combine(_work, $"{name}-{version}");
+            work ??= _work;
+            var source = Path.Combine(work, $"{name}-{version}");
             PluginPackageTests.CopyFolder(Path.GetDirectoryName(HostProcess.PluginDll("AuditMonitor"))!, source);
             var manifest = new JsonObject
             {
@@ -290,7 +380,23 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
                     ["properties"] = new JsonObject { ["audit_log"] = new JsonObject { ["type"] = "string", ["default"] = "{DataDir}/" + name + ".log" } },
                 },
             };
-            return await PluginPackageTests.PackAsync(_work, source, manifest, sign: true);
+            return await PluginPackageTests.PackAsync(work, source, manifest, sign: true);
+        }
+
+        /// <summary>Installs a package for the cluster through a node, and starts it on every node.</summary>
+        internal async Task InstallAndStartAsync(HostProcess node, string plugin, string package)
+        {
+            await SendAsync(node, HttpMethod.Post, "/v1/plugins/upload", PluginPackageTests.ZipContent(package), HttpStatusCode.Created);
+            await SendAsync(node, HttpMethod.Put, "/v1/plugins/" + plugin, JsonContent.Create(new { status = "running" }), HttpStatusCode.OK);
+        }
+
+        /// <summary>The plugin's latest rolling upgrade, as a node shows it, or null before its first one.</summary>
+        internal async Task<JsonElement?> RollAsync(HostProcess node, string plugin)
+        {
+            using var response = await SendRawAsync(node, new HttpRequestMessage(HttpMethod.Get, $"/v1/plugins/{plugin}/roll"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound, $"GET roll: {(int)response.StatusCode} {body}");
+            return response.StatusCode == HttpStatusCode.OK ? JsonDocument.Parse(body).RootElement.Clone() : null;
         }
 
         internal async Task<JsonElement> SendAsync(HostProcess node, HttpMethod method, string path, HttpContent content, HttpStatusCode expected)
@@ -308,28 +414,8 @@ public sealed class ClusterPluginTests(ClusterPluginTests.Nodes cluster) : IClas
             await SendAsync(node, HttpMethod.Get, path, new StringContent(string.Empty), HttpStatusCode.OK);
 
         /// <summary>Reads the plugin's nodeStatus from a node until the condition holds (bounded).</summary>
-        internal async Task<Dictionary<string, NodeState>> UntilAsync(HostProcess node, string plugin, Func<Dictionary<string, NodeState>, bool> condition)
-        {
-            var deadline = DateTime.UtcNow + Bound;
-            while (true)
-            {
-                var listed = await GetAsync(node, "/v1/plugins/" + plugin);
-                var states = listed.GetProperty("nodeStatus").EnumerateArray().ToDictionary(
-                    n => n.GetProperty("node").GetString()!,
-                    n => new NodeState(
-                        n.GetProperty("status").GetString()!,
-                        n.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null,
-                        n.GetProperty("pid").ValueKind == JsonValueKind.Number ? n.GetProperty("pid").GetInt32() : null,
-                        n.GetProperty("lastError").ValueKind == JsonValueKind.String ? n.GetProperty("lastError").GetString() : null));
-                if (condition(states))
-                {
-                    return states;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"{plugin} on every node did not reach the expected state within {Bound}: {listed}");
-                await Task.Delay(TimeSpan.FromMilliseconds(250));
-            }
-        }
+        internal Task<Dictionary<string, NodeState>> UntilAsync(HostProcess node, string plugin, Func<Dictionary<string, NodeState>, bool> condition) =>
+            NodeStatusPoll.UntilAsync(() => GetAsync(node, "/v1/plugins/" + plugin), plugin, condition, Bound);
 
         private async Task<HttpClient> ClientAsync(HostProcess node)
         {

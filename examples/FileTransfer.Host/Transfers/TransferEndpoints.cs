@@ -43,7 +43,7 @@ public static class TransferEndpoints
         session.MapPost("/transfers/{id}/resume", async (string id, HttpContext http, TransferTracker transfers, IOptions<JsonOptions> json) =>
         {
             var body = await ReadOptionalBodyAsync<ResumeTransferRequest>(http, json.Value.SerializerOptions);
-            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, await ViewerAsync(http), http.BearerToken(), http.RequestAborted));
+            return Results.Ok(await transfers.ResumeAsync(id, body?.DestinationToken, await ViewerAsync(http), http.BearerToken(), $"{http.Request.Scheme}://{http.Request.Host}", http.RequestAborted));
         });
         session.MapGet("/transfers/{id}/events", StreamEventsAsync);
     }

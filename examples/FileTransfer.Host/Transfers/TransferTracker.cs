@@ -15,15 +15,16 @@ namespace FileTransfer.Host.Transfers;
 /// Starts transfers through protocol plugins, remembers which plugin runs each one, and follows each transfer to
 /// send its events to the monitors. With <see cref="SharedTransfers"/> (nodes on one PostgreSQL database), each state
 /// it sees is also written there, so every node lists this node's transfers, and one this node does not run is
-/// answered from there and cancelled through the node that runs it. Each transfer belongs to the user who started it:
-/// the methods that take a <c>viewer</c> (the asking user's id, or null for an admin) show a user only their own,
-/// and answer another user's id as if it did not exist, as files are answered.
+/// answered from there, and cancelled and resumed through the node that runs it (or, for a resume, taken over when that
+/// node is down). Each transfer belongs to the user who started it: the methods that take a <c>viewer</c> (the asking
+/// user's id, or null for an admin) show a user only their own, and answer another user's id as if it did not exist, as
+/// files are answered.
 /// </summary>
 public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue monitors, IOptions<FileTransferOptions> options, ILogger<TransferTracker> logger, SharedTransfers? shared = null)
 {
     private static readonly TimeSpan RemoteCancelWait = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<string, TransferRecord> _transfers = new();
-    private readonly Channel<TransferDto> _published = Channel.CreateUnbounded<TransferDto>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(TransferDto Transfer, string Protocol)> _published = Channel.CreateUnbounded<(TransferDto, string)>(new UnboundedChannelOptions { SingleReader = true });
     private int _publishing;
 
     /// <summary>Starts sending a stored file.</summary>
@@ -40,14 +41,19 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
             throw ApiErrors.BadRequest("Send {\"fileId\": \"...\", \"destination\": \"http://other-host:5080\"} (protocol and destinationToken are optional).");
         }
 
-        var (protocolName, protocol) = plugins.Protocol(request.Protocol);
-        var file = await plugins.Storage.StatAsync(request.FileId, ct);
+        return await SendAsync(request, Guid.NewGuid().ToString("N"), owner, callerToken, requestBase, ct);
+    }
 
-        var id = Guid.NewGuid().ToString("N");
+    // A send through the protocol plugin, followed in the background: a new transfer, or one taken over from a node that is gone.
+    private async Task<TransferDto> SendAsync(TransferRequest request, string id, string owner, string? callerToken, string requestBase, CancellationToken ct)
+    {
+        var (protocolName, protocol) = plugins.Protocol(request.Protocol);
+        var file = await plugins.Storage.StatAsync(request.FileId!, ct);
+
         var send = new SendRequest
         {
-            File = $"{PublicBase(requestBase)}/v1/files/{Uri.EscapeDataString(request.FileId)}",
-            Destination = request.Destination,
+            File = $"{PublicBase(requestBase)}/v1/files/{Uri.EscapeDataString(request.FileId!)}",
+            Destination = request.Destination!,
             TransferId = id,
             Options = new TransferOptions(),
         };
@@ -55,7 +61,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         // A plugin granted files.read reads the file through host callbacks: it gets the file's id, not the user's token.
         if (plugins.ReadsFilesThroughHost(protocolName))
         {
-            properties["file_id"] = request.FileId;
+            properties["file_id"] = request.FileId!;
         }
         else
         {
@@ -70,7 +76,7 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         using (PluginContext.Begin(new PluginContext(TransferId: id)))
         {
             var transfer = await protocol.SendAsync(send, ct);
-            var record = new TransferRecord(transfer.Id, protocolName, request.FileId, owner, PluginContext.Current);
+            var record = new TransferRecord(transfer.Id, protocolName, request.FileId!, owner, PluginContext.Current);
             _transfers[transfer.Id] = record;
             var started = Seen(record, transfer);
             monitors.Enqueue(MonitorEventKind.Started, transfer);
@@ -136,15 +142,37 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         return Seen(record, await plugins.Protocol(record.Protocol).Client.CancelAsync(id, cancellationToken));
     }
 
-    /// <summary>Resumes a cancelled or failed transfer and follows it again.</summary>
+    /// <summary>
+    /// Resumes a cancelled or failed transfer and follows it again. With <see cref="SharedTransfers"/>, a transfer another
+    /// node ran is resumed by that node (asked through the database); when that node does not take the request within
+    /// a few seconds (it is down), this node takes the transfer over and sends the file again itself.
+    /// </summary>
     /// <param name="id">The transfer's id.</param>
     /// <param name="destinationToken">A fresh token for the destination, or null to keep the one the transfer started with.</param>
     /// <param name="viewer">The id of the user asking, who may resume only their own transfers; null for an admin.</param>
     /// <param name="callerToken">The resuming caller's current token on this host.</param>
+    /// <param name="requestBase">This host's address as the caller reached it, for a transfer this node takes over.</param>
     /// <param name="ct">Cancels the resume.</param>
     /// <returns>The resumed transfer.</returns>
-    /// <exception cref="ApiException">404: no transfer on this host has the id, or it is another user's.</exception>
-    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, string? viewer, string? callerToken, CancellationToken ct)
+    /// <exception cref="ApiException">404: no transfer has the id, or it is another user's.</exception>
+    public async Task<TransferDto> ResumeAsync(string id, string? destinationToken, string? viewer, string? callerToken, string requestBase, CancellationToken ct) =>
+        !_transfers.ContainsKey(id) && shared is not null
+            ? await ResumeElsewhereAsync(shared, id, destinationToken, viewer, callerToken, requestBase, ct)
+            : await ResumeHereAsync(id, destinationToken, viewer, callerToken, ct);
+
+    /// <summary>Whether this node runs the transfer (its protocol plugin holds it).</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <returns>Whether it does.</returns>
+    internal bool Runs(string id) => _transfers.ContainsKey(id);
+
+    /// <summary>Resumes a transfer this node runs, through its protocol plugin, from the receiver's acknowledged offset.</summary>
+    /// <param name="id">The transfer's id.</param>
+    /// <param name="destinationToken">A fresh token for the destination, or null to keep the one the transfer started with.</param>
+    /// <param name="viewer">The id of the user asking, who may resume only their own transfers; null for an admin or for a resume another node checked.</param>
+    /// <param name="callerToken">The resuming caller's current token.</param>
+    /// <param name="ct">Cancels the resume.</param>
+    /// <returns>The resumed transfer.</returns>
+    internal async Task<TransferDto> ResumeHereAsync(string id, string? destinationToken, string? viewer, string? callerToken, CancellationToken ct)
     {
         var record = Find(id, viewer);
         using var scope = PluginContext.Begin(new PluginContext(TransferId: id));
@@ -264,13 +292,79 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
         return latest;
     }
 
+    // Another node ran it: that node resumes it, from the receiver's offset, once it takes the request; a node that does
+    // not take it within ResumeHandOverWait is down (or restarted and no longer holds it), and this node takes the
+    // transfer over: a conditional UPDATE makes it the transfer's node, and its protocol plugin sends the file again
+    // under the same id (the receiver's upload belonged to the other node's plugin, so it starts from the beginning).
+    private async Task<TransferDto> ResumeElsewhereAsync(SharedTransfers shared, string id, string? destinationToken, string? viewer, string? callerToken, string requestBase, CancellationToken ct)
+    {
+        var change = shared.NextChange(id);
+        var latest = Visible(await shared.FindAsync(id, ct), viewer) ?? throw NotFound(id, cluster: true);
+        if (latest.Status is not ("failed" or "cancelled"))
+        {
+            throw ApiException.For(PluginErrorCode.FailedPrecondition, $"Transfer '{id}' is {latest.Status}; only a failed or cancelled transfer can be resumed.");
+        }
+
+        var node = await shared.RequestResumeAsync(id, new TransferResumeRequest(destinationToken, callerToken), ct) ?? throw NotFound(id);
+        LogResumeAsked(logger, id, node);
+        if (node != shared.Node)
+        {
+            using var handOver = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            handOver.CancelAfter(ResumeHandOverWait);
+            try
+            {
+                while (true)
+                {
+                    var state = await shared.ResumeStateAsync(id, handOver.Token) ?? throw NotFound(id);
+                    if (state.Failure is { } failure)
+                    {
+                        throw new ApiException(failure.Status, failure.Code, failure.Message);
+                    }
+
+                    // Taken, and running again (or already done): the node that ran it resumed it.
+                    if (!state.Pending && state.Latest.Status is not ("failed" or "cancelled"))
+                    {
+                        return state.Latest;
+                    }
+
+                    await WaitForChangeAsync(change, handOver.Token);
+                    change = shared.NextChange(id);
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Not taken in time: take it over below.
+            }
+        }
+
+        if (string.IsNullOrEmpty(destinationToken))
+        {
+            await shared.WithdrawResumeAsync(id, ct);
+            throw ApiException.For(PluginErrorCode.FailedPrecondition,
+                $"Node '{node}', which ran transfer '{id}', did not take the resume within {ResumeHandOverWait.TotalSeconds:0} s (it is down, or no longer holds the transfer). This node can take it over and send the file again, but the destination's token stays with that node: resume again with {{\"destinationToken\": \"...\"}}.");
+        }
+
+        var (claimed, protocol) = await shared.ClaimAsync(id, node, ct);
+        if (!claimed)
+        {
+            throw ApiException.For(PluginErrorCode.Unavailable,
+                $"Node '{node}' took the resume of transfer '{id}' but did not confirm it within {ResumeHandOverWait.TotalSeconds:0} s, or another node took the transfer over; GET the transfer to see its state, and resume again if it is still stopped.");
+        }
+
+        LogTakenOver(logger, id, node);
+        return await SendAsync(new TransferRequest(latest.FileId, latest.Destination, protocol, destinationToken), id, latest.Owner, callerToken, requestBase, ct);
+    }
+
+    // How long the node that ran a transfer has to take a resume asked of it before another node takes the transfer over.
+    private static readonly TimeSpan ResumeHandOverWait = TimeSpan.FromSeconds(10);
+
     private TransferDto Seen(TransferRecord record, Transfer transfer)
     {
         var dto = record.Seen(transfer);
         if (shared is not null)
         {
             // In order, off the request path: one writer drains the queue.
-            _published.Writer.TryWrite(dto);
+            _published.Writer.TryWrite((dto, record.Protocol));
             if (Interlocked.CompareExchange(ref _publishing, 1, 0) == 0)
             {
                 _ = Task.Run(PublishAsync);
@@ -282,11 +376,11 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     private async Task PublishAsync()
     {
-        await foreach (var dto in _published.Reader.ReadAllAsync())
+        await foreach (var (dto, protocol) in _published.Reader.ReadAllAsync())
         {
             try
             {
-                await shared!.SaveAsync(dto, CancellationToken.None);
+                await shared!.SaveAsync(dto, protocol, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -374,6 +468,12 @@ public sealed partial class TransferTracker(PluginSelector plugins, MonitorQueue
 
     [LoggerMessage(3, LogLevel.Warning, "Could not write transfer {TransferId} to the shared database: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string transferId, string error);
+
+    [LoggerMessage(5, LogLevel.Information, "Asked node {Node} to resume transfer {TransferId}")]
+    private static partial void LogResumeAsked(ILogger logger, string transferId, string node);
+
+    [LoggerMessage(4, LogLevel.Warning, "Took over transfer {TransferId}: node {Node}, which ran it, did not take the resume asked of it; sending it again from this node")]
+    private static partial void LogTakenOver(ILogger logger, string transferId, string node);
 
     [LoggerMessage(1, LogLevel.Warning, "Stopped following transfer {TransferId}: {Error}")]
     private static partial void LogFollowFailed(ILogger logger, string transferId, string error);

@@ -28,4 +28,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(108, LogLevel.Error, "Node {Node} failed unexpectedly while converging to the plugin catalog; it tries again at the next change or interval")]
     public static partial void ConvergeFailed(ILogger logger, string node, Exception exception);
+
+    [LoggerMessage(109, LogLevel.Warning, "Rolling upgrade {Roll} of {Plugin} to {Version}: its coordinator, node {Previous}, is gone; node {Node} took it over and finishes it")]
+    public static partial void RollTakenOver(ILogger logger, long roll, string plugin, string version, string previous, string node);
 }

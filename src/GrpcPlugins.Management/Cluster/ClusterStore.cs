@@ -13,7 +13,8 @@ internal sealed record NodeReport(string Node, string Name, string? Version, str
 /// <summary>
 /// The cluster's tables in PostgreSQL: <c>cluster_nodes</c> (heartbeats), <c>plugin_catalog</c> (the desired state, with
 /// each package's signed bytes), <c>plugin_node_overrides</c> (per-node start/stop), <c>plugin_node_status</c> (what each
-/// node reports) and <c>plugin_rolls</c> (rolling upgrades). Every change is announced on the <c>plugin_catalog</c> channel.
+/// node reports), <c>plugin_rolls</c> (rolling upgrades, each with the node that coordinates it) and
+/// <c>plugin_trusted_keys</c> (the signing keys every node trusts). Every change is announced on the <c>plugin_catalog</c> channel.
 /// </summary>
 internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
 {
@@ -42,6 +43,9 @@ internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
                 id bigserial PRIMARY KEY, name text NOT NULL, from_version text NOT NULL, to_version text NOT NULL,
                 package bytea NOT NULL, state text NOT NULL, current_node text NULL, nodes_done text[] NOT NULL DEFAULT '{}',
                 failed_node text NULL, reason text NULL, started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz NULL);
+            ALTER TABLE plugin_rolls ADD COLUMN IF NOT EXISTS coordinator text NULL;
+            CREATE TABLE IF NOT EXISTS plugin_trusted_keys (
+                fingerprint text PRIMARY KEY, public_key text NOT NULL, added_at timestamptz NOT NULL DEFAULT now());
             """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -208,27 +212,72 @@ internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
         return reports;
     }
 
-    public async Task<long> StartRollAsync(string name, string from, string to, byte[] package, CancellationToken cancellationToken)
+    public async Task<long> StartRollAsync(string name, string from, string to, byte[] package, string coordinator, CancellationToken cancellationToken)
     {
-        await using var command = data.CreateCommand("INSERT INTO plugin_rolls (name, from_version, to_version, package, state) VALUES (@name, @from, @to, @package, 'rolling') RETURNING id");
+        await using var command = data.CreateCommand("INSERT INTO plugin_rolls (name, from_version, to_version, package, state, coordinator) VALUES (@name, @from, @to, @package, 'rolling', @coordinator) RETURNING id");
         command.Parameters.AddWithValue("name", name);
         command.Parameters.AddWithValue("from", from);
         command.Parameters.AddWithValue("to", to);
         command.Parameters.AddWithValue("package", package);
+        command.Parameters.AddWithValue("coordinator", coordinator);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    public async Task SetRollNodeAsync(long id, string? node, CancellationToken cancellationToken)
+    /// <summary>Asks a node for its step of a roll; false when the roll ended or another node coordinates it now.</summary>
+    public async Task<bool> SetRollNodeAsync(long id, string node, string coordinator, CancellationToken cancellationToken) =>
+        await RunAsync("UPDATE plugin_rolls SET current_node = @node WHERE id = @id AND state = 'rolling' AND coordinator = @coordinator", cancellationToken, ("id", id), ("node", node), ("coordinator", coordinator)) == 1;
+
+    /// <summary>
+    /// The rolls still rolling whose coordinator is dead (no heartbeat within <paramref name="deadAfter"/>), or is this
+    /// node itself when <paramref name="own"/> (a previous process of this node died while coordinating), with it.
+    /// </summary>
+    public async Task<IReadOnlyList<(long Id, string? Coordinator)>> OrphanedRollsAsync(string node, bool own, TimeSpan deadAfter, CancellationToken cancellationToken)
     {
-        await using var command = data.CreateCommand("UPDATE plugin_rolls SET current_node = @node WHERE id = @id");
+        await using var command = data.CreateCommand("""
+            SELECT r.id, r.coordinator FROM plugin_rolls r
+            WHERE r.state = 'rolling' AND (
+                (@own AND r.coordinator = @node)
+                OR (r.coordinator IS DISTINCT FROM @node
+                    AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.name = r.coordinator AND n.last_seen > now() - @dead)))
+            ORDER BY r.id
+            """);
+        command.Parameters.AddWithValue("node", node);
+        command.Parameters.AddWithValue("own", own);
+        command.Parameters.AddWithValue("dead", deadAfter);
+        var rolls = new List<(long, string?)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rolls.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+
+        return rolls;
+    }
+
+    /// <summary>
+    /// Makes this node a roll's coordinator in place of <paramref name="previous"/>: a conditional UPDATE, so when several
+    /// nodes try at once PostgreSQL's row lock lets exactly one of them see its row changed. Returns whether this node won.
+    /// </summary>
+    public async Task<bool> TakeOverRollAsync(long id, string? previous, string node, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = data.CreateCommand("UPDATE plugin_rolls SET coordinator = @node, reason = @reason WHERE id = @id AND state = 'rolling' AND coordinator IS NOT DISTINCT FROM @previous");
         command.Parameters.AddWithValue("id", id);
-        command.Parameters.Add(new NpgsqlParameter("node", NpgsqlDbType.Text) { Value = (object?)node ?? DBNull.Value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.AddWithValue("node", node);
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.Add(new NpgsqlParameter("previous", NpgsqlDbType.Text) { Value = (object?)previous ?? DBNull.Value });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<byte[]> RollPackageAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var command = data.CreateCommand("SELECT package FROM plugin_rolls WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        return (byte[])(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task NodeDoneAsync(long id, string node, CancellationToken cancellationToken)
     {
-        await using var command = data.CreateCommand("UPDATE plugin_rolls SET nodes_done = array_append(nodes_done, @node), current_node = NULL WHERE id = @id AND current_node = @node");
+        await using var command = data.CreateCommand("UPDATE plugin_rolls SET nodes_done = CASE WHEN @node = ANY(nodes_done) THEN nodes_done ELSE array_append(nodes_done, @node) END, current_node = NULL WHERE id = @id AND current_node = @node");
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("node", node);
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -274,6 +323,27 @@ internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
         return await RollAsync(id, cancellationToken) is { } roll ? (roll, package) : null;
     }
 
+    public async Task<IReadOnlyList<TrustedKey>> KeysAsync(CancellationToken cancellationToken)
+    {
+        await using var command = data.CreateCommand("SELECT fingerprint, public_key, added_at FROM plugin_trusted_keys ORDER BY added_at, fingerprint");
+        var keys = new List<TrustedKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new TrustedKey(reader.GetString(0), "cluster", reader.GetString(1), string.Empty, reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return keys;
+    }
+
+    /// <summary>Adds a key to the cluster's; false when it was there already.</summary>
+    public async Task<bool> AddKeyAsync(TrustedKey key, CancellationToken cancellationToken) =>
+        await RunAsync("INSERT INTO plugin_trusted_keys (fingerprint, public_key) VALUES (@fingerprint, @key) ON CONFLICT (fingerprint) DO NOTHING", cancellationToken, ("fingerprint", key.Fingerprint), ("key", key.PublicKey)) == 1;
+
+    /// <summary>Removes a key from the cluster's; false when it was not there.</summary>
+    public async Task<bool> RemoveKeyAsync(string fingerprint, CancellationToken cancellationToken) =>
+        await RunAsync("DELETE FROM plugin_trusted_keys WHERE lower(fingerprint) = lower(@fingerprint)", cancellationToken, ("fingerprint", fingerprint)) > 0;
+
     public async Task NotifyAsync(string node, CancellationToken cancellationToken)
     {
         await using var command = data.CreateCommand("SELECT pg_notify(@channel, @node)");
@@ -287,7 +357,7 @@ internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
     private async Task<PluginRoll?> RollWhereAsync<T>(string where, T key, CancellationToken cancellationToken)
         where T : notnull
     {
-        await using var command = data.CreateCommand($"SELECT id, name, from_version, to_version, state, nodes_done, current_node, failed_node, reason, started_at, finished_at FROM plugin_rolls WHERE {where} ORDER BY id DESC LIMIT 1");
+        await using var command = data.CreateCommand($"SELECT id, name, from_version, to_version, state, nodes_done, current_node, failed_node, reason, started_at, finished_at, coordinator FROM plugin_rolls WHERE {where} ORDER BY id DESC LIMIT 1");
         command.Parameters.AddWithValue("key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -306,7 +376,10 @@ internal sealed class ClusterStore(NpgsqlDataSource data) : IAsyncDisposable
             reader.IsDBNull(7) ? null : reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8),
             reader.GetFieldValue<DateTimeOffset>(9),
-            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10));
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10))
+        {
+            Coordinator = reader.IsDBNull(11) ? null : reader.GetString(11),
+        };
     }
 
     private async Task<int> RunAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)

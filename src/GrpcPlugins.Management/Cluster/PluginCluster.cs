@@ -13,12 +13,14 @@ namespace GrpcPlugins.Management;
 
 /// <summary>
 /// Cluster mode of plugin management, in EMQX's model on PostgreSQL: the catalog of package plugins (each package's
-/// signed bytes, version, status, configuration, priority) is a desired state in the shared database; every node
-/// converges to it, verifying each package again with its own trusted keys before it runs, when a change is announced
+/// signed bytes, version, status, configuration, priority) and the trusted signing keys are a desired state in the shared
+/// database; every node converges to it, verifying each package again with the cluster's keys (and those of its own
+/// settings) before it runs, when a change is announced
 /// (LISTEN/NOTIFY) and every <see cref="PluginClusterOptions.ReconcileInterval"/> (so a node that was down catches up),
 /// and reports the status of its plugins per node. Nodes register with a heartbeat. An upgrade rolls one node at a time,
 /// each with the zero-downtime replace of <see cref="PluginManager"/>, and stops at the first node that fails, which is
-/// rolled back. Inert (every member but <see cref="IsEnabled"/> refuses) while <see cref="PluginClusterOptions.ConnectionString"/>
+/// rolled back; a roll whose coordinating node dies is taken over (PostgreSQL's row lock picks one node) and finished
+/// by another. Inert (every member but <see cref="IsEnabled"/> refuses) while <see cref="PluginClusterOptions.ConnectionString"/>
 /// is unset. Registered and started by <c>AddGrpcPluginsManagement</c>, after the <see cref="PluginManager"/>.
 /// </summary>
 public sealed class PluginCluster : BackgroundService
@@ -30,6 +32,7 @@ public sealed class PluginCluster : BackgroundService
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _rejoined;
 
     // Catalog versions this node refused (its own checks, or a failed start), so it does not try them again and again.
     private readonly ConcurrentDictionary<string, (string Version, string Error)> _refused = new(StringComparer.OrdinalIgnoreCase);
@@ -104,6 +107,9 @@ public sealed class PluginCluster : BackgroundService
     internal async Task<(ManagedPlugin Plugin, string? UpgradedFrom)> InstallAsync(Stream package, bool acceptPermissions, CancellationToken cancellationToken)
     {
         var store = Store();
+        // This node's check uses the cluster's keys as they are now, even if a key added through another node was not
+        // announced here yet.
+        await RefreshKeysAsync(store, cancellationToken);
         return await _manager.ReceiveAsync(package, async path =>
         {
             // This node's checks first: what it refuses never reaches the catalog.
@@ -228,6 +234,53 @@ public sealed class PluginCluster : BackgroundService
         await AnnounceAsync(store, cancellationToken);
     }
 
+    /// <summary>
+    /// The keys every node trusts: this node's from its settings, then the cluster's (from the database, not this node's
+    /// copy of them), oldest first.
+    /// </summary>
+    internal async Task<IReadOnlyList<TrustedKey>> ListKeysAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await CallAsync(store => store.KeysAsync(cancellationToken));
+        return [.. _manager.Keys.Configured, .. cluster.Where(k => !_manager.Keys.IsConfigured(k.Fingerprint))];
+    }
+
+    /// <summary>Trusts a key on every node: it joins the cluster's keys, and each node applies it at the next change or interval.</summary>
+    internal async Task<(TrustedKey Key, bool Added)> AddKeyAsync(string publicKeyPem, CancellationToken cancellationToken)
+    {
+        var key = TrustedKeyring.Parse(publicKeyPem, "cluster", null);
+        if (_manager.Keys.Configured.FirstOrDefault(k => k.Fingerprint == key.Fingerprint) is { } configured)
+        {
+            return (configured, false);
+        }
+
+        var store = Store();
+        var added = await CallAsync(s => s.AddKeyAsync(key, cancellationToken));
+        await AnnounceAsync(store, cancellationToken);
+        await ReconcileNowAsync(cancellationToken);
+        return ((await store.KeysAsync(cancellationToken)).FirstOrDefault(k => k.Fingerprint == key.Fingerprint) ?? key, added);
+    }
+
+    /// <summary>
+    /// Stops trusting a key on every node; the packages it signed stay installed and running (as on a single host), and
+    /// the next install or upgrade signed by it is refused by every node.
+    /// </summary>
+    internal async Task<TrustedKey> RemoveKeyAsync(string fingerprint, CancellationToken cancellationToken)
+    {
+        var store = Store();
+        var keys = await ListKeysAsync(cancellationToken);
+        var key = keys.FirstOrDefault(k => string.Equals(k.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
+            ?? throw PluginException.FromHost(PluginErrorCode.NotFound, $"No key trusted by the cluster or this node's settings has the fingerprint '{fingerprint}'. List them with `grpcplugins keys list` (or GET keys of the management API).");
+        if (key.Source == "config")
+        {
+            throw _manager.Keys.ConfiguredKeyCannotBeRemoved(key);
+        }
+
+        await CallAsync(s => s.RemoveKeyAsync(key.Fingerprint, cancellationToken));
+        await AnnounceAsync(store, cancellationToken);
+        await ReconcileNowAsync(cancellationToken);
+        return key;
+    }
+
     /// <summary>Joins the cluster, then heartbeats, listens for changes and converges until the host stops.</summary>
     /// <param name="stoppingToken">Set when the host stops.</param>
     /// <returns>A task that ends when the host stops.</returns>
@@ -282,6 +335,9 @@ public sealed class PluginCluster : BackgroundService
         await _reconciling.WaitAsync(cancellationToken);
         try
         {
+            // The cluster's keys first: every package below is verified with them.
+            await RefreshKeysAsync(store, cancellationToken);
+
             await RollStepAsync(store, cancellationToken);
             var catalog = await store.CatalogAsync(cancellationToken);
             var overrides = await store.OverridesAsync(NodeName, cancellationToken);
@@ -324,6 +380,15 @@ public sealed class PluginCluster : BackgroundService
         finally
         {
             _reconciling.Release();
+        }
+    }
+
+    // A refusal may have been for a key not trusted then, so a change of keys lets the refused versions be tried again.
+    private async Task RefreshKeysAsync(ClusterStore store, CancellationToken cancellationToken)
+    {
+        if (_manager.Keys.UseCluster(await store.KeysAsync(cancellationToken)))
+        {
+            _refused.Clear();
         }
     }
 
@@ -402,21 +467,42 @@ public sealed class PluginCluster : BackgroundService
         await AnnounceAsync(store, cancellationToken);
     }
 
-    // The coordinator of a rolling upgrade: the alive nodes by name, one at a time; the catalog takes the new version
-    // only when every one of them runs it.
+    // A rolling upgrade asked of this node: it records the roll with itself as coordinator, then drives it.
     private async Task RollAsync(ClusterStore store, string name, string from, string to, byte[] package, CancellationToken cancellationToken)
     {
-        var id = await store.StartRollAsync(name, from, to, package, cancellationToken);
+        var id = await store.StartRollAsync(name, from, to, package, NodeName, cancellationToken);
+        var roll = await DriveRollAsync(store, id, package, cancellationToken);
+        if (roll is { State: "failed" })
+        {
+            throw new PackageException(PackageProblem.UpgradeFailed, StoppedMessage(roll, await store.NodesAsync(DeadAfter, cancellationToken)));
+        }
+    }
+
+    // The coordinator of a rolling upgrade: the alive nodes by name that do not run the new version yet, one at a time
+    // (a node another coordinator asked before it died is asked again: its step is idempotent); the catalog takes the
+    // new version only when every one of them runs it. Stops early if another node took the coordination over.
+    private async Task<PluginRoll?> DriveRollAsync(ClusterStore store, long id, byte[] package, CancellationToken cancellationToken)
+    {
+        var roll = await store.RollAsync(id, cancellationToken);
         foreach (var node in (await store.NodesAsync(DeadAfter, cancellationToken)).Where(n => n.Alive))
         {
-            await store.SetRollNodeAsync(id, node.Name, cancellationToken);
+            roll = await store.RollAsync(id, cancellationToken);
+            if (roll is null || roll.NodesDone.Contains(node.Name))
+            {
+                continue;
+            }
+
+            if (!await store.SetRollNodeAsync(id, node.Name, NodeName, cancellationToken))
+            {
+                return await store.RollAsync(id, cancellationToken);
+            }
+
             await AnnounceAsync(store, cancellationToken);
             if (node.Name == NodeName)
             {
                 await ReconcileNowAsync(cancellationToken);
             }
 
-            PluginRoll? roll = null;
             var finished = await WaitAsync(
                 async () =>
                 {
@@ -430,19 +516,77 @@ public sealed class PluginCluster : BackgroundService
                 await store.FailRollAsync(id, node.Name, $"node '{node.Name}' did not report within {_options.NodeUpgradeTimeout.TotalSeconds:0} s (NodeUpgradeTimeout); see its log.", cancellationToken);
                 roll = await store.RollAsync(id, cancellationToken);
             }
+            else if (roll is { State: "rolling" } && _options.PauseBetweenNodes > TimeSpan.Zero)
+            {
+                roll = await WatchNodeAsync(store, roll, node.Name, cancellationToken);
+            }
 
-            if (roll is { State: "failed" })
+            if (roll is not { State: "rolling" })
             {
                 await AnnounceAsync(store, cancellationToken);
-                throw new PackageException(PackageProblem.UpgradeFailed, StoppedMessage(roll, await store.NodesAsync(DeadAfter, cancellationToken)));
+                return roll;
             }
         }
 
-        await store.SetPackageAsync(name, to, package, cancellationToken);
+        // Every alive node runs it; unless the roll ended or changed hands meanwhile, the catalog takes the new version.
+        roll = await store.RollAsync(id, cancellationToken);
+        if (roll is not { State: "rolling" } || roll.Coordinator != NodeName)
+        {
+            return roll;
+        }
+
+        await store.SetPackageAsync(roll.Name, roll.To, package, cancellationToken);
         await store.FinishRollAsync(id, cancellationToken);
-        ClusterLog.RollDone(_logger, id, name, to);
+        ClusterLog.RollDone(_logger, id, roll.Name, roll.To);
         await AnnounceAsync(store, cancellationToken);
         await ReconcileNowAsync(cancellationToken);
+        return await store.RollAsync(id, cancellationToken);
+    }
+
+    // PauseBetweenNodes: the node must still run the new version when the pause ends (its heartbeat's report says so).
+    private async Task<PluginRoll?> WatchNodeAsync(ClusterStore store, PluginRoll roll, string node, CancellationToken cancellationToken)
+    {
+        await Task.Delay(_options.PauseBetweenNodes, cancellationToken);
+        var report = node == NodeName
+            ? Reports().FirstOrDefault(r => string.Equals(r.Name, roll.Name, StringComparison.OrdinalIgnoreCase))
+            : (await store.ReportsAsync(cancellationToken)).FirstOrDefault(r => r.Node == node && string.Equals(r.Name, roll.Name, StringComparison.OrdinalIgnoreCase));
+        var wanted = ReconcilePlan.ParseStatus((await store.CatalogEntryAsync(roll.Name, cancellationToken))?.Status ?? "running");
+        if (report is not null && report.Version == roll.To && (wanted != InstalledStatus.Running || report.Status == "running"))
+        {
+            return await store.RollAsync(roll.Id, cancellationToken);
+        }
+
+        await store.FailRollAsync(roll.Id, node, $"node '{node}' no longer ran {roll.To} {_options.PauseBetweenNodes.TotalSeconds:0} s after taking it over (PauseBetweenNodes): it reports {report?.Version ?? "nothing"} {report?.Status}{(report?.LastError is { } error ? ": " + error : string.Empty)}.", cancellationToken);
+        return await store.RollAsync(roll.Id, cancellationToken);
+    }
+
+    // A roll whose coordinator died would stay rolling for ever: the first alive node to notice (PostgreSQL's row lock
+    // picks exactly one) takes it over and finishes it from where it stopped. Finishing, not rolling back: every node
+    // that runs the new version passed the health gate, and the catalog never downgrades a node (ReconcilePlan), so a
+    // roll back would have nothing to return those nodes to. The roll's reason says who died and who took over.
+    private async Task TakeOverRollsAsync(ClusterStore store, bool own, CancellationToken cancellationToken)
+    {
+        foreach (var (id, previous) in await store.OrphanedRollsAsync(NodeName, own, DeadAfter, cancellationToken))
+        {
+            if (await store.RollAsync(id, cancellationToken) is not { } roll)
+            {
+                continue;
+            }
+
+            var where = roll.CurrentNode is { } at ? $"at node '{at}'" : $"after {(roll.NodesDone.Count > 0 ? string.Join(", ", roll.NodesDone) : "no node")}";
+            var reason = previous == NodeName
+                ? $"coordinator node '{NodeName}' restarted {where}; it took the roll over again and finished it"
+                : $"coordinator node '{previous ?? "unknown"}' died {where}; node '{NodeName}' took the roll over and finished it";
+            if (!await store.TakeOverRollAsync(id, previous, NodeName, reason, cancellationToken))
+            {
+                continue;
+            }
+
+            ClusterLog.RollTakenOver(_logger, id, roll.Name, roll.To, previous ?? "unknown", NodeName);
+            var package = await store.RollPackageAsync(id, cancellationToken);
+            // In the background: a roll takes minutes, and the heartbeat must go on meanwhile.
+            _ = Task.Run(() => GuardAsync(ct => DriveRollAsync(store, id, package, ct), cancellationToken), CancellationToken.None);
+        }
     }
 
     private static string StoppedMessage(PluginRoll roll, IReadOnlyList<ClusterNode> nodes)
@@ -458,6 +602,9 @@ public sealed class PluginCluster : BackgroundService
     private async Task HeartbeatAsync(ClusterStore store, CancellationToken cancellationToken)
     {
         await store.HeartbeatAsync(NodeName, joining: false, cancellationToken);
+        // After a restart of this node, its own rolls too: the process that coordinated them is gone.
+        await TakeOverRollsAsync(store, own: !_rejoined, cancellationToken);
+        _rejoined = true;
         // Outside a reconcile, so the report never shows a half-done step.
         if (await _reconciling.WaitAsync(0, cancellationToken))
         {

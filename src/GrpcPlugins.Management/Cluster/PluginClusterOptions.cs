@@ -31,6 +31,14 @@ public sealed class PluginClusterOptions
     /// </summary>
     public TimeSpan NodeUpgradeTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a rolling upgrade watches a node that runs the new version before it moves on to the next node: the node
+    /// must still report the new version running at the end, or the roll stops there (as Kubernetes' <c>minReadySeconds</c>).
+    /// It also gives an operator time to watch each step. The coordinator's setting counts. Defaults to zero: the next
+    /// node at once.
+    /// </summary>
+    public TimeSpan PauseBetweenNodes { get; set; } = TimeSpan.Zero;
+
     /// <summary>Whether cluster mode is on: a connection string is set.</summary>
     public bool IsEnabled => !string.IsNullOrWhiteSpace(ConnectionString);
 }

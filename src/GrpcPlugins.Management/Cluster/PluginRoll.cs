@@ -12,7 +12,10 @@ namespace GrpcPlugins.Management;
 /// <param name="NodesDone">The nodes that run the new version, in the order they were upgraded.</param>
 /// <param name="CurrentNode">The node being upgraded now, while rolling.</param>
 /// <param name="FailedNode">The node where a failed roll stopped; it was rolled back to <paramref name="From"/>.</param>
-/// <param name="Reason">Why it stopped there.</param>
+/// <param name="Reason">
+/// Why it stopped there; for a roll whose coordinating node died, also which node took it over (for example
+/// "coordinator node 'a' died at node 'b'; node 'c' took the roll over and finished it").
+/// </param>
 /// <param name="StartedAt">When it started.</param>
 /// <param name="FinishedAt">When it finished or stopped.</param>
 public sealed record PluginRoll(
@@ -26,4 +29,8 @@ public sealed record PluginRoll(
     string? FailedNode,
     string? Reason,
     DateTimeOffset StartedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt)
+{
+    /// <summary>The node that coordinates the roll (the one the new version was uploaded to, or the one that took it over when that node died).</summary>
+    public string? Coordinator { get; init; }
+}

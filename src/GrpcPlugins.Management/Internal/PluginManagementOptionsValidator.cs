@@ -34,9 +34,9 @@ internal sealed class PluginManagementOptionsValidator : IValidateOptions<Plugin
         }
 
         var cluster = options.Cluster;
-        if (cluster.HeartbeatInterval <= TimeSpan.Zero || cluster.ReconcileInterval <= TimeSpan.Zero || cluster.NodeUpgradeTimeout <= TimeSpan.Zero || cluster.DeadAfterMissedHeartbeats < 1)
+        if (cluster.HeartbeatInterval <= TimeSpan.Zero || cluster.ReconcileInterval <= TimeSpan.Zero || cluster.NodeUpgradeTimeout <= TimeSpan.Zero || cluster.DeadAfterMissedHeartbeats < 1 || cluster.PauseBetweenNodes < TimeSpan.Zero)
         {
-            problems.Add($"Cluster:HeartbeatInterval ({cluster.HeartbeatInterval}), Cluster:ReconcileInterval ({cluster.ReconcileInterval}) and Cluster:NodeUpgradeTimeout ({cluster.NodeUpgradeTimeout}) must be positive, and Cluster:DeadAfterMissedHeartbeats ({cluster.DeadAfterMissedHeartbeats}) at least 1.");
+            problems.Add($"Cluster:HeartbeatInterval ({cluster.HeartbeatInterval}), Cluster:ReconcileInterval ({cluster.ReconcileInterval}) and Cluster:NodeUpgradeTimeout ({cluster.NodeUpgradeTimeout}) must be positive, Cluster:DeadAfterMissedHeartbeats ({cluster.DeadAfterMissedHeartbeats}) at least 1, and Cluster:PauseBetweenNodes ({cluster.PauseBetweenNodes}) not negative.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -8,6 +8,9 @@ namespace GrpcPlugins.Management;
 /// while it runs, each saved as <c>{fingerprint}.pem</c> in the <c>.trusted-keys</c> folder of the plugins folder so that
 /// they are still trusted after a restart. A key added or removed takes effect for the next install at once: the
 /// verifier's list of keys is swapped whole, never edited in place. Reached through <see cref="PluginManager.Keys"/>.
+/// In cluster mode (<see cref="PluginClusterOptions.ConnectionString"/> set) the keys added at run time are the cluster's,
+/// kept in its database and applied on every node by <see cref="PluginCluster"/>: this node then trusts the keys of its
+/// settings and the cluster's keys, and its own <c>.trusted-keys</c> folder is not read.
 /// </summary>
 public sealed class TrustedKeyring
 {
@@ -19,9 +22,13 @@ public sealed class TrustedKeyring
     private readonly string _configSetting;
     private readonly Lock _changes = new();
 
-    internal TrustedKeyring(PackageVerifierOptions verifier, string pluginsPath, IEnumerable<string> configuredFiles, string configSetting)
+    // The cluster's keys in cluster mode (empty until the node has read them), null for a single host.
+    private IReadOnlyList<TrustedKey>? _cluster;
+
+    internal TrustedKeyring(PackageVerifierOptions verifier, string pluginsPath, IEnumerable<string> configuredFiles, string configSetting, bool cluster = false)
     {
         _verifier = verifier;
+        _cluster = cluster ? Array.Empty<TrustedKey>() : null;
         _configSetting = configSetting;
         Folder = Path.Combine(pluginsPath, FolderName);
         _configured = [.. configuredFiles.Select(f => Read(Path.GetFullPath(f), "config", null))];
@@ -34,15 +41,51 @@ public sealed class TrustedKeyring
         var section = options.ConfigurationPath;
         verifier.TrustAdvice = $"`grpcplugins keys add KEY.pub.pem --server <this host>` (or POST it to the management API's keys route; no restart), or list the key file in the setting {section}:TrustedKeys";
         verifier.AllowUnsignedSetting = $"{section}:AllowUnsigned";
-        return new TrustedKeyring(verifier, pluginsPath, options.TrustedKeys, $"{section}:TrustedKeys");
+        return new TrustedKeyring(verifier, pluginsPath, options.TrustedKeys, $"{section}:TrustedKeys", options.Cluster.IsEnabled);
     }
 
     /// <summary>The folder keys added at run time are saved in.</summary>
     public string Folder { get; }
 
-    /// <summary>Every trusted key: those of the settings first, then those added at run time, oldest first.</summary>
+    /// <summary>
+    /// Every trusted key: those of the settings first, then those added at run time (in cluster mode, the cluster's as
+    /// this node last read them), oldest first.
+    /// </summary>
     /// <returns>The keys.</returns>
-    public IReadOnlyList<TrustedKey> List() => [.. _configured, .. Added()];
+    public IReadOnlyList<TrustedKey> List() => [.. _configured, .. (Volatile.Read(ref _cluster) is { } cluster ? cluster.Where(k => !IsConfigured(k.Fingerprint)) : Added())];
+
+    /// <summary>The keys of this host's settings.</summary>
+    internal IReadOnlyList<TrustedKey> Configured => _configured;
+
+    /// <summary>Whether a key comes from this host's settings.</summary>
+    internal bool IsConfigured(string fingerprint) => _configured.Any(k => string.Equals(k.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The refusal for removing a key of this host's settings through the API.</summary>
+    internal PluginException ConfiguredKeyCannotBeRemoved(TrustedKey key) =>
+        PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"Key {key.Fingerprint} is trusted by the host's settings ({_configSetting}: {key.Path}); remove it from there and restart the host.");
+
+    /// <summary>
+    /// Cluster mode: trusts the cluster's keys from now on, in place of the previous ones (with the keys of the
+    /// settings). Returns whether the set of keys changed.
+    /// </summary>
+    internal bool UseCluster(IReadOnlyList<TrustedKey> keys)
+    {
+        lock (_changes)
+        {
+            var before = Volatile.Read(ref _cluster) ?? Array.Empty<TrustedKey>();
+            Volatile.Write(ref _cluster, keys);
+            Apply();
+            return !before.Select(k => k.Fingerprint).Order(StringComparer.Ordinal).SequenceEqual(keys.Select(k => k.Fingerprint).Order(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>A public key as a person sends it, checked (a P-256 public key, never a private one) and normalized.</summary>
+    /// <exception cref="PluginException">The text is not a P-256 public key (InvalidArgument).</exception>
+    internal static TrustedKey Parse(string publicKeyPem, string source, DateTimeOffset? addedAt)
+    {
+        var (fingerprint, normalized) = Normalize(publicKeyPem);
+        return new TrustedKey(fingerprint, source, normalized, string.Empty, addedAt);
+    }
 
     /// <summary>Trusts a public key from now on, and after restarts. Adding a key already trusted changes nothing.</summary>
     /// <param name="publicKeyPem">A P-256 public key, PEM (the <c>.pub.pem</c> file <c>grpcplugins keygen</c> writes).</param>
@@ -51,6 +94,7 @@ public sealed class TrustedKeyring
     public TrustedKey Add(string publicKeyPem)
     {
         ArgumentNullException.ThrowIfNull(publicKeyPem);
+        RefuseInCluster();
         var (fingerprint, normalized) = Normalize(publicKeyPem);
         lock (_changes)
         {
@@ -77,18 +121,28 @@ public sealed class TrustedKeyring
     public TrustedKey Remove(string fingerprint)
     {
         ArgumentNullException.ThrowIfNull(fingerprint);
+        RefuseInCluster();
         lock (_changes)
         {
             var key = List().FirstOrDefault(k => string.Equals(k.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
                 ?? throw PluginException.FromHost(PluginErrorCode.NotFound, $"No trusted key has the fingerprint '{fingerprint}'. List the trusted keys with `grpcplugins keys list` (or GET keys of the management API).");
             if (key.Source == "config")
             {
-                throw PluginException.FromHost(PluginErrorCode.FailedPrecondition, $"Key {key.Fingerprint} is trusted by the host's settings ({_configSetting}: {key.Path}); remove it from there and restart the host.");
+                throw ConfiguredKeyCannotBeRemoved(key);
             }
 
             File.Delete(key.Path);
             Apply();
             return key;
+        }
+    }
+
+    // The cluster's keys are changed through the cluster (the management API routes there), never in this node's folder.
+    private void RefuseInCluster()
+    {
+        if (Volatile.Read(ref _cluster) is not null)
+        {
+            throw PluginException.FromHost(PluginErrorCode.FailedPrecondition, "This host is a node of a plugin cluster: its trusted keys are the cluster's. Add or remove them through the management API's keys routes (or `grpcplugins keys`), which change them on every node.");
         }
     }
 

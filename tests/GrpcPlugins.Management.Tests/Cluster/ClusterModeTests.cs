@@ -85,28 +85,6 @@ public sealed class ClusterModeTests(PostgresServer postgres)
         await update.ExecuteNonQueryAsync().WaitAsync(Bound);
     }
 
-    private sealed record NodeState(string Status, string? Version, int? Pid, string? LastError);
-
-    private static async Task<Dictionary<string, NodeState>> UntilAsync(HttpClient admin, Func<Dictionary<string, NodeState>, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (true)
-        {
-            var plugin = await admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-auth").WaitAsync(Bound);
-            var states = plugin.GetProperty("nodeStatus").EnumerateArray().ToDictionary(
-                n => n.GetProperty("node").GetString()!,
-                n => new NodeState(
-                    n.GetProperty("status").GetString()!,
-                    n.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null,
-                    n.GetProperty("pid").ValueKind == JsonValueKind.Number ? n.GetProperty("pid").GetInt32() : null,
-                    n.GetProperty("lastError").ValueKind == JsonValueKind.String ? n.GetProperty("lastError").GetString() : null));
-            if (condition(states))
-            {
-                return states;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"echo-auth did not reach the expected state on every node within {Bound}: {plugin}");
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
-        }
-    }
+    private static Task<Dictionary<string, NodeState>> UntilAsync(HttpClient admin, Func<Dictionary<string, NodeState>, bool> condition) =>
+        NodeStatusPoll.UntilAsync(() => admin.GetFromJsonAsync<JsonElement>("/v1/plugins/echo-auth"), "echo-auth", condition, Bound);
 }
