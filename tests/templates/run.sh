@@ -66,7 +66,7 @@ dotnet publish storage/Acme.Storage --nologo -v q -c Debug -p:GrpcPluginPackage=
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 (cd host && AdminToken=ci-token PluginManagement__AllowUnsigned=true PluginManagement__PluginsPath="$work/plugins" \
-  dotnet bin/Debug/net10.0/MyHost.dll --urls "$base" >"$work/host.log" 2>&1) &
+  exec dotnet bin/Debug/net10.0/MyHost.dll --urls "$base" >"$work/host.log" 2>&1) &
 host_pid=$!
 for _ in $(seq 1 120); do curl -sf "$base/" >/dev/null && break; sleep 1; done
 curl -sf "$base/" >/dev/null || { cat "$work/host.log"; echo "templates: the generated host did not start"; exit 1; }
