@@ -80,17 +80,12 @@ internal static class Goals
     {
         public (double Figure, string Shown) Read(Row row)
         {
-            var reference = Of switch
-            {
-                Ratio.ToLimit => row.Limit,
-                Ratio.ToPeer => row.Peer,
-                _ => null,
-            };
             if (Of == Ratio.Value)
             {
                 return (row.Value, $"{Row.Format(row.Value)} {row.Unit}");
             }
 
+            var reference = Of == Ratio.ToPeer ? row.Peer : row.Limit;
             if (reference is null || reference.Value == 0 || double.IsNaN(reference.Value))
             {
                 return (double.NaN, $"{Row.Format(row.Value)} {row.Unit}, no {(Of == Ratio.ToPeer ? "peer" : "reference")} figure");
